@@ -1,0 +1,81 @@
+"""``ingest``: new comments from every configured platform become new Tracker rows (Status New).
+
+Each source's cursor lives in ``_state`` and advances in the same atomic write as the rows it covers, so a
+crash loses nothing; a comment fetched twice (overlap window, retried fetch) maps to the same Ticket ID and is
+added once. A platform that fails (expired token, quota) is reported and skipped; the others go on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sheets_sync.errors import SheetsSyncError
+from sheets_sync.tracker.cells import as_text, ticket_id
+
+from .cycle import CycleContext, log
+
+JOB = "ingest"
+
+
+def cursor_key(connector: Any) -> str:
+    """The ``_state`` key of a connector's cursor: platform and account."""
+    account = getattr(connector, "account_id", "") or ""
+    return f"cursor:{connector.platform}:{account}"
+
+
+def run(ctx: CycleContext) -> None:
+    """Fetch from every platform and queue the new rows and new posts."""
+    known = set(ctx.tracker.key_rows) | set(ctx.tracker.duplicate_keys)
+    archive = ctx.snapshot.tables.get("Archive")
+    if archive is not None:
+        known |= set(archive.key_rows) | set(archive.duplicate_keys)
+    posts = ctx.snapshot.tables.get("Posts")
+    known_posts = {as_text(p).strip() for p in posts.column("Post ID")} if posts is not None else set()
+    for connector in ctx.connectors:
+        key = cursor_key(connector)
+        try:
+            result = connector.fetch_new(ctx.snapshot.state.get(key) or None)
+        except SheetsSyncError as exc:
+            ctx.notes.append(f"{connector.platform}: {exc}")
+            ctx.count(JOB, f"{connector.platform} failed")
+            log.error("ingest %s: %s", connector.platform, exc)
+            continue
+        added = 0
+        for comment in result.comments:
+            ticket = ticket_id(comment.platform, comment.comment_id)
+            if ticket in known:
+                continue
+            known.add(ticket)
+            ctx.pending[ticket] = {
+                "Ticket ID": ticket,
+                "Platform": comment.platform,
+                "Comment ID": comment.comment_id,
+                "Post ID": comment.post_id,
+                "Received At": comment.created_at,
+                "Author": comment.author_name or comment.author_id,
+                "Comment": comment.text,
+                "Link": comment.permalink,
+                "Status": "New",
+                "Platform Status": "visible",
+                "Send": False,
+                "Last Synced": ctx.now,
+            }
+            added += 1
+            if comment.post_id and comment.post_id not in known_posts:
+                known_posts.add(comment.post_id)
+                ctx.changes.append("Posts", {
+                    "Platform": comment.platform,
+                    "Post ID": comment.post_id,
+                    "Link": comment.post_link or "",
+                    "Title": (comment.post_title or "")[:500],
+                    "Published At": comment.post_published_at,
+                }, JOB)
+                ctx.count(JOB, "posts registered")
+        ctx.changes.set_state(key, result.cursor)
+        ctx.count(JOB, f"{connector.platform} new", added)
+
+
+def flush(ctx: CycleContext) -> None:
+    """Queue the pending rows (filled by route and sla meanwhile) as appended Tracker rows."""
+    for values in ctx.pending.values():
+        ctx.changes.append("Tracker", values, JOB)

@@ -1,0 +1,82 @@
+"""``route``: each row without a Department gets one — keyword rules, else the post's owner, else triage.
+
+A Department or Category a person set is never changed: only empty cells are filled. Status New → Assigned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sheets_sync.routing import classify, load_default_rules, rules_from_rows
+from sheets_sync.tracker.cells import as_text, parse_checkbox
+from sheets_sync.tracker.store import Snapshot
+
+from .cycle import CycleContext, log
+
+JOB = "route"
+
+
+def sheet_rules(snapshot: Snapshot, notes: list[str]) -> tuple[list[Any], list[str]]:
+    """The Routing tab's rules (the defaults when the tab is empty), and the active departments; problems
+    with rule rows go to ``notes``."""
+    routing = snapshot.tables.get("Routing")
+    rules: list[Any] = []
+    if routing is not None and any(True for _ in routing.row_numbers()):
+        rows = [{h: as_text(routing.raw(n, h)) for h in routing.tab.headers} for n in routing.row_numbers()]
+        rules, problems = rules_from_rows(rows)
+        notes.extend(problems)
+    if not rules:
+        rules = load_default_rules()
+    departments: list[str] = []
+    table = snapshot.tables.get("Departments")
+    if table is not None:
+        for n in table.row_numbers():
+            name = as_text(table.raw(n, "Department")).strip()
+            active = table.raw(n, "Active")
+            try:
+                is_active = active in ("", None) or parse_checkbox(active)
+            except ValueError:
+                is_active = True
+            if name and is_active:
+                departments.append(name)
+    return rules, departments
+
+
+def post_owners(ctx: CycleContext) -> dict[str, str]:
+    """Post ID → Department from the Posts register."""
+    posts = ctx.snapshot.tables.get("Posts")
+    owners: dict[str, str] = {}
+    if posts is None:
+        return owners
+    for pid, dept in zip(posts.column("Post ID"), posts.column("Department"), strict=False):
+        pid, dept = as_text(pid).strip(), as_text(dept).strip()
+        if pid and dept:
+            owners[pid] = dept
+    owners.update(ctx.extras.get("content_posts", {}))
+    return owners
+
+
+def run(ctx: CycleContext) -> None:
+    """Route every row that has no Department yet (and fill Category and Language when empty)."""
+    rules, departments = sheet_rules(ctx.snapshot, ctx.notes)
+    owners = post_owners(ctx)
+    known = set(departments) or None
+    tracker = ctx.tracker
+    candidates = [t for t, n in tracker.key_rows.items() if not as_text(tracker.raw(n, "Department")).strip()]
+    candidates += [t for t, v in ctx.pending.items() if not v.get("Department")]
+    for ticket in candidates:
+        text = as_text(ctx.value(ticket, "Comment"))
+        post_dept = owners.get(as_text(ctx.value(ticket, "Post ID")).strip())
+        if known and post_dept and post_dept not in known:
+            post_dept = None
+        route = classify(text, rules, post_department=post_dept, known_departments=known)
+        ctx.set(ticket, "Department", route.department, JOB)
+        ctx.set(ticket, "Assigned By", route.assigned_by, JOB)
+        if not as_text(ctx.value(ticket, "Category")).strip():
+            ctx.set(ticket, "Category", route.category, JOB)
+        if not as_text(ctx.value(ticket, "Language")).strip():
+            ctx.set(ticket, "Language", route.language, JOB)
+        if as_text(ctx.value(ticket, "Status")) in ("", "New"):
+            ctx.set(ticket, "Status", "Assigned", JOB)
+        ctx.count(JOB, route.assigned_by.split(":")[0])
+    log.debug("route: %d rows", len(candidates))

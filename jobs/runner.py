@@ -1,0 +1,184 @@
+"""Runs the jobs: one cycle (``run --once``), one job (``job NAME``), or forever on a ``schedule.Scheduler``.
+
+A cycle: one read of the sheet, the runner's lease, the jobs in order (each failure logged, the others go
+on), then one write. A second runner — on any machine — finds the lease held and waits for its turn; a lease
+whose runner died expires after ``lease.minutes``. SIGTERM lets the current step finish, then exits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import schedule
+
+from sheets_sync.client import SheetsBackend
+from sheets_sync.config import Config
+from sheets_sync.tracker.cells import utc_now
+from sheets_sync.tracker.changes import ChangeSet
+from sheets_sync.tracker.store import TrackerStore
+
+from . import ingest, reply, route, sla, status
+from .cycle import CycleContext
+
+log = logging.getLogger("sheets_sync.runner")
+
+CYCLE_JOBS: dict[str, Callable[[CycleContext], None]] = {
+    "ingest": ingest.run,
+    "route": route.run,
+    "sla": sla.run,
+    "reply": reply.run,
+    "status": status.run,
+}
+READ_TABS = ["Tracker", "Posts", "Departments", "Routing"]
+DEFAULT_EVERY_MINUTES = 5
+DEFAULT_LEASE_MINUTES = 10
+DEFAULT_SETTLE_S = 2.0
+
+
+@dataclass
+class CycleResult:
+    """What one cycle did."""
+
+    ran: bool
+    holder: str = ""
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    skipped_writes: list[str] = field(default_factory=list)
+    failed_jobs: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One log line."""
+        if not self.ran:
+            return f"cycle skipped: the lease is held by {self.holder}"
+        parts = [f"{job}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) for job, c in self.counts.items()]
+        req = self.requests
+        return (f"cycle done — {'; '.join(parts) or 'nothing to do'} — Sheets requests {req.get('total', 0)} "
+                f"({req.get('reads', 0)} reads, {req.get('writes', 0)} writes)")
+
+
+@dataclass
+class Runner:
+    """Long-lived across cycles: the store, the connectors and who we are."""
+
+    config: Config
+    backend: SheetsBackend
+    connectors: list[Any]
+    store: TrackerStore | None = None
+    runner_id: str = ""
+    clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep
+    settle_s: float = DEFAULT_SETTLE_S
+    extras: dict[str, Any] = field(default_factory=dict)
+    after_jobs: list[Callable[[CycleContext], None]] = field(default_factory=list)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = TrackerStore(self.backend, tz=self.config.tz, clock=self.clock)
+        if not self.runner_id:
+            self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    def cycle(self, jobs: list[str] | None = None) -> CycleResult:
+        """One cycle of the given jobs (all cycle jobs by default)."""
+        assert self.store is not None
+        names = jobs or list(CYCLE_JOBS)
+        counter = self.backend.counter
+        before = counter.snapshot()
+        tabs = READ_TABS + (["Content"] if "content" in names else [])
+        snapshot = self.store.read(tabs)
+        lease_minutes = float(self.config.lease.get("minutes", DEFAULT_LEASE_MINUTES))
+        held, holder = self.store.claim_lease(snapshot, self.runner_id, lease_minutes,
+                                              settle=lambda: self.sleep(self.settle_s))
+        if not held:
+            log.info("cycle skipped: lease held by %s", holder)
+            return CycleResult(ran=False, holder=holder)
+        now = self.clock()
+        ctx = CycleContext(config=self.config, store=self.store, snapshot=snapshot,
+                           changes=ChangeSet(self.store.schema), now=now, connectors=self.connectors,
+                           extras=dict(self.extras), sleep=self.sleep)
+        failed = []
+        for name in names:
+            if self.stop_event.is_set():
+                log.info("stopping after the current step (SIGTERM)")
+                break
+            job = CYCLE_JOBS.get(name) or self.extras.get("daily_jobs", {}).get(name)
+            if job is None:
+                raise ValueError(f"unknown job {name!r}; jobs: {', '.join(all_job_names(self.extras))}")
+            try:
+                job(ctx)
+            except Exception as exc:  # noqa: BLE001 - one job failing must not stop the others
+                failed.append(name)
+                ctx.notes.append(f"{name} failed: {exc}")
+                log.exception("job %s failed; the other jobs go on", name)
+        for hook in self.after_jobs:
+            hook(ctx)
+        ingest.flush(ctx)
+        # Release the lease in the same write: an expiry in the past frees it for the next runner at once.
+        ctx.changes.set_state("lease", json.dumps({"runner": self.runner_id,
+                                                   "expires": (now - timedelta(seconds=1)).isoformat()}))
+        ctx.changes.set_state("last_run", json.dumps({"at": now.isoformat(), "runner": self.runner_id,
+                                                      "counts": ctx.counts, "failed": failed},
+                                                     ensure_ascii=False))
+        plan = self.store.commit(ctx.changes, snapshot)
+        after = counter.snapshot()
+        result = CycleResult(ran=True, counts=ctx.counts, notes=ctx.notes,
+                             requests={k: after[k] - before[k] for k in after},
+                             skipped_writes=plan.skipped, failed_jobs=failed)
+        log.info(result.summary())
+        return result
+
+    def run_forever(self, every_minutes: float | None = None, daily: dict[str, tuple[str, Callable[[], Any]]] | None = None,
+                    max_cycles: int | None = None) -> None:
+        """Run cycles every N minutes and the daily jobs at their times, until SIGTERM/SIGINT."""
+        every = every_minutes or float(self.config.schedule.get("every_minutes", DEFAULT_EVERY_MINUTES))
+        scheduler = schedule.Scheduler()
+        cycles = 0
+
+        def guarded_cycle() -> None:
+            nonlocal cycles
+            cycles += 1
+            try:
+                self.cycle()
+            except Exception:  # noqa: BLE001 - schedule does not catch; one failure must not end the service
+                log.exception("cycle failed; the next one runs on schedule")
+
+        scheduler.every(every).minutes.do(guarded_cycle)
+        for name, (at, fn) in (daily or {}).items():
+            def guarded(fn: Callable[[], Any] = fn, name: str = name) -> None:
+                try:
+                    fn()
+                except Exception:  # noqa: BLE001
+                    log.exception("daily job %s failed", name)
+            scheduler.every().day.at(at, self.config.timezone).do(guarded)
+        self._install_signals()
+        guarded_cycle()
+        while not self.stop_event.is_set() and (max_cycles is None or cycles < max_cycles):
+            scheduler.run_pending()
+            idle = scheduler.idle_seconds
+            self.stop_event.wait(min(30.0, max(0.5, idle if idle is not None else 30.0)))
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        def stop(signum: int, _frame: Any) -> None:
+            log.info("signal %d: finishing the current step, then exiting", signum)
+            self.stop_event.set()
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+
+def all_job_names(extras: dict[str, Any] | None = None) -> list[str]:
+    """Every job `sheets-sync job NAME` accepts."""
+    return list(CYCLE_JOBS) + list((extras or {}).get("daily_jobs", {}))

@@ -1,0 +1,43 @@
+"""Wires configuration to a working runner: the Sheets back-end, the Tracker store and the connectors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .client import SheetsBackend, connect, remember_embedded_spreadsheet
+from .config import Config
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_TITLE = "PMC Social Media Tracker"
+
+
+def ensure_spreadsheet(config: Config, backend: SheetsBackend, title: str = EMBEDDED_TITLE) -> str:
+    """The Tracker Sheet's id; in the embedded emulator a new sheet is created on first use."""
+    if backend.spreadsheet_id:
+        return backend.spreadsheet_id
+    if backend.kind == "google":
+        raise ConfigError(f"{config.where('spreadsheet.id')}: set the id of the Tracker Sheet (create it in Google "
+                          "Sheets and share it with the service account as Editor).")
+    spreadsheet = backend.client.create(title)
+    backend.spreadsheet_id = spreadsheet.id
+    if backend.kind == "embedded":
+        remember_embedded_spreadsheet(config.data_dir, spreadsheet.id)
+    log.info("created the Tracker Sheet %s in the %s emulator", spreadsheet.id, backend.kind)
+    return spreadsheet.id
+
+
+def build_runner(config: Config, backend: SheetsBackend | None = None, connectors: list[Any] | None = None,
+                 **kwargs: Any) -> Any:
+    """A ``jobs.runner.Runner`` for this configuration."""
+    from jobs.runner import Runner
+
+    from .connectors.registry import build_connectors
+
+    backend = backend or connect(config)
+    ensure_spreadsheet(config, backend)
+    if connectors is None:
+        connectors = build_connectors(config.platforms)
+    return Runner(config=config, backend=backend, connectors=connectors, **kwargs)

@@ -1,0 +1,190 @@
+"""The ``sheets-sync`` command: a thin layer over the library. ``--config PATH`` is accepted after any
+subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import SheetsSyncError
+
+log = logging.getLogger("sheets_sync")
+
+COMMANDS = {
+    "init": "create or upgrade the Tracker Sheet's tabs (idempotent)",
+    "run": "run the jobs on their schedule (or one full cycle with --once)",
+    "job": "run one job now",
+    "classify": "route JSON lines {\"text\": ...} from stdin with the routing rules",
+    "doctor": "check configuration, credentials, sheet, platforms and SMTP",
+    "demo": "the whole loop offline: emulators, a simulated week, a summary and demo-tracker.xlsx",
+    "emulator": "serve an emulator on 127.0.0.1 (sheets or platforms)",
+}
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="sheets-sync.yaml to use")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs test)."""
+    common = _common()
+    parser = argparse.ArgumentParser(prog="sheets-sync", parents=[common],
+                                     description="Keeps the Tracker Sheet in step with citizens' comments.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("init", parents=[common], help=COMMANDS["init"])
+    p.add_argument("--title", default=None, help="title for a new embedded/emulated Tracker Sheet")
+    p = sub.add_parser("run", parents=[common], help=COMMANDS["run"])
+    p.add_argument("--once", action="store_true", help="one full cycle, then exit")
+    p = sub.add_parser("job", parents=[common], help=COMMANDS["job"])
+    p.add_argument("name", help="ingest, route, sla, reply, status, digest, archive, content, dashboard")
+    p = sub.add_parser("classify", parents=[common], help=COMMANDS["classify"])
+    p.add_argument("--from-sheet", action="store_true", help="use the Routing tab's rules instead of the defaults")
+    sub.add_parser("doctor", parents=[common], help=COMMANDS["doctor"])
+    p = sub.add_parser("demo", parents=[common], help=COMMANDS["demo"])
+    p.add_argument("--comments", type=int, default=300, help="citizen comments to simulate")
+    p.add_argument("--out", default="demo-tracker.xlsx", help="where to export the sheet")
+    p = sub.add_parser("emulator", parents=[common], help=COMMANDS["emulator"])
+    p.add_argument("which", choices=["sheets", "platforms"])
+    p.add_argument("--port", type=int, default=8780)
+    p.add_argument("--data", default=None, help="data directory (persisted, crash-safe)")
+    p.add_argument("--quota-per-minute", type=int, default=60, help="Sheets read and write quota (0: none)")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests faulted (0..1)")
+    p.add_argument("--seed", type=int, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sheets-sync`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except SheetsSyncError as exc:
+        print(f"sheets-sync: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "emulator":
+        return _emulator(args)
+    if args.command == "classify" and not args.from_sheet:
+        return _classify(None)
+    config = load_config(args.config)
+    if args.command == "init":
+        return _init(config, args.title)
+    if args.command == "classify":
+        return _classify(config)
+    if args.command == "run":
+        return _run(config, args.once)
+    if args.command == "job":
+        return _job(config, args.name)
+    if args.command == "doctor":
+        from .doctor import run_doctor
+
+        return run_doctor(config)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo(config, comments=args.comments, out=Path(args.out))
+    raise AssertionError(args.command)
+
+
+def _init(config: Config, title: str | None) -> int:
+    from .app import EMBEDDED_TITLE, ensure_spreadsheet
+    from .client import connect
+    from .tracker.init import run_init
+    from .tracker.store import TrackerStore
+
+    backend = connect(config)
+    ensure_spreadsheet(config, backend, title or EMBEDDED_TITLE)
+    report = run_init(TrackerStore(backend, tz=config.tz))
+    for action in report.actions:
+        print(f"  {action}")
+    print(f"init: {len(report.actions)} changes to spreadsheet {report.spreadsheet_id}"
+          if report.changed else f"init: spreadsheet {report.spreadsheet_id} is up to date; nothing written")
+    return 0
+
+
+def _run(config: Config, once: bool) -> int:
+    from .app import build_runner
+
+    runner = build_runner(config)
+    if once:
+        result = runner.cycle()
+        print(result.summary())
+        return 1 if result.failed_jobs else 0
+    runner.run_forever()
+    return 0
+
+
+def _job(config: Config, name: str) -> int:
+    from jobs.runner import all_job_names
+
+    from .app import build_runner
+
+    runner = build_runner(config)
+    if name not in all_job_names(runner.extras):
+        print(f"sheets-sync: unknown job {name!r}; jobs: {', '.join(all_job_names(runner.extras))}",
+              file=sys.stderr)
+        return 2
+    result = runner.cycle([name])
+    print(result.summary())
+    return 1 if result.failed_jobs else 0
+
+
+def _classify(config: Config | None) -> int:
+    from .routing import classify_jsonl, load_default_rules
+
+    rules = load_default_rules()
+    if config is not None:
+        from jobs.route import sheet_rules
+
+        from .client import connect
+        from .tracker.store import TrackerStore
+
+        store = TrackerStore(connect(config), tz=config.tz)
+        notes: list[str] = []
+        rules, _ = sheet_rules(store.read(["Routing", "Departments"]), notes)
+        for note in notes:
+            print(f"sheets-sync: {note}", file=sys.stderr)
+    for line in classify_jsonl(sys.stdin, rules):
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from .emulator.server import make_server
+
+    if args.which == "sheets":
+        from .emulator.sheets import SheetsEmulator
+
+        core = SheetsEmulator(data_dir=args.data, quota_per_minute=args.quota_per_minute,
+                              fault_rate=args.fault_rate, seed=args.seed)
+    else:
+        from .emulator.platforms import PlatformEmulator
+
+        core = PlatformEmulator(data_dir=args.data, fault_rate=args.fault_rate, seed=args.seed)
+    server = make_server(core, args.port)
+    host, port = server.server_address[:2]
+    print(json.dumps({"url": f"http://{host}:{port}", "emulator": args.which}), flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

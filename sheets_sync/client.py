@@ -1,0 +1,248 @@
+"""The gspread client factory: Google, an emulator server, or the embedded emulator — one code path above.
+
+The three back-ends differ only in the ``requests.Session`` handed to ``gspread.Client``: an
+``AuthorizedSession`` for Google, a session whose Google hosts are rewritten to ``spreadsheet.endpoint``, or a
+session with the in-process emulator mounted. Every request goes through ``RetryingHTTPClient``: the project's
+one retry policy, a timeout, and request accounting for the cycle's budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import gspread
+import requests
+from gspread.http_client import HTTPClient
+from requests.adapters import HTTPAdapter
+from tenacity import retry_if_exception
+
+from . import retry
+from .config import Config
+from .errors import ConfigError, RetryableError
+
+log = logging.getLogger(__name__)
+
+SCOPES = [
+    "https://www.googleapis.com/auth/spreadsheets",
+    "https://www.googleapis.com/auth/drive",
+]
+GOOGLE_PREFIXES = ["https://sheets.googleapis.com/", "https://www.googleapis.com/"]
+SERVICE_ACCOUNT_FIELDS = ("type", "project_id", "private_key_id", "private_key", "client_email", "token_uri")
+
+
+class AmbiguousWriteError(RetryableError):
+    """A non-idempotent write (append, batchUpdate) lost its connection: it may or may not have been applied.
+
+    Retrying it blindly could apply it twice, so the caller must re-read the sheet and reconcile (the tracker
+    layer does: it finds rows by Ticket ID, so a repeated cycle never doubles a row).
+    """
+
+
+@dataclass
+class RequestCounter:
+    """Sheets/Drive requests made by this process, as Google's quota counts them (retries included)."""
+
+    reads: int = 0
+    writes: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, method: str, url: str) -> None:
+        """Count one request."""
+        path = urlsplit(url).path
+        kind = path.rsplit("/", 1)[-1].split(":")[-1] if ":" in path.rsplit("/", 1)[-1] else ""
+        key = f"{method.upper()} {'values' if '/values' in path else 'spreadsheets'}{':' + kind if kind else ''}"
+        with self._lock:
+            if method.upper() == "GET":
+                self.reads += 1
+            else:
+                self.writes += 1
+            self.by_endpoint[key] = self.by_endpoint.get(key, 0) + 1
+
+    @property
+    def total(self) -> int:
+        """Reads plus writes."""
+        return self.reads + self.writes
+
+    def snapshot(self) -> dict[str, int]:
+        """The counts now, for a cycle's log line."""
+        return {"reads": self.reads, "writes": self.writes, "total": self.total}
+
+
+def _is_idempotent(method: str, url: str) -> bool:
+    # Positional value writes and clears can be repeated safely; appends, batchUpdate (appendCells,
+    # insertDimension, addSheet...) and Drive creates cannot.
+    path = urlsplit(url).path
+    if method.upper() in ("GET", "PUT", "DELETE"):
+        return True
+    return path.endswith((":clear", ":batchClear", "values:batchUpdate", ":batchGet"))
+
+
+class RetryingHTTPClient(HTTPClient):
+    """gspread's HTTP client under the project's retry policy, with a timeout on every request."""
+
+    counter: RequestCounter
+    retry_policy: Any = None
+
+    def __init__(self, auth: Any, session: requests.Session | None = None) -> None:
+        super().__init__(auth, session)
+        self.timeout = retry.REQUEST_TIMEOUT_S
+        self.counter = RequestCounter()
+
+    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
+        """Send one request; retries what is safe to retry, raises ``AmbiguousWriteError`` otherwise."""
+        idempotent = _is_idempotent(method, endpoint)
+
+        def once() -> requests.Response:
+            self.counter.add(method, endpoint)
+            try:
+                return HTTPClient.request(self, method, endpoint, *args, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                connect_failed = isinstance(exc, requests.ConnectTimeout)
+                if idempotent or connect_failed:
+                    raise
+                raise AmbiguousWriteError(f"{method.upper()} {urlsplit(endpoint).path}: connection lost "
+                                          "after sending; re-read before writing again") from exc
+
+        def retryable(exc: BaseException) -> bool:
+            return not isinstance(exc, AmbiguousWriteError) and retry.is_retryable(exc)
+
+        policy = self.retry_policy or retry.policy()
+        policy = policy.copy(retry=retry_if_exception(retryable))
+        return policy(once)
+
+
+class RewriteAdapter(HTTPAdapter):
+    """Sends requests meant for Google's hosts to an emulator server's base URL instead."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.endpoint = urlsplit(endpoint)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        """Rewrite scheme and host, keep path and query."""
+        parts = urlsplit(request.url or "")
+        base_path = self.endpoint.path.rstrip("/")
+        request.url = urlunsplit((self.endpoint.scheme, self.endpoint.netloc, base_path + parts.path,
+                                  parts.query, ""))
+        request.headers["Host"] = self.endpoint.netloc
+        return super().send(request, *args, **kwargs)
+
+
+def load_google_credentials(path: Path, where: str = "credentials") -> Any:
+    """Google credentials from a service-account key file (or an authorized-user file, the OAuth option).
+
+    Raises ``ConfigError`` naming the file and the fix when it is missing or malformed; the key itself is
+    never printed.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{where}: key file {path} does not exist. Create a service-account key in Google "
+                          "Cloud Console (IAM > Service accounts > Keys > Add key > JSON) and save it there.")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{where}: key file {path} is not valid JSON ({exc.__class__.__name__}): download "
+                          "the key again; do not edit it by hand.") from exc
+    if not isinstance(info, dict):
+        raise ConfigError(f"{where}: key file {path} must hold a JSON object.")
+    kind = info.get("type")
+    if kind == "authorized_user":
+        from google.oauth2.credentials import Credentials as UserCredentials
+
+        missing = [k for k in ("client_id", "client_secret", "refresh_token") if not info.get(k)]
+        if missing:
+            raise ConfigError(f"{where}: authorized-user file {path} lacks {', '.join(missing)}: run the OAuth "
+                              "flow again (README, 'OAuth user credentials').")
+        return UserCredentials.from_authorized_user_info(info, SCOPES)
+    if kind != "service_account":
+        raise ConfigError(f"{where}: key file {path} has type {kind!r}; expected 'service_account' (or "
+                          "'authorized_user'). Download a JSON key of a service account.")
+    missing = [k for k in SERVICE_ACCOUNT_FIELDS if not info.get(k)]
+    if missing:
+        raise ConfigError(f"{where}: key file {path} lacks {', '.join(missing)}: download a new JSON key.")
+    from google.oauth2 import service_account
+
+    try:
+        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, TypeError) as exc:
+        # Never include the exception text: it may quote key material.
+        raise ConfigError(f"{where}: the private_key in {path} cannot be loaded (is it the example file?): "
+                          "download a new JSON key for the service account.") from exc
+
+
+@dataclass
+class SheetsBackend:
+    """A connected gspread client and where the Tracker Sheet is."""
+
+    client: gspread.Client
+    spreadsheet_id: str | None
+    kind: str  # "google" | "endpoint" | "embedded"
+    emulator: Any = None  # the in-process SheetsEmulator, when embedded
+
+    @property
+    def counter(self) -> RequestCounter:
+        """This process's Sheets request counts."""
+        return self.client.http_client.counter  # type: ignore[attr-defined]
+
+
+def make_client(session: requests.Session, auth: Any = None) -> gspread.Client:
+    """A gspread client over ``session`` with the project's retry policy and timeout."""
+    return gspread.Client(auth, session=session, http_client=RetryingHTTPClient)
+
+
+def endpoint_session(endpoint: str) -> requests.Session:
+    """A session that sends Google-bound requests to an emulator server at ``endpoint``."""
+    session = requests.Session()
+    adapter = RewriteAdapter(endpoint)
+    for prefix in GOOGLE_PREFIXES:
+        session.mount(prefix, adapter)
+    session.headers["Authorization"] = "Bearer emulator"
+    return session
+
+
+EMBEDDED_ID_FILE = "tracker-spreadsheet-id"
+
+
+def connect(config: Config, emulator: Any = None) -> SheetsBackend:
+    """Connect to where the configuration says the Tracker Sheet lives.
+
+    With no ``spreadsheet.id`` the embedded emulator (persisted under ``data_dir``) holds it; its spreadsheet id
+    is remembered in ``data_dir`` so every run finds the same sheet. ``emulator`` lets tests and the demo pass
+    an emulator they already hold.
+    """
+    if config.endpoint:
+        client = make_client(endpoint_session(config.endpoint))
+        return SheetsBackend(client, config.spreadsheet_id, "endpoint")
+    if config.spreadsheet_id and emulator is None:
+        if config.credentials is None:
+            raise ConfigError(f"{config.where('credentials')}: `spreadsheet.id` is set but no `credentials` key "
+                              "file is named. Add `credentials: service-account.json` (see README).")
+        creds = load_google_credentials(config.credentials, config.where("credentials"))
+        from google.auth.transport.requests import AuthorizedSession
+
+        client = make_client(AuthorizedSession(creds), creds)
+        return SheetsBackend(client, config.spreadsheet_id, "google")
+    if emulator is None:
+        from .emulator.sheets import SheetsEmulator
+
+        emulator = SheetsEmulator(data_dir=config.data_dir / "sheets")
+    client = make_client(emulator.session())
+    spreadsheet_id = config.spreadsheet_id or _embedded_spreadsheet_id(config.data_dir)
+    return SheetsBackend(client, spreadsheet_id, "embedded", emulator)
+
+
+def _embedded_spreadsheet_id(data_dir: Path) -> str | None:
+    marker = data_dir / EMBEDDED_ID_FILE
+    return marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+
+
+def remember_embedded_spreadsheet(data_dir: Path, spreadsheet_id: str) -> None:
+    """Record the embedded Tracker Sheet's id so later runs open the same sheet."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / EMBEDDED_ID_FILE).write_text(spreadsheet_id + "\n", encoding="utf-8")

@@ -1,0 +1,207 @@
+"""Configuration: ``sheets-sync.yaml``, found by ``--config``, then ``SHEETS_SYNC_CONFIG``, then the working
+directory. With no file at all the defaults apply: the embedded Sheets emulator under ``.sheets-sync/``.
+
+Secrets never live in this file: it names environment variables (``token_env``, ``password_env``) or files
+(``credentials``) that hold them. Errors name the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ConfigError
+
+CONFIG_ENV = "SHEETS_SYNC_CONFIG"
+CONFIG_NAME = "sheets-sync.yaml"
+DEFAULT_DATA_DIR = ".sheets-sync"
+
+# Every key the file may hold, with what it is for; an unknown key is an error (a typo must not be ignored).
+TOP_LEVEL_KEYS = {
+    "spreadsheet": "the Tracker Sheet: {id, endpoint}",
+    "credentials": "path of the Google service-account (or authorized-user) JSON key file",
+    "timezone": "the corporation's time zone (default Asia/Kolkata)",
+    "data_dir": "folder for the embedded emulators' data (default .sheets-sync)",
+    "platforms": "list of platform accounts: {kind, page_id|ig_user_id|channel_id|user_id, token_env, endpoint}",
+    "schedule": "{every_minutes, digest_at, archive_at}",
+    "sla": "{default_hours, office_hours, holidays}",
+    "smtp": "{host, port, from, starttls, ssl, user_env, password_env}",
+    "digest": "{folder, cell_email}",
+    "archive": "{after_days, cell_limit_fraction}",
+    "routing": "{threshold}",
+    "webhook": "{port, app_secret_env, verify_token_env}",
+    "lease": "{minutes}",
+}
+SPREADSHEET_KEYS = {"id", "endpoint"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration. ``path`` is None when the defaults apply (no file found)."""
+
+    path: Path | None = None
+    spreadsheet_id: str | None = None
+    endpoint: str | None = None
+    credentials: Path | None = None
+    timezone: str = "Asia/Kolkata"
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    platforms: list[dict[str, Any]] = field(default_factory=list)
+    schedule: dict[str, Any] = field(default_factory=dict)
+    sla: dict[str, Any] = field(default_factory=dict)
+    smtp: dict[str, Any] | None = None
+    digest: dict[str, Any] = field(default_factory=dict)
+    archive: dict[str, Any] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    lease: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no spreadsheet is configured: the in-process emulator is the Tracker Sheet's home."""
+        return not self.spreadsheet_id
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    def where(self, key: str) -> str:
+        """A phrase naming ``key`` in this configuration's file, for error messages."""
+        return f"{self.path or CONFIG_NAME} (key `{key}`)"
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+                     cwd: Path | None = None) -> Path | None:
+    """The configuration file to use: ``explicit``, then ``$SHEETS_SYNC_CONFIG``, then ``./sheets-sync.yaml``.
+
+    An explicitly named file that does not exist is an error; a missing file in the working directory means
+    "use the defaults".
+    """
+    env = os.environ if env is None else env
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (from --config) does not exist: check the path, "
+                              f"or copy the example in README.md to {path}.")
+        return path
+    if env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (from ${CONFIG_ENV}) does not exist: fix or unset "
+                              f"{CONFIG_ENV}.")
+        return path
+    path = (cwd or Path.cwd()) / CONFIG_NAME
+    return path if path.is_file() else None
+
+
+def _unknown_key(where: str, key: str, known: set[str] | dict[str, str]) -> ConfigError:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else f" Known keys: {', '.join(sorted(known))}."
+    return ConfigError(f"{where}: unknown key `{key}`.{hint}")
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str, example: str) -> Any:
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where} must be {example}, got {value!r}.")
+    return value
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+                cwd: Path | None = None) -> Config:
+    """Find, read and validate the configuration; defaults when no file is found."""
+    path = find_config_path(explicit, env, cwd)
+    if path is None:
+        return Config(data_dir=(cwd or Path.cwd()) / DEFAULT_DATA_DIR)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read ({exc.strerror}): check its permissions.") from exc
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"config file {path} is not valid YAML{at}: {getattr(exc, 'problem', exc)}. "
+                          "Fix the indentation or quoting there.") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys (spreadsheet:, platforms:, ...), "
+                          f"not {type(raw).__name__}.")
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate a configuration mapping; relative paths are taken from the file's folder."""
+    name = str(path or CONFIG_NAME)
+    base = path.parent if path else Path.cwd()
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            raise _unknown_key(name, str(key), TOP_LEVEL_KEYS)
+
+    sheet = raw.get("spreadsheet") or {}
+    _expect(sheet, dict, f"{name}: `spreadsheet`", "a mapping such as {id: 1AbC..., endpoint: http://...}")
+    for key in sheet:
+        if key not in SPREADSHEET_KEYS:
+            raise _unknown_key(f"{name}: `spreadsheet`", str(key), SPREADSHEET_KEYS)
+    sheet_id = sheet.get("id")
+    if sheet_id is not None:
+        sheet_id = str(_expect(sheet_id, str, f"{name}: `spreadsheet.id`",
+                               "the id from the sheet's URL (docs.google.com/spreadsheets/d/<id>/edit)")).strip()
+        if not sheet_id or "/" in sheet_id:
+            raise ConfigError(f"{name}: `spreadsheet.id` must be the id between /d/ and /edit in the sheet's "
+                              f"URL, got {sheet_id!r}.")
+    endpoint = sheet.get("endpoint")
+    if endpoint is not None:
+        _expect(endpoint, str, f"{name}: `spreadsheet.endpoint`", "a URL such as http://127.0.0.1:8780")
+        if not endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"{name}: `spreadsheet.endpoint` must start with http:// or https://, "
+                              f"got {endpoint!r}.")
+        endpoint = endpoint.rstrip("/")
+
+    credentials = raw.get("credentials")
+    if credentials is not None:
+        _expect(credentials, str, f"{name}: `credentials`", "the path of a JSON key file")
+        credentials = (base / Path(credentials).expanduser())
+
+    timezone = raw.get("timezone", "Asia/Kolkata")
+    _expect(timezone, str, f"{name}: `timezone`", "an IANA zone name such as Asia/Kolkata")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name}: `timezone` {timezone!r} is not a known time zone: use an IANA name "
+                          "such as Asia/Kolkata.") from exc
+
+    data_dir = raw.get("data_dir", DEFAULT_DATA_DIR)
+    _expect(data_dir, str, f"{name}: `data_dir`", "a folder path")
+
+    platforms = raw.get("platforms") or []
+    _expect(platforms, list, f"{name}: `platforms`", "a list of entries, each with `kind:`")
+    for i, entry in enumerate(platforms, 1):
+        _expect(entry, dict, f"{name}: `platforms` entry {i}", "a mapping with kind, token_env, ...")
+
+    sections: dict[str, Any] = {}
+    for key in ("schedule", "sla", "digest", "archive", "routing", "webhook", "lease"):
+        value = raw.get(key) or {}
+        sections[key] = _expect(value, dict, f"{name}: `{key}`", f"a mapping: {TOP_LEVEL_KEYS[key]}")
+    smtp = raw.get("smtp")
+    if smtp is not None:
+        _expect(smtp, dict, f"{name}: `smtp`", f"a mapping: {TOP_LEVEL_KEYS['smtp']}")
+        if not smtp.get("host"):
+            raise ConfigError(f"{name}: `smtp.host` is required when `smtp` is given (e.g. smtp.gmail.com).")
+
+    return Config(
+        path=path,
+        spreadsheet_id=sheet_id,
+        endpoint=endpoint,
+        credentials=credentials,
+        timezone=timezone,
+        data_dir=base / data_dir,
+        platforms=platforms,
+        smtp=smtp,
+        **sections,
+    )

@@ -1,0 +1,242 @@
+"""Facebook Page connector (Graph API), and the Graph plumbing Instagram shares.
+
+How nothing is missed: the Page's posts are listed newest first back to the recheck window; a post whose
+``updated_time`` (moved by every new comment) is past the cursor's watermark minus an overlap is re-read whole
+with ``filter=stream`` (all levels), so replies to old threads and late arrivals whose ``created_time`` is
+older than the cursor are found. Ids already delivered (kept in the cursor) are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import requests
+from tenacity import Retrying
+
+from ..errors import AuthError, FatalAPIError
+from ..retry import REQUEST_TIMEOUT_S
+from .base import (
+    Comment,
+    CommentState,
+    FetchResult,
+    HttpConnector,
+    ObjectMissing,
+    ReplyRefused,
+    SeenCursor,
+    TransientHTTPError,
+    epoch,
+    paginate,
+    parse_time,
+)
+
+GRAPH_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v19.0"
+OVERLAP_S = 15 * 60  # re-read this much before the watermark: clocks and indexing lag by minutes
+RECHECK_DAYS = 60  # posts older than this are no longer re-listed
+
+# Graph error codes (platform-apis.md): transient, throttling, token, permission.
+_TRANSIENT_CODES = {1, 2, 341, 368}
+_THROTTLE_CODES = {4, 17, 32, 613, 80001, 80002, 80005, 80006}
+_TOKEN_CODES = {102, 190, 104}
+
+
+class GraphConnector(HttpConnector):
+    """The Graph API parts Facebook and Instagram share: URLs, auth header, error classification."""
+
+    platform = "graph"
+    token_hint = "a new access token"
+
+    def __init__(self, session: requests.Session, account_id: str, token: str, *, token_env: str,
+                 endpoint: str | None = None, api_version: str = DEFAULT_API_VERSION,
+                 retry: Retrying | None = None, timeout: float = REQUEST_TIMEOUT_S,
+                 clock: Callable[[], float] = time.time, recheck_days: int = RECHECK_DAYS,
+                 page_size: int = 100) -> None:
+        super().__init__(session, retry=retry, timeout=timeout, clock=clock)
+        self.account_id = str(account_id)
+        self._token = token
+        self.token_env = token_env
+        self.base = f"{(endpoint or GRAPH_URL).rstrip('/')}/{api_version}"
+        self.recheck_s = recheck_days * 86400
+        self.page_size = page_size
+
+    def _graph(self, method: str, path: str, params: dict[str, Any] | None = None,
+               data: dict[str, Any] | None = None, retry: bool = True) -> Any:
+        # The token goes in a header, not the URL, so it never lands in a log line or an error message.
+        return self._call(method, f"{self.base}/{path}", params=params, data=data,
+                          headers={"Authorization": f"Bearer {self._token}"}, retry=retry)
+
+    def _list(self, path: str, params: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
+        """Every item of a cursor-paged edge; finished when ``paging.next`` is absent."""
+
+        def fetch_page(after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            body = self._graph("GET", path, params={**params, **({"after": after} if after else {})})
+            paging = body.get("paging") or {}
+            token = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
+            return body.get("data") or [], token
+
+        return paginate(self.platform, what, fetch_page)
+
+    def _classify(self, response: requests.Response, method: str, url: str) -> Exception:
+        try:
+            error = (response.json() or {}).get("error") or {}
+        except ValueError:
+            error = {}
+        code, subcode = error.get("code"), error.get("error_subcode")
+        message = error.get("message") or f"HTTP {response.status_code}"
+        where = f"{method} {url.split('?', 1)[0].rsplit('/', 2)[-1]}"
+        if code in _TOKEN_CODES or (isinstance(subcode, int) and 458 <= subcode <= 467):
+            return AuthError(self._token_fix(code))
+        if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
+            return AuthError(f"{self.platform}: the access token lacks a permission (code {code}: {message}). "
+                             f"Grant {self.permissions} to the app, then put the new token in the environment "
+                             f"variable {self.token_env}.")
+        if code in _THROTTLE_CODES:
+            return self._throttled(f"{self.platform}: throttled by Graph (code {code})",
+                                   _regain_seconds(response), 429)
+        if code == 100 and subcode == 33:
+            return ObjectMissing(f"{self.platform}: object not found or deleted ({where})")
+        if response.status_code == 429 or response.status_code >= 500:
+            return TransientHTTPError(f"{self.platform}: HTTP {response.status_code} ({message})",
+                                      response.status_code, retry_after=_retry_after(response))
+        if code in _TRANSIENT_CODES or error.get("is_transient"):
+            # Graph's "unknown"/"temporary" errors: the write may have happened, so treat like a 5xx.
+            return TransientHTTPError(f"{self.platform}: transient Graph error (code {code}: {message})", 500)
+        return FatalAPIError(f"{self.platform}: Graph refused {where} (code {code}: {message})")
+
+    permissions = "pages_manage_engagement, pages_read_user_content and pages_read_engagement"
+
+    def _token_fix(self, code: Any) -> str:
+        return (f"{self.platform}: the {self.token_kind} is expired or revoked (code {code or 190}). "
+                f"{self.token_hint} and put it in the environment variable {self.token_env}.")
+
+    token_kind = "access token"
+
+    def _send_reply_to(self, path: str, comment_id: str, text: str) -> tuple[str, datetime]:
+        try:
+            body = self._graph("POST", path, data={"message": text}, retry=False)
+        except ObjectMissing as exc:
+            raise ReplyRefused(self.platform, "the comment was deleted or is no longer visible") from exc
+        except AuthError:
+            raise
+        except FatalAPIError as exc:
+            raise ReplyRefused(self.platform, str(exc).split(": ", 1)[-1]) from exc
+        return str(body["id"]), self._now()
+
+
+class FacebookConnector(GraphConnector):
+    """A Facebook Page: comments on its posts (all levels), replies, hiding, state checks."""
+
+    platform = "facebook"
+    token_kind = "Page access token"
+    token_hint = "Generate a new Page token with pages_manage_engagement"
+
+    def __init__(self, session: requests.Session, page_id: str, token: str, *, token_env: str = "FB_PAGE_TOKEN",
+                 **options: Any) -> None:
+        super().__init__(session, page_id, token, token_env=token_env, **options)
+
+    def fetch_new(self, cursor: str | None) -> FetchResult:
+        """New comments on the Page's posts since ``cursor``, each delivered once."""
+        state = SeenCursor.load(cursor, self.platform)
+        watermark = state.watermark
+        newest = watermark or 0
+        found: dict[str, Comment] = {}
+        posts = self._list(f"{self.account_id}/feed",
+                           {"fields": "id,message,created_time,updated_time,permalink_url", "limit": self.page_size},
+                           "Page posts")
+        for post in posts:
+            created = epoch(parse_time(post["created_time"]))
+            if watermark is not None and created < watermark - self.recheck_s:
+                break  # newest first: the rest are older than the recheck window
+            updated = epoch(parse_time(post.get("updated_time") or post["created_time"]))
+            newest = max(newest, updated)
+            if watermark is not None and updated < watermark - OVERLAP_S:
+                continue  # no comment activity on this post since last time
+            for raw in self._list(f"{post['id']}/comments",
+                                  {"filter": "stream", "order": "reverse_chronological", "limit": self.page_size,
+                                   "fields": "id,message,from{id,name},created_time,parent{id},permalink_url"},
+                                  f"comments of post {post['id']}"):
+                cid = str(raw["id"])
+                author = raw.get("from") or {}
+                if cid in state.seen or cid in found or str(author.get("id")) == self.account_id:
+                    continue
+                found[cid] = self._comment(raw, post)
+        for comment in found.values():
+            state.seen[comment.comment_id] = epoch(comment.created_at)
+        state.watermark = newest or None
+        horizon = newest - self.recheck_s if newest else None
+        return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+
+    def _comment(self, raw: dict[str, Any], post: dict[str, Any]) -> Comment:
+        author = raw.get("from") or {}
+        message = post.get("message") or ""
+        return Comment(
+            platform=self.platform, comment_id=str(raw["id"]), post_id=str(post["id"]),
+            author_id=str(author.get("id") or ""), author_name=author.get("name") or "",
+            text=raw.get("message") or "", created_at=parse_time(raw["created_time"]),
+            parent_id=str((raw.get("parent") or {}).get("id")) if raw.get("parent") else None,
+            permalink=raw.get("permalink_url") or f"https://www.facebook.com/{raw['id']}",
+            post_title=message.split("\n", 1)[0][:100] or None, post_link=post.get("permalink_url"),
+            post_published_at=parse_time(post["created_time"]),
+        )
+
+    def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
+        return self._send_reply_to(f"{comment_id}/comments", comment_id, text)
+
+    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
+        """The Page's first reply under ``comment_id`` (sent by us or natively), or None."""
+        try:
+            for raw in self._list(f"{comment_id}/comments", {"fields": "id,from{id},created_time", "limit": 100},
+                                  f"replies to {comment_id}"):
+                if str((raw.get("from") or {}).get("id")) == self.account_id:
+                    return str(raw["id"]), parse_time(raw["created_time"])
+        except ObjectMissing:
+            return None
+        return None
+
+    def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
+        """Visible / hidden / deleted and the Page's own reply, one call per comment."""
+        states: dict[str, CommentState] = {}
+        for cid in comment_ids:
+            try:
+                body = self._graph("GET", cid, params={
+                    "fields": "id,is_hidden,comments.limit(100){id,from{id},message,created_time}"})
+            except ObjectMissing:
+                states[cid] = CommentState(cid, "deleted", None, None, None)
+                continue
+            own = next((r for r in (body.get("comments") or {}).get("data", [])
+                        if str((r.get("from") or {}).get("id")) == self.account_id), None)
+            states[cid] = CommentState(
+                cid, "hidden" if body.get("is_hidden") else "visible",
+                str(own["id"]) if own else None, parse_time(own["created_time"]) if own else None,
+                own.get("message") if own else None)
+        return states
+
+    def hide(self, comment_id: str) -> None:
+        """Hide the comment (``is_hidden=true``): its author and friends still see it, the public does not."""
+        self._graph("POST", comment_id, data={"is_hidden": "true"})
+
+
+def _regain_seconds(response: requests.Response) -> float | None:
+    """Seconds until Graph lets the account call again, from ``X-Business-Use-Case-Usage``."""
+    header = response.headers.get("X-Business-Use-Case-Usage")
+    if not header:
+        return _retry_after(response)
+    try:
+        usage = json.loads(header)
+        minutes = max(entry.get("estimated_time_to_regain_access", 0) or 0
+                      for entries in usage.values() for entry in entries)
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return float(minutes) * 60
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

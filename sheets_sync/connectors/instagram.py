@@ -1,0 +1,136 @@
+"""Instagram business account connector (Graph API).
+
+Instagram media carry no activity time, so the cursor keeps each recent media's ``comments_count``: a media
+whose count changed (or that is new) is re-read whole, top-level comments with their ``replies`` edge, which
+finds replies to old threads and late arrivals. Ids already delivered (kept in the cursor) are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from .base import Comment, CommentState, FetchResult, ObjectMissing, SeenCursor, epoch, parse_time
+from .facebook import GraphConnector
+
+_COMMENT_FIELDS = "id,text,from{id,username},username,timestamp,hidden"
+
+
+class InstagramConnector(GraphConnector):
+    """An Instagram professional account: comments on its media, replies, hiding, state checks."""
+
+    platform = "instagram"
+    token_kind = "Instagram access token (the Page token of the linked Page)"
+    token_hint = ("Generate a new Page token with instagram_basic, instagram_manage_comments and "
+                  "pages_read_engagement")
+    permissions = "instagram_basic, instagram_manage_comments and pages_read_engagement"
+
+    def __init__(self, session: requests.Session, ig_user_id: str, token: str, *,
+                 token_env: str = "IG_ACCESS_TOKEN", **options: Any) -> None:
+        options.setdefault("page_size", 50)  # Instagram serves at most 50 comments a page
+        super().__init__(session, ig_user_id, token, token_env=token_env, **options)
+
+    def fetch_new(self, cursor: str | None) -> FetchResult:
+        """New comments and replies on the account's media since ``cursor``, each delivered once."""
+        state = SeenCursor.load(cursor, self.platform)
+        watermark = state.watermark
+        old_counts: dict[str, int] = dict(state.extra.get("counts") or {})
+        counts: dict[str, int] = {}
+        newest = watermark or 0
+        found: dict[str, Comment] = {}
+        media_list = self._list(f"{self.account_id}/media",
+                                {"fields": "id,caption,timestamp,permalink,comments_count", "limit": self.page_size},
+                                "media")
+        for media in media_list:
+            published = epoch(parse_time(media["timestamp"]))
+            if watermark is not None and published < watermark - self.recheck_s:
+                break  # newest first: the rest are older than the recheck window
+            newest = max(newest, published)
+            media_id = str(media["id"])
+            count = int(media.get("comments_count") or 0)
+            counts[media_id] = count
+            if cursor and old_counts.get(media_id) == count:
+                continue  # unchanged since last time
+            for raw in self._comments_of(media_id):
+                cid = str(raw["id"])
+                if cid in state.seen or cid in found or self._own(raw):
+                    continue
+                comment = self._comment(raw, media)
+                found[cid] = comment
+                newest = max(newest, epoch(comment.created_at))
+        for comment in found.values():
+            state.seen[comment.comment_id] = epoch(comment.created_at)
+        state.watermark = newest or None
+        state.extra["counts"] = counts
+        horizon = newest - self.recheck_s if newest else None
+        return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+
+    def _comments_of(self, media_id: str) -> Iterator[dict[str, Any]]:
+        """Top-level comments of a media and all their replies (replies carry ``parent_id``)."""
+        nested = f"replies.limit(50){{{_COMMENT_FIELDS}}}"
+        for top in self._list(f"{media_id}/comments", {"fields": f"{_COMMENT_FIELDS},{nested}",
+                                                       "limit": self.page_size}, f"comments of media {media_id}"):
+            yield top
+            replies = top.get("replies") or {}
+            items = list(replies.get("data") or [])
+            if (replies.get("paging") or {}).get("next"):
+                # More replies than the nested edge holds: list them all from the comment itself.
+                items = list(self._list(f"{top['id']}/replies", {"fields": _COMMENT_FIELDS, "limit": 50},
+                                        f"replies to {top['id']}"))
+            for reply in items:
+                yield {**reply, "parent_id": str(top["id"])}
+
+    def _own(self, raw: dict[str, Any]) -> bool:
+        return str((raw.get("from") or {}).get("id")) == self.account_id
+
+    def _comment(self, raw: dict[str, Any], media: dict[str, Any]) -> Comment:
+        author = raw.get("from") or {}
+        caption = media.get("caption") or ""
+        return Comment(
+            platform=self.platform, comment_id=str(raw["id"]), post_id=str(media["id"]),
+            author_id=str(author.get("id") or ""), author_name=author.get("username") or raw.get("username") or "",
+            text=raw.get("text") or "", created_at=parse_time(raw["timestamp"]),
+            parent_id=raw.get("parent_id"),
+            # Instagram has no per-comment link: the media's permalink is the closest a person can open.
+            permalink=media.get("permalink") or "",
+            post_title=caption.split("\n", 1)[0][:100] or None, post_link=media.get("permalink"),
+            post_published_at=parse_time(media["timestamp"]),
+        )
+
+    def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
+        return self._send_reply_to(f"{comment_id}/replies", comment_id, text)
+
+    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
+        """The account's first reply under ``comment_id``, or None."""
+        try:
+            for raw in self._list(f"{comment_id}/replies", {"fields": "id,from{id},timestamp", "limit": 50},
+                                  f"replies to {comment_id}"):
+                if self._own(raw):
+                    return str(raw["id"]), parse_time(raw["timestamp"])
+        except ObjectMissing:
+            return None
+        return None
+
+    def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
+        """Visible / hidden / deleted and the account's own reply, one call per comment."""
+        states: dict[str, CommentState] = {}
+        for cid in comment_ids:
+            try:
+                body = self._graph("GET", cid, params={
+                    "fields": "id,hidden,replies.limit(50){id,from{id},text,timestamp}"})
+            except ObjectMissing:
+                states[cid] = CommentState(cid, "deleted", None, None, None)
+                continue
+            own = next((r for r in (body.get("replies") or {}).get("data", []) if self._own(r)), None)
+            states[cid] = CommentState(
+                cid, "hidden" if body.get("hidden") else "visible",
+                str(own["id"]) if own else None, parse_time(own["timestamp"]) if own else None,
+                own.get("text") if own else None)
+        return states
+
+    def hide(self, comment_id: str) -> None:
+        """Hide the comment (``hide=true``)."""
+        self._graph("POST", comment_id, data={"hide": "true"})

@@ -1,0 +1,272 @@
+"""Graph API routes (``/vNN.N/...``) for Facebook Pages and Instagram business accounts.
+
+Shapes follow /work/shared/reference/platform-apis.md: cursor paging with ``paging.next`` absent at the end,
+``filter=stream`` for all comment levels on Facebook, top-level-only newest-first comments on Instagram with
+replies as a nested edge, Graph error bodies with code/subcode, and page-level throttling (code 32 / 80002)
+reported in ``X-Business-Use-Case-Usage``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from ..http import EmuRequest, EmuResponse, json_response
+from .common import bearer, encode_token, graph_time, page_after, parse_fields, request_params, select
+from .state import Comment, Post
+
+if TYPE_CHECKING:
+    from .core import PlatformEmulator
+
+FB_MAX_MESSAGE = 8000
+IG_MAX_TEXT = 2200
+
+
+def graph_error(status: int, code: int, message: str, subcode: int | None = None,
+                err_type: str = "OAuthException", headers: dict[str, str] | None = None) -> EmuResponse:
+    """A Graph error body as Meta sends it."""
+    error: dict[str, Any] = {"message": message, "type": err_type, "code": code,
+                             "fbtrace_id": uuid.uuid4().hex[:11]}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return json_response(status, {"error": error}, headers)
+
+
+def missing_object(obj_id: str, method: str) -> EmuResponse:
+    """What Graph answers for a deleted or unknown object (also for missing permission)."""
+    verb = {"GET": "get", "POST": "post", "DELETE": "delete"}.get(method, method.lower())
+    return graph_error(
+        400, 100,
+        f"Unsupported {verb} request. Object with ID '{obj_id}' does not exist, cannot be loaded due to "
+        "missing permissions, or does not support this operation.",
+        subcode=33, err_type="GraphMethodException",
+    )
+
+
+class GraphRoutes:
+    """Answers Graph API requests from the emulator's state."""
+
+    def __init__(self, emu: PlatformEmulator) -> None:
+        self.emu = emu
+
+    # ---- dispatch -------------------------------------------------------------------------------------
+
+    def handle(self, request: EmuRequest) -> EmuResponse:
+        """Route one Graph request."""
+        parts = [unquote(p) for p in request.path.strip("/").split("/")]
+        version, obj_id = parts[0], (parts[1] if len(parts) > 1 else "")
+        edge = parts[2] if len(parts) > 2 else None
+        params = request_params(request)
+        platform, kind, obj = self._resolve(obj_id)
+        token = bearer(request) or params.get("access_token")
+        if not token:
+            return graph_error(400, 104, "An access token is required to request this resource.")
+        if obj is None:
+            return missing_object(obj_id, request.method)
+        verdict = self.emu.tokens.check(platform, token)
+        if verdict == "expired":
+            return graph_error(400, 190, "Error validating access token: Session has expired.", subcode=463)
+        if verdict == "invalid":
+            return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        account = obj if kind in ("page", "iguser") else obj.account_id
+        throttled = self._throttle(platform, account)
+        if throttled:
+            return throttled
+        fields = parse_fields(params.get("fields"))
+        route = (request.method, kind, edge)
+        ctx = _Ctx(request, version, params, fields)
+        if route in (("GET", "page", "feed"), ("GET", "page", "posts")):
+            return self._list_posts(ctx, "facebook", obj)
+        if route == ("GET", "iguser", "media"):
+            return self._list_posts(ctx, "instagram", obj)
+        if route in (("GET", "post", "comments"), ("GET", "media", "comments")):
+            return self._list_comments(ctx, obj)
+        if route in (("GET", "comment", "comments"), ("GET", "igcomment", "replies")):
+            return self._list_children(ctx, obj)
+        if request.method == "GET" and edge is None and kind in ("comment", "igcomment", "post", "media"):
+            return json_response(200, self._render(ctx, obj, fields))
+        if route == ("POST", "comment", "comments"):
+            return self._reply(ctx, obj, FB_MAX_MESSAGE)
+        if route == ("POST", "igcomment", "replies"):
+            return self._reply(ctx, obj, IG_MAX_TEXT)
+        if request.method == "POST" and edge is None and kind in ("comment", "igcomment"):
+            return self._hide(ctx, obj)
+        if request.method == "DELETE" and edge is None and kind in ("comment", "igcomment"):
+            obj.deleted = True
+            return json_response(200, {"success": True})
+        return graph_error(400, 100, f"(#100) Unknown path or method: {request.method} {request.path}",
+                           err_type="GraphMethodException")
+
+    def _resolve(self, obj_id: str) -> tuple[str, str, Any]:
+        state = self.emu.state
+        if obj_id in state.accounts.get("facebook", []):
+            return "facebook", "page", obj_id
+        if obj_id in state.accounts.get("instagram", []):
+            return "instagram", "iguser", obj_id
+        post = state.posts.get(obj_id)
+        if post and post.platform in ("facebook", "instagram"):
+            return post.platform, ("post" if post.platform == "facebook" else "media"), post
+        comment = state.comments.get(obj_id)
+        if comment and comment.platform in ("facebook", "instagram") and not comment.deleted:
+            return comment.platform, ("comment" if comment.platform == "facebook" else "igcomment"), comment
+        return "facebook", "", None
+
+    def _throttle(self, platform: str, account: str) -> EmuResponse | None:
+        limiter = self.emu.graph_limiter
+        if limiter.spend(f"{platform}:{account}"):
+            return None
+        minutes = max(1, math.ceil((limiter.reset_at() - self.emu.clock()) / 60))
+        usage = {account: [{"type": "pages" if platform == "facebook" else "instagram", "call_count": 100,
+                            "total_cputime": 100, "total_time": 100,
+                            "estimated_time_to_regain_access": minutes}]}
+        headers = {"X-Business-Use-Case-Usage": json.dumps(usage)}
+        if platform == "facebook":
+            return graph_error(400, 32, "(#32) Page request limit reached", headers=headers)
+        return graph_error(400, 80002, "There have been too many calls to this Instagram account.",
+                           headers=headers)
+
+    # ---- reads ----------------------------------------------------------------------------------------
+
+    def _list_posts(self, ctx: _Ctx, platform: str, account: str) -> EmuResponse:
+        posts = [p for p in self.emu.state.posts.values() if p.platform == platform and p.account_id == account]
+        posts.sort(key=lambda p: (-p.created, -p.seq))
+        return self._page(ctx, posts, lambda p: [-p.created, -p.seq], 25, 100)
+
+    def _list_comments(self, ctx: _Ctx, post: Post) -> EmuResponse:
+        comments = [c for c in self.emu.state.comments.values() if c.post_id == post.id and not c.deleted]
+        if post.platform == "instagram":
+            # Instagram: top-level only, newest first; replies come through the nested edge.
+            comments = [c for c in comments if c.parent_id is None]
+            comments.sort(key=lambda c: (-c.created, -c.seq))
+            return self._page(ctx, comments, lambda c: [-c.created, -c.seq], 25, 50)
+        if ctx.params.get("filter", "toplevel") != "stream":
+            comments = [c for c in comments if c.parent_id is None]
+        if ctx.params.get("order", "chronological") == "reverse_chronological":
+            comments.sort(key=lambda c: (-c.created, -c.seq))
+            return self._page(ctx, comments, lambda c: [-c.created, -c.seq], 25, 100)
+        comments.sort(key=lambda c: (c.created, c.seq))
+        return self._page(ctx, comments, lambda c: [c.created, c.seq], 25, 100)
+
+    def _list_children(self, ctx: _Ctx, parent: Comment) -> EmuResponse:
+        children = self._children(parent)
+        return self._page(ctx, children, lambda c: [c.created, c.seq], 25, 100)
+
+    def _children(self, parent: Comment) -> list[Comment]:
+        children = [c for c in self.emu.state.comments.values() if c.parent_id == parent.id and not c.deleted]
+        children.sort(key=lambda c: (c.created, c.seq))
+        return children
+
+    def _page(self, ctx: _Ctx, items: list, key, default_limit: int, max_limit: int) -> EmuResponse:
+        try:
+            limit = min(max(int(ctx.params.get("limit", default_limit)), 1), max_limit)
+            page, next_key = page_after(items, key, ctx.params.get("after"), limit)
+        except ValueError as exc:
+            return graph_error(400, 100, f"(#100) {exc}", err_type="GraphMethodException")
+        body: dict[str, Any] = {"data": [self._render(ctx, item, ctx.fields) for item in page]}
+        if page:
+            paging: dict[str, Any] = {"cursors": {"before": encode_token(key(page[0])),
+                                                  "after": encode_token(key(page[-1]))}}
+            if next_key is not None:
+                paging["next"] = _with_params(ctx.request.url, after=paging["cursors"]["after"], before=None)
+            body["paging"] = paging
+        return json_response(200, body)
+
+    def _render(self, ctx: _Ctx, obj: Any, fields: dict[str, dict]) -> dict[str, Any]:
+        if isinstance(obj, Post):
+            return select(self._post_dict(obj), fields)
+        full = self._comment_dict(obj)
+        nested_name = "comments" if obj.platform == "facebook" else "replies"
+        if nested_name in fields:
+            spec = fields[nested_name]
+            children = self._children(obj)
+            limit = spec["limit"] or (25 if obj.platform == "facebook" else 50)
+            nested: dict[str, Any] = {"data": [select(self._comment_dict(c), spec["fields"])
+                                               for c in children[:limit]]}
+            if len(children) > limit:
+                after = encode_token([children[limit - 1].created, children[limit - 1].seq])
+                base = ctx.request.url.split(f"/{ctx.version}/")[0]
+                nested["paging"] = {"cursors": {"after": after},
+                                    "next": f"{base}/{ctx.version}/{obj.id}/{nested_name}?after={after}"}
+            full[nested_name] = nested
+        return select(full, fields)
+
+    def _post_dict(self, post: Post) -> dict[str, Any]:
+        live = [c for c in self.emu.state.comments.values() if c.post_id == post.id and not c.deleted]
+        if post.platform == "facebook":
+            return {"id": post.id, "message": post.text, "created_time": graph_time(post.created),
+                    "updated_time": graph_time(post.updated),
+                    "permalink_url": f"https://www.facebook.com/{post.account_id}/posts/{post.id.split('_')[-1]}"}
+        return {"id": post.id, "caption": post.text, "timestamp": graph_time(post.created),
+                "permalink": f"https://www.instagram.com/p/{post.id[-11:]}/", "comments_count": len(live),
+                "media_type": "IMAGE"}
+
+    def _comment_dict(self, c: Comment) -> dict[str, Any]:
+        if c.platform == "facebook":
+            out: dict[str, Any] = {
+                "id": c.id, "message": c.text, "from": {"id": c.author_id, "name": c.author_name},
+                "created_time": graph_time(c.created), "is_hidden": c.hidden, "can_hide": not c.own,
+                "comment_count": len(self._children(c)), "like_count": 0,
+                "permalink_url": f"https://www.facebook.com/{c.post_id}?comment_id={c.id}",
+            }
+            if c.parent_id and c.parent_id in self.emu.state.comments:
+                parent = self.emu.state.comments[c.parent_id]
+                out["parent"] = {"id": parent.id, "message": parent.text, "created_time": graph_time(parent.created),
+                                 "from": {"id": parent.author_id, "name": parent.author_name}}
+            return out
+        out = {"id": c.id, "text": c.text, "username": c.author_name,
+               "from": {"id": c.author_id, "username": c.author_name}, "timestamp": graph_time(c.created),
+               "like_count": 0, "hidden": c.hidden, "media": {"id": c.post_id}}
+        if c.parent_id:
+            out["parent_id"] = c.parent_id
+        return out
+
+    # ---- writes ---------------------------------------------------------------------------------------
+
+    def _reply(self, ctx: _Ctx, target: Comment, max_len: int) -> EmuResponse:
+        message = ctx.params.get("message")
+        if not message:
+            return graph_error(400, 100, "(#100) The parameter message is required", err_type="GraphMethodException")
+        if len(message) > max_len:
+            return graph_error(400, 100, f"(#100) The message is too long (at most {max_len} characters).",
+                               err_type="GraphMethodException")
+        if target.platform == "instagram":
+            if target.parent_id:
+                return graph_error(400, 100, "(#100) Only top-level comments can be replied to.",
+                                   err_type="GraphMethodException")
+            if target.hidden:
+                return graph_error(400, 100, "(#100) Hidden comments cannot be replied to.",
+                                   err_type="GraphMethodException")
+        reply = self.emu.add_own_reply(target, message, via="api")
+        return self.emu.after_reply_applied(json_response(200, {"id": reply.id}))
+
+    def _hide(self, ctx: _Ctx, target: Comment) -> EmuResponse:
+        flag = ctx.params.get("is_hidden" if target.platform == "facebook" else "hide")
+        if flag is None:
+            return graph_error(400, 100, "(#100) Nothing to update", err_type="GraphMethodException")
+        if target.own:
+            return graph_error(400, 100, "(#100) Comments made by the account itself cannot be hidden.",
+                               err_type="GraphMethodException")
+        target.hidden = flag.lower() == "true"
+        return json_response(200, {"success": True})
+
+
+class _Ctx:
+    """What a route needs to know about the request it answers."""
+
+    def __init__(self, request: EmuRequest, version: str, params: dict[str, str],
+                 fields: dict[str, dict]) -> None:
+        self.request = request
+        self.version = version
+        self.params = params
+        self.fields = fields
+
+
+def _with_params(url: str, **changes: str | None) -> str:
+    """``url`` with query parameters set (or removed when None)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in changes]
+    query += [(k, v) for k, v in changes.items() if v is not None]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))

@@ -1,0 +1,221 @@
+"""X API v2 routes (``/2/...``): mentions, tweet lookup, recent search, posting replies, hiding replies.
+
+Mentions are served newest first with ``since_id`` / ``pagination_token`` and only the latest 800 are
+reachable, as documented. Every answer carries ``x-rate-limit-*`` headers for a 15-minute window per
+endpoint; past the limit the answer is 429 until ``x-rate-limit-reset`` (epoch seconds).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..http import EmuRequest, EmuResponse, json_response
+from .common import bearer, encode_token, page_after, x_time
+from .state import Comment
+
+if TYPE_CHECKING:
+    from .core import PlatformEmulator
+
+MAX_TEXT = 280
+REACHABLE_MENTIONS = 800
+SEARCH_WINDOW_S = 7 * 86400
+
+
+def problem(status: int, title: str, detail: str, kind: str = "about:blank",
+            headers: dict[str, str] | None = None) -> EmuResponse:
+    """X's problem JSON."""
+    return json_response(status, {"title": title, "detail": detail, "type": kind, "status": status}, headers)
+
+
+class XRoutes:
+    """Answers X API v2 requests from the emulator's state."""
+
+    def __init__(self, emu: PlatformEmulator) -> None:
+        self.emu = emu
+
+    def handle(self, request: EmuRequest) -> EmuResponse:
+        """Route one X request."""
+        parts = request.path.strip("/").split("/")[1:]  # drop the "2"
+        params = {k: v[0] for k, v in request.query.items() if v}
+        verdict = self.emu.tokens.check("x", bearer(request))
+        if verdict != "ok":
+            return problem(401, "Unauthorized", "Unauthorized")
+        group = _group(request.method, parts)
+        if group is None:
+            return problem(404, "Not Found Error", f"No route {request.method} {request.path}",
+                           "https://api.x.com/2/problems/resource-not-found")
+        limiter = self.emu.x_limiter
+        key = f"{bearer(request)}:{group}"
+        allowed = limiter.spend(key)
+        headers = {"x-rate-limit-limit": str(limiter.limit),
+                   "x-rate-limit-remaining": str(max(0, limiter.limit - limiter.used(key))),
+                   "x-rate-limit-reset": str(int(limiter.reset_at()))}
+        if not allowed:
+            return problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
+        if group == "mentions":
+            response = self._mentions(parts[1], params)
+        elif group == "lookup":
+            response = self._lookup(params)
+        elif group == "search":
+            response = self._search(params)
+        elif group == "post":
+            response = self._post(request)
+        else:
+            response = self._hide(parts[1], request)
+        response.headers.update(headers)
+        return response
+
+    # ---- reads ----------------------------------------------------------------------------------------
+
+    def _mentions(self, user_id: str, params: dict[str, str]) -> EmuResponse:
+        if user_id not in self.emu.state.accounts.get("x", []):
+            return problem(400, "Invalid Request", f"The `id` query parameter value [{user_id}] is not valid",
+                           "https://api.x.com/2/problems/invalid-request")
+        mentions = [c for c in self.emu.state.comments.values()
+                    if c.platform == "x" and c.account_id == user_id and not c.own and not c.deleted]
+        mentions.sort(key=lambda c: -int(c.id))
+        mentions = mentions[:REACHABLE_MENTIONS]
+        if params.get("since_id"):
+            mentions = [c for c in mentions if int(c.id) > int(params["since_id"])]
+        if params.get("until_id"):
+            mentions = [c for c in mentions if int(c.id) < int(params["until_id"])]
+        limit = min(max(int(params.get("max_results", "10")), 5), 100)
+        try:
+            page, next_key = page_after(mentions, lambda c: [-int(c.id)], params.get("pagination_token"), limit)
+        except ValueError:
+            return problem(400, "Invalid Request", "The `pagination_token` query parameter value is not valid",
+                           "https://api.x.com/2/problems/invalid-request")
+        return json_response(200, self._tweets_body(page, params, next_key))
+
+    def _lookup(self, params: dict[str, str]) -> EmuResponse:
+        found, errors = [], []
+        for tweet_id in (params.get("ids") or "").split(","):
+            tweet = self.emu.state.comments.get(tweet_id)
+            if tweet is None or tweet.platform != "x" or tweet.deleted:
+                errors.append({"value": tweet_id, "detail": f"Could not find tweet with ids: [{tweet_id}].",
+                               "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+                               "resource_id": tweet_id, "type": "https://api.x.com/2/problems/resource-not-found"})
+            else:
+                found.append(tweet)
+        body = self._tweets_body(found, params, None)
+        body.pop("meta", None)
+        if errors:
+            body["errors"] = errors
+        return json_response(200, body)
+
+    def _search(self, params: dict[str, str]) -> EmuResponse:
+        terms = dict(term.split(":", 1) for term in (params.get("query") or "").split() if ":" in term)
+        horizon = self.emu.clock() - SEARCH_WINDOW_S
+        matches = []
+        for c in self.emu.state.comments.values():
+            if c.platform != "x" or c.deleted or c.created < horizon:
+                continue
+            if "conversation_id" in terms and self.conversation_id(c) != terms["conversation_id"]:
+                continue
+            if "in_reply_to_tweet_id" in terms and c.parent_id != terms["in_reply_to_tweet_id"]:
+                continue
+            if "from" in terms and terms["from"] not in (c.author_id, c.author_name):
+                continue
+            matches.append(c)
+        matches.sort(key=lambda c: -int(c.id))
+        limit = min(max(int(params.get("max_results", "10")), 10), 100)
+        try:
+            page, next_key = page_after(matches, lambda c: [-int(c.id)], params.get("next_token"), limit)
+        except ValueError:
+            return problem(400, "Invalid Request", "The `next_token` query parameter value is not valid",
+                           "https://api.x.com/2/problems/invalid-request")
+        return json_response(200, self._tweets_body(page, params, next_key))
+
+    def conversation_id(self, c: Comment) -> str:
+        """The id of the tweet that started ``c``'s conversation."""
+        return c.post_id or c.id
+
+    def _tweets_body(self, tweets: list[Comment], params: dict[str, str], next_key: list | None) -> dict[str, Any]:
+        fields = set((params.get("tweet.fields") or "").split(","))
+        data = []
+        for c in tweets:
+            tweet: dict[str, Any] = {"id": c.id, "text": c.text, "edit_history_tweet_ids": [c.id]}
+            if "created_at" in fields:
+                tweet["created_at"] = x_time(c.created)
+            if "author_id" in fields:
+                tweet["author_id"] = c.author_id
+            if "conversation_id" in fields:
+                tweet["conversation_id"] = self.conversation_id(c)
+            replied_to = c.parent_id or (c.post_id if c.post_id else None)
+            if "in_reply_to_user_id" in fields and replied_to:
+                tweet["in_reply_to_user_id"] = self._author_of(replied_to)
+            if "referenced_tweets" in fields and replied_to:
+                tweet["referenced_tweets"] = [{"type": "replied_to", "id": replied_to}]
+            data.append(tweet)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if "author_id" in (params.get("expansions") or "") and tweets:
+            users = {c.author_id: {"id": c.author_id, "name": c.author_name, "username": c.author_name}
+                     for c in tweets}
+            body["includes"] = {"users": list(users.values())}
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if data:
+            meta["newest_id"] = data[0]["id"]
+            meta["oldest_id"] = data[-1]["id"]
+        if next_key is not None:
+            meta["next_token"] = encode_token(next_key)
+        body["meta"] = meta
+        return body
+
+    def _author_of(self, tweet_id: str) -> str | None:
+        state = self.emu.state
+        if tweet_id in state.comments:
+            return state.comments[tweet_id].author_id
+        if tweet_id in state.posts:
+            return state.posts[tweet_id].account_id
+        return None
+
+    # ---- writes ---------------------------------------------------------------------------------------
+
+    def _post(self, request: EmuRequest) -> EmuResponse:
+        try:
+            body = request.json() or {}
+        except ValueError:
+            return problem(400, "Invalid Request", "The request body is not valid JSON",
+                           "https://api.x.com/2/problems/invalid-request")
+        text = body.get("text") or ""
+        if len(text) > MAX_TEXT:
+            return problem(403, "Forbidden", "Your Tweet text is too long.")
+        target_id = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if not target_id:
+            accounts = self.emu.state.accounts.get("x", [])
+            if not accounts:
+                return problem(403, "Forbidden", "No X account is known to the emulator.")
+            post = self.emu.add_post("x", accounts[0], text)
+            return json_response(201, {"data": {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}})
+        target = self.emu.state.comments.get(target_id)
+        if target is None or target.deleted or target.platform != "x":
+            return problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you.")
+        reply = self.emu.add_own_reply(target, text, via="api")
+        response = json_response(201, {"data": {"id": reply.id, "text": text, "edit_history_tweet_ids": [reply.id]}})
+        return self.emu.after_reply_applied(response)
+
+    def _hide(self, tweet_id: str, request: EmuRequest) -> EmuResponse:
+        tweet = self.emu.state.comments.get(tweet_id)
+        if tweet is None or tweet.deleted or tweet.platform != "x":
+            return problem(404, "Not Found Error", f"Could not find tweet with id: [{tweet_id}].",
+                           "https://api.x.com/2/problems/resource-not-found")
+        hidden = bool((request.json() or {}).get("hidden"))
+        tweet.hidden = hidden
+        return json_response(200, {"data": {"hidden": hidden}})
+
+
+def _group(method: str, parts: list[str]) -> str | None:
+    """The rate-limit group (one per endpoint) of a request, or None for an unknown route."""
+    if method == "GET" and len(parts) == 3 and parts[0] == "users" and parts[2] == "mentions":
+        return "mentions"
+    if method == "GET" and parts == ["tweets"]:
+        return "lookup"
+    if method == "GET" and parts == ["tweets", "search", "recent"]:
+        return "search"
+    if method == "POST" and parts == ["tweets"]:
+        return "post"
+    if method == "PUT" and len(parts) == 3 and parts[0] == "tweets" and parts[2] == "hidden":
+        return "hide"
+    return None

@@ -1,0 +1,323 @@
+"""The emulator's state (spreadsheets, sheets, their grids) and its crash-safe persistence.
+
+One JSON file per spreadsheet in the data directory, written to a temp file, flushed, fsynced and moved over
+the old one with ``os.replace``: a crash leaves either the old or the new file, never half of one. Only the
+spreadsheet a write touched is saved, so a 100k-row tab does not slow down writes to every other file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import string
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .cells import Cell
+
+ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+DEFAULT_ROWS = 1000
+DEFAULT_COLS = 26
+
+# What a new spreadsheet's properties look like in Google's answers (recorded; constant across cassettes).
+_ACCENTS = [
+    ("TEXT", {}), ("BACKGROUND", {"red": 1, "green": 1, "blue": 1}),
+    ("ACCENT1", {"red": 0.25882354, "green": 0.52156866, "blue": 0.95686275}),
+    ("ACCENT2", {"red": 0.91764706, "green": 0.2627451, "blue": 0.20784314}),
+    ("ACCENT3", {"red": 0.9843137, "green": 0.7372549, "blue": 0.015686275}),
+    ("ACCENT4", {"red": 0.20392157, "green": 0.65882355, "blue": 0.3254902}),
+    ("ACCENT5", {"red": 1, "green": 0.42745098, "blue": 0.003921569}),
+    ("ACCENT6", {"red": 0.27450982, "green": 0.7411765, "blue": 0.7764706}),
+    ("LINK", {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}),
+]
+
+
+def default_properties(title: str) -> dict[str, Any]:
+    """The properties Google gives a new spreadsheet."""
+    return {
+        "title": title,
+        "locale": "en_US",
+        "autoRecalc": "ON_CHANGE",
+        "timeZone": "Etc/GMT",
+        "defaultFormat": {
+            "backgroundColor": {"red": 1, "green": 1, "blue": 1},
+            "padding": {"top": 2, "right": 3, "bottom": 2, "left": 3},
+            "verticalAlignment": "BOTTOM",
+            "wrapStrategy": "OVERFLOW_CELL",
+            "textFormat": {
+                "foregroundColor": {}, "fontFamily": "arial,sans,sans-serif", "fontSize": 10, "bold": False,
+                "italic": False, "strikethrough": False, "underline": False,
+                "foregroundColorStyle": {"rgbColor": {}},
+            },
+            "backgroundColorStyle": {"rgbColor": {"red": 1, "green": 1, "blue": 1}},
+        },
+        "spreadsheetTheme": {
+            "primaryFontFamily": "Arial",
+            "themeColors": [{"colorType": kind, "color": {"rgbColor": dict(rgb)}} for kind, rgb in _ACCENTS],
+        },
+    }
+
+
+def new_spreadsheet_id() -> str:
+    """A 44-character id like Google's."""
+    return "1" + "".join(secrets.choice(ID_ALPHABET) for _ in range(43))
+
+
+def new_sheet_id(taken: set[int]) -> int:
+    """A random positive 31-bit sheet id, like Google's, not already used in the spreadsheet."""
+    while True:
+        candidate = secrets.randbelow(2**31 - 1) + 1
+        if candidate not in taken:
+            return candidate
+
+
+def iso_now(clock: float | None = None) -> str:
+    """An RFC 3339 UTC timestamp with milliseconds, as Drive prints them."""
+    now = time.time() if clock is None else clock
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+class Sheet:
+    """One tab: its properties, its grid (ragged list of rows) and everything attached to it."""
+
+    # Sheet-level lists Google returns under the sheet, in Google's key order.
+    EXTRA_KEYS = ("merges", "conditionalFormats", "filterViews", "protectedRanges", "basicFilter", "charts",
+                  "bandedRanges", "developerMetadata", "rowGroups", "columnGroups")
+
+    def __init__(self, props: dict[str, Any]) -> None:
+        self.props = props
+        self.rows: list[list[Any]] = []
+        self.extras: dict[str, Any] = {}
+        self.row_meta: dict[int, dict[str, Any]] = {}
+        self.col_meta: dict[int, dict[str, Any]] = {}
+
+    @property
+    def sheet_id(self) -> int:
+        """The sheet's id."""
+        return self.props["sheetId"]
+
+    @property
+    def title(self) -> str:
+        """The sheet's title."""
+        return self.props["title"]
+
+    @property
+    def row_count(self) -> int:
+        """Grid height."""
+        return self.props["gridProperties"]["rowCount"]
+
+    @property
+    def col_count(self) -> int:
+        """Grid width."""
+        return self.props["gridProperties"]["columnCount"]
+
+    def cell(self, row: int, col: int) -> Any:
+        """The stored cell at (row, col), or None."""
+        rows = self.rows
+        if row < len(rows):
+            line = rows[row]
+            if col < len(line):
+                return line[col]
+        return None
+
+    def set_cell(self, row: int, col: int, value: Any) -> None:
+        """Store a cell, growing the ragged row lists as needed."""
+        rows = self.rows
+        if row >= len(rows):
+            if value is None:
+                return
+            rows.extend([] for _ in range(row + 1 - len(rows)))
+        line = rows[row]
+        if col >= len(line):
+            if value is None:
+                return
+            line.extend([None] * (col + 1 - len(line)))
+        line[col] = value
+
+    def trim(self) -> None:
+        """Drop trailing empty cells and rows so "last row with data" stays cheap to find."""
+        rows = self.rows
+        for line in rows:
+            while line and line[-1] is None:
+                line.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+
+    def clone(self) -> Sheet:
+        """A copy safe to mutate: rows are copied one level (cells are immutable), the rest deep-copied."""
+        new = Sheet(copy.deepcopy(self.props))
+        new.rows = [line[:] for line in self.rows]
+        new.extras = copy.deepcopy(self.extras)
+        new.row_meta = copy.deepcopy(self.row_meta)
+        new.col_meta = copy.deepcopy(self.col_meta)
+        return new
+
+    def to_json(self) -> dict[str, Any]:
+        """Persistable form."""
+        return {
+            "props": self.props,
+            "rows": [[{"c": v.to_json()} if isinstance(v, Cell) else v for v in line] for line in self.rows],
+            "extras": self.extras,
+            "row_meta": {str(k): v for k, v in self.row_meta.items()},
+            "col_meta": {str(k): v for k, v in self.col_meta.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sheet:
+        """Inverse of ``to_json``."""
+        sheet = cls(data["props"])
+        sheet.rows = [[Cell.from_json(v["c"]) if isinstance(v, dict) else v for v in line]
+                      for line in data["rows"]]
+        sheet.extras = data.get("extras", {})
+        sheet.row_meta = {int(k): v for k, v in data.get("row_meta", {}).items()}
+        sheet.col_meta = {int(k): v for k, v in data.get("col_meta", {}).items()}
+        return sheet
+
+
+class Spreadsheet:
+    """A spreadsheet (a Drive file too): properties, tabs, named ranges, metadata and Drive timestamps."""
+
+    def __init__(self, spreadsheet_id: str, title: str, now: float | None = None, owner: str = "") -> None:
+        self.id = spreadsheet_id
+        self.owner = owner
+        self.properties = default_properties(title)
+        self.sheets: list[Sheet] = []
+        self.named_ranges: list[dict[str, Any]] = []
+        self.developer_metadata: list[dict[str, Any]] = []
+        self.created_time = iso_now(now)
+        self.modified_time = self.created_time
+        self.next_metadata_id = 1
+
+    @property
+    def title(self) -> str:
+        """The spreadsheet's title (the Drive file's name)."""
+        return self.properties["title"]
+
+    def add_default_sheet(self) -> Sheet:
+        """The first tab of a new spreadsheet: "Sheet1", id 0, 1000x26."""
+        sheet = Sheet({"sheetId": 0, "title": "Sheet1", "index": 0, "sheetType": "GRID",
+                       "gridProperties": {"rowCount": DEFAULT_ROWS, "columnCount": DEFAULT_COLS}})
+        self.sheets.append(sheet)
+        return sheet
+
+    def sheet_by_id(self, sheet_id: int) -> Sheet | None:
+        """The tab with this id."""
+        for sheet in self.sheets:
+            if sheet.sheet_id == sheet_id:
+                return sheet
+        return None
+
+    def sheet_by_title(self, title: str) -> Sheet | None:
+        """The tab with this title (Google matches titles case-insensitively)."""
+        for sheet in self.sheets:
+            if sheet.title == title:
+                return sheet
+        lowered = title.lower()
+        for sheet in self.sheets:
+            if sheet.title.lower() == lowered:
+                return sheet
+        return None
+
+    def reindex(self) -> None:
+        """Keep ``index`` equal to position after tabs move, appear or go."""
+        self.sheets.sort(key=lambda s: s.props["index"])
+        for i, sheet in enumerate(self.sheets):
+            sheet.props["index"] = i
+
+    def total_cells(self) -> int:
+        """Cells in all grids, for the 10,000,000-cell limit."""
+        return sum(s.row_count * s.col_count for s in self.sheets if "gridProperties" in s.props)
+
+    def clone(self) -> Spreadsheet:
+        """A copy a batchUpdate may mutate and throw away."""
+        new = Spreadsheet.__new__(Spreadsheet)
+        new.id = self.id
+        new.owner = self.owner
+        new.properties = copy.deepcopy(self.properties)
+        new.sheets = [s.clone() for s in self.sheets]
+        new.named_ranges = copy.deepcopy(self.named_ranges)
+        new.developer_metadata = copy.deepcopy(self.developer_metadata)
+        new.created_time = self.created_time
+        new.modified_time = self.modified_time
+        new.next_metadata_id = self.next_metadata_id
+        return new
+
+    def to_json(self) -> dict[str, Any]:
+        """Persistable form."""
+        return {
+            "id": self.id, "owner": self.owner, "properties": self.properties, "sheets": [s.to_json() for s in self.sheets],
+            "named_ranges": self.named_ranges, "developer_metadata": self.developer_metadata,
+            "created_time": self.created_time, "modified_time": self.modified_time,
+            "next_metadata_id": self.next_metadata_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Spreadsheet:
+        """Inverse of ``to_json``."""
+        new = cls.__new__(cls)
+        new.id = data["id"]
+        new.owner = data.get("owner", "")
+        new.properties = data["properties"]
+        new.sheets = [Sheet.from_json(s) for s in data["sheets"]]
+        new.named_ranges = data.get("named_ranges", [])
+        new.developer_metadata = data.get("developer_metadata", [])
+        new.created_time = data["created_time"]
+        new.modified_time = data["modified_time"]
+        new.next_metadata_id = data.get("next_metadata_id", 1)
+        return new
+
+
+class FileStore:
+    """One JSON file per spreadsheet under ``data_dir``; writes are atomic (temp + fsync + os.replace)."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.dir = Path(data_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, spreadsheet_id: str) -> Path:
+        return self.dir / f"{spreadsheet_id}.json"
+
+    def load_all(self) -> dict[str, Spreadsheet]:
+        """Every stored spreadsheet; leftover temp files from a crash are ignored."""
+        out: dict[str, Spreadsheet] = {}
+        for path in sorted(self.dir.glob("*.json")):
+            with path.open("r", encoding="utf-8") as fh:
+                book = Spreadsheet.from_json(json.load(fh))
+            out[book.id] = book
+        return out
+
+    def save(self, book: Spreadsheet) -> None:
+        """Write one spreadsheet crash-safely."""
+        payload = json.dumps(book.to_json(), ensure_ascii=False, separators=(",", ":"))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._path(book.id))
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        # fsync the directory so the rename itself survives a power cut.
+        try:
+            dir_fd = os.open(self.dir, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def delete(self, spreadsheet_id: str) -> None:
+        """Remove a spreadsheet's file."""
+        try:
+            self._path(spreadsheet_id).unlink()
+        except FileNotFoundError:
+            pass

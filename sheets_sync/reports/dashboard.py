@@ -1,0 +1,116 @@
+"""The Dashboard tab: its cell grid and its chart request — pure; the tracker layer writes them.
+
+Layout (0-based row indexes, as the Sheets API's GridRange counts them)::
+
+    0                 Dashboard — Updated 2026-11-26 18:30 IST
+    1  (HEADER_ROW)   Department | Open | Overdue | Escalated | Replied (24 h) | Median reply h (7 d) | ...
+    2 .. 1+D          one row per department (metrics.by_department order)
+    2+D               Total
+    3+D               (blank)
+    4+D               Platform | Open | Overdue | ...
+    5+D .. 8+D+P      one row per platform, then Total
+
+Every row is padded to the same width with "" so that writing the grid over last cycle's also blanks cells
+that are no longer used within those columns (the caller should still clear rows below the grid when the
+number of departments shrinks). Counts are ints; hours are floats rounded to one decimal, or "—".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
+from typing import Any
+
+from .metrics import DASH, GroupMetrics, by_department, by_platform, summarize
+
+Cell = str | int | float
+
+TITLE = "Dashboard"
+HEADER_ROW = 1  # 0-based index of the department block's header row; pass it to dashboard_chart_spec
+METRIC_COLUMNS = ["Open", "Overdue", "Escalated", "Replied (24 h)", "Median reply h (7 d)", "P90 reply h (7 d)",
+                  "Median reply h (30 d)", "P90 reply h (30 d)"]
+DEPARTMENT_HEADER = ["Department", *METRIC_COLUMNS]
+PLATFORM_HEADER = ["Platform", *METRIC_COLUMNS]
+WIDTH = len(DEPARTMENT_HEADER)
+OVERDUE_COLUMN = DEPARTMENT_HEADER.index("Overdue")
+CHART_COLUMN = WIDTH + 1  # one empty column between the table and the chart
+
+
+def _hours(value: float | None) -> Cell:
+    return DASH if value is None else round(value, 1)
+
+
+def metrics_row(m: GroupMetrics) -> list[Cell]:
+    """One table row: the group's name, then the figures in ``METRIC_COLUMNS`` order."""
+    return [m.name, m.open, m.overdue, m.escalated, m.replied_24h,
+            _hours(m.median_7d), _hours(m.p90_7d), _hours(m.median_30d), _hours(m.p90_30d)]
+
+
+def _pad(row: list[Cell]) -> list[Cell]:
+    return row + [""] * (WIDTH - len(row))
+
+
+def dashboard_grid(rows: Iterable[Mapping[str, Any]], departments: Iterable[Mapping[str, Any]],
+                   now: datetime, tz: tzinfo) -> list[list[Cell]]:
+    """The Dashboard tab's values from A1: title, the department block with Total, a blank row, the platform
+    block with Total. ``now`` must be tz-aware; it is shown in ``tz``."""
+    rows = list(rows)
+    local = now.astimezone(tz)
+    grid: list[list[Cell]] = [_pad([f"{TITLE} — Updated {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()])]
+    total = metrics_row(summarize(rows, now))
+    grid.append(list(DEPARTMENT_HEADER))
+    grid.extend(metrics_row(m) for m in by_department(rows, departments, now))
+    grid.append(total)
+    grid.append(_pad([]))
+    grid.append(list(PLATFORM_HEADER))
+    grid.extend(metrics_row(m) for m in by_platform(rows, now))
+    grid.append(list(total))
+    return grid
+
+
+def dashboard_chart_spec(sheet_id: int, first_row: int, n_departments: int, *,
+                         chart_id: int | None = None) -> dict[str, Any]:
+    """The ``addChart`` request (one item of a ``spreadsheets.batchUpdate`` ``requests`` list): a column chart
+    of Overdue by department drawn from the Dashboard tab's first block.
+
+    ``sheet_id`` is the Dashboard tab's numeric id; ``first_row`` the 0-based index of the block's header row
+    (``HEADER_ROW`` for ``dashboard_grid``'s layout); ``n_departments`` the number of department rows (the
+    Total row is left out: it would dwarf every bar). Give ``chart_id`` to be able to delete or update the
+    chart later by id (e.g. when the number of departments changes).
+    """
+    if n_departments < 0 or first_row < 0:
+        raise ValueError("first_row and n_departments must not be negative")
+
+    def column(index: int) -> dict[str, Any]:
+        return {"sourceRange": {"sources": [{
+            "sheetId": sheet_id,
+            "startRowIndex": first_row,
+            "endRowIndex": first_row + 1 + n_departments,  # header + departments; end is exclusive
+            "startColumnIndex": index,
+            "endColumnIndex": index + 1,
+        }]}}
+
+    chart: dict[str, Any] = {
+        "spec": {
+            "title": "Overdue by department",
+            "basicChart": {
+                "chartType": "COLUMN",
+                "legendPosition": "NO_LEGEND",
+                "axis": [
+                    {"position": "BOTTOM_AXIS", "title": "Department"},
+                    {"position": "LEFT_AXIS", "title": "Overdue"},
+                ],
+                "domains": [{"domain": column(0)}],
+                "series": [{"series": column(OVERDUE_COLUMN), "targetAxis": "LEFT_AXIS"}],
+                "headerCount": 1,
+            },
+        },
+        "position": {"overlayPosition": {
+            "anchorCell": {"sheetId": sheet_id, "rowIndex": first_row, "columnIndex": CHART_COLUMN},
+            "widthPixels": 640,
+            "heightPixels": 360,
+        }},
+    }
+    if chart_id is not None:
+        chart["chartId"] = chart_id
+    return {"addChart": {"chart": chart}}

@@ -1,0 +1,376 @@
+"""The daily digest e-mails — pure: rows in, ``EmailMessage`` objects out; ``mailer`` sends them.
+
+Who gets what:
+
+- every **active** department with an address in its Email cell gets one e-mail (To: those addresses — the
+  head and the nodal officer), with its counts, its open items (escalated and overdue first, then oldest
+  first, at most ``MAX_ITEMS``), its content-calendar flags, a link to each row in the Tracker Sheet, in
+  Marathi and English, as text and HTML;
+- a department with **nothing open** gets a short all-clear only when something happened in the last 24 h
+  (a reply posted, a comment received) or it has content flags: a head wants to hear "all answered" on a day
+  with work, not a daily empty e-mail that trains people to ignore the digest;
+- the subject's "overdue" counts every open item past its deadline (overdue + escalated, see ``metrics``);
+- the **cell** (``cell_email``) gets one summary: the table for every department (including inactive ones
+  with open rows, ones missing from the Departments tab, and ones without an address — so the cell can fix
+  the tab), the platform table, and every content flag.
+
+Each message carries ``X-Sheets-Sync-Digest: <YYYY-MM-DD>/<department>`` (``digest_key``; the cell's is
+``<day>/_cell``) for the caller's once-a-day bookkeeping, and a Message-ID derived from the same key, so that
+a copy re-sent after a crash has the same Message-ID and mail systems that deduplicate on it show it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from .content import ContentFlag, content_flags
+from .metrics import (
+    DASH,
+    UNROUTED,
+    GroupMetrics,
+    by_department,
+    by_platform,
+    department_names,
+    department_of,
+    format_hours,
+    is_active,
+    is_escalated,
+    is_open,
+    is_overdue,
+    summarize,
+)
+
+Row = Mapping[str, Any]
+
+SUBJECT_PREFIX = "[PMC sheets-sync]"
+DIGEST_HEADER = "X-Sheets-Sync-Digest"
+CELL_KEY = "_cell"
+MAX_ITEMS = 200
+COMMENT_CHARS = 140
+
+# Headings: Marathi first (the department's working language), English after.
+H_SUMMARY = "सारांश / Summary"
+H_OVERDUE = "मुदत संपलेल्या / Overdue"
+H_OPEN = "प्रलंबित तक्रारी / Open items"
+H_CONTENT = "आशय दिनदर्शिका / Content calendar"
+H_ALL_CLEAR = "काहीही प्रलंबित नाही / Nothing waiting"
+H_DEPARTMENTS = "विभागनिहाय / By department"
+H_PLATFORMS = "माध्यमनिहाय / By platform"
+H_NOTES = "सूचना / Notes"
+COUNT_LABELS = (
+    ("new", "नवीन / New"),
+    ("open", "प्रलंबित / Open"),
+    ("overdue", "मुदत संपलेल्या / Overdue"),
+    ("escalated", "वरिष्ठांकडे / Escalated"),
+    ("replied_24h", "गेल्या २४ तासांत उत्तरे / Replied in the last 24 hours"),
+)
+MEDIAN_LABEL = "उत्तराचा मध्य वेळ (७ दिवस) / Median reply time (7 days)"
+ITEM_HEADERS = ("Ticket", "Platform", "Comment", "Age", "Due By", "Flag")
+_ADDRESS_SPLIT = re.compile(r"[,;\s]+")
+
+
+def digest_key(day: date, department: str) -> str:
+    """The once-a-day key of a department's digest: ``2026-11-26/Roads``; also the X-Sheets-Sync-Digest value."""
+    return f"{day.isoformat()}/{department}"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe ASCII form of a department name: "Water Supply" → "water-supply"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    # A name in Devanagari only has no ASCII left: a short hash keeps file names distinct and stable.
+    return cleaned or "d-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def parse_addresses(cell: str) -> list[str]:
+    """The addresses in an Email cell (separated by commas, semicolons or spaces), without repeats."""
+    found: list[str] = []
+    for token in _ADDRESS_SPLIT.split(cell or ""):
+        address = parseaddr(token.strip("<>"))[1]
+        if "@" in address and address.casefold() not in {a.casefold() for a in found}:
+            found.append(address)
+    return found
+
+
+def row_link(spreadsheet_id: str, gid: int | str, row: int) -> str:
+    """A link that opens the Tracker Sheet at the row."""
+    return f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit#gid={gid}&range=A{row}"
+
+
+def format_age(delta: timedelta) -> str:
+    """How long a citizen has waited: "3 d 4 h", "5 h", "12 min"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h" if hours else f"{mins} min"
+
+
+def truncate(text: str, limit: int = COMMENT_CHARS) -> str:
+    """One line of at most ``limit`` characters (whitespace collapsed, "…" when cut)."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _text(row: Row, key: str) -> str:
+    value = row.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _when(moment: Any, tz: tzinfo) -> str:
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}" if isinstance(moment, datetime) else DASH
+
+
+def _flag(row: Row) -> str:
+    if is_escalated(row):
+        return "Escalated"
+    return "Overdue" if is_overdue(row) else ""
+
+
+def _urgency(row: Row) -> tuple[int, float, int]:
+    # Escalated, then overdue, then the rest; oldest first within each; rows without a date last.
+    received = row.get("Received At")
+    rank = 0 if is_escalated(row) else 1 if is_overdue(row) else 2
+    stamp = received.timestamp() if isinstance(received, datetime) else float("inf")
+    return rank, stamp, int(row.get("_row") or 0)
+
+
+def _domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] if "@" in address else "sheets-sync.invalid"
+
+
+def _message_id(key: str, spreadsheet_id: str, sender: str) -> str:
+    # Derived from the key (not random) so a re-send after a crash carries the same Message-ID.
+    digest = hashlib.sha1(f"{spreadsheet_id}|{key}".encode()).hexdigest()[:16]
+    day, _, name = key.partition("/")
+    return f"<digest.{day}.{slug(name)}.{digest}@{_domain(sender)}>"
+
+
+class _Doc:
+    """The text and HTML bodies of one e-mail, built side by side so they always say the same thing."""
+
+    def __init__(self, title: str) -> None:
+        self.text: list[str] = [title, "=" * min(len(title), 72), ""]
+        self.html: list[str] = [
+            '<!doctype html><html lang="mr"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title></head>",
+            '<body style="font-family:Arial,\'Noto Sans Devanagari\',sans-serif;font-size:14px;color:#222">',
+            f'<h2 style="margin:0 0 12px">{html.escape(title)}</h2>',
+        ]
+
+    def heading(self, text: str) -> None:
+        self.text += ["", text, "-" * min(len(text), 72)]
+        self.html.append(f'<h3 style="margin:18px 0 6px">{html.escape(text)}</h3>')
+
+    def paragraph(self, text: str, link: str | None = None, link_text: str = "") -> None:
+        self.text.append(text + (f" {link}" if link else ""))
+        anchor = f' <a href="{html.escape(link)}">{html.escape(link_text or link)}</a>' if link else ""
+        self.html.append(f"<p>{html.escape(text)}{anchor}</p>")
+
+    def pairs(self, pairs: Sequence[tuple[str, str | int]]) -> None:
+        for label, value in pairs:
+            self.text.append(f"  {label}: {value}")
+        self.html.append('<table style="border-collapse:collapse">' + "".join(
+            f'<tr><td style="padding:2px 12px 2px 0">{html.escape(label)}</td>'
+            f'<td style="padding:2px 0;font-weight:bold;text-align:right">{html.escape(str(value))}</td></tr>'
+            for label, value in pairs) + "</table>")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+              links: Sequence[str | None] | None = None) -> None:
+        """A table; ``links[i]`` (if any) is put on row i's first cell in HTML and after the row in text."""
+        links = links or [None] * len(rows)
+        for row, link in zip(rows, links, strict=True):
+            self.text.append("  " + " | ".join(str(c) for c in row))
+            if link:
+                self.text.append(f"    {link}")
+        cells = "".join(f'<th style="text-align:left;padding:4px 8px;border-bottom:2px solid #999">'
+                        f"{html.escape(h)}</th>" for h in headers)
+        body = []
+        for row, link in zip(rows, links, strict=True):
+            tds = []
+            for i, cell in enumerate(row):
+                value = html.escape(str(cell))
+                if i == 0 and link:
+                    value = f'<a href="{html.escape(link)}">{value}</a>'
+                tds.append(f'<td style="padding:4px 8px;border-bottom:1px solid #ddd;vertical-align:top">{value}</td>')
+            body.append("<tr>" + "".join(tds) + "</tr>")
+        self.html.append('<table style="border-collapse:collapse">'
+                         f"<thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+    def bullets(self, items: Sequence[str]) -> None:
+        self.text.extend(f"  - {item}" for item in items)
+        self.html.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
+
+    def bodies(self, footer: str) -> tuple[str, str]:
+        self.text += ["", "-- ", footer, ""]
+        self.html.append(f'<p style="color:#777;font-size:12px;margin-top:24px">{html.escape(footer)}</p>'
+                         "</body></html>")
+        return "\n".join(self.text), "\n".join(self.html)
+
+
+def _message(*, sender: str, to: Sequence[str], subject: str, now: datetime, tz: tzinfo, key: str,
+             spreadsheet_id: str, reply_to: str, text: str, html_body: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now.astimezone(tz))
+    msg["Message-ID"] = _message_id(key, spreadsheet_id, sender)
+    msg[DIGEST_HEADER] = key
+    # Out-of-office robots must not answer a robot (RFC 3834).
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html_body, subtype="html")
+    return msg
+
+
+def _item_rows(rows: Sequence[Row], now: datetime, tz: tzinfo, spreadsheet_id: str,
+               gid: int | str) -> tuple[list[list[str]], list[str | None]]:
+    table, links = [], []
+    for row in rows:
+        number = int(row.get("_row") or 0)
+        received = row.get("Received At")
+        age = format_age(now - received) if isinstance(received, datetime) else DASH
+        table.append([_text(row, "Ticket ID") or f"Row {number}", _text(row, "Platform"),
+                      truncate(_text(row, "Comment")), age, _when(row.get("Due By"), tz), _flag(row)])
+        links.append(row_link(spreadsheet_id, gid, number) if number else None)
+    return table, links
+
+
+def _department_email(name: str, dept: Row, rows: list[Row], flags: list[ContentFlag], m: GroupMetrics,
+                      addresses: list[str], *, now: datetime, tz: tzinfo, day: date, spreadsheet_id: str,
+                      gid: int | str, cell_email: str, sender: str) -> EmailMessage:
+    marathi = _text(dept, "Marathi Name")
+    title_name = f"{name} ({marathi})" if marathi else name
+    subject = f"{SUBJECT_PREFIX} {title_name} — {m.open} open, {m.overdue + m.escalated} overdue — {day.isoformat()}"
+    doc = _Doc(f"{title_name} — {day.isoformat()}")
+    people = ", ".join(p for p in (_text(dept, "Head"), _text(dept, "Nodal Officer")) if p)
+    doc.paragraph(f"नमस्कार / Dear {people or name},")
+
+    doc.heading(H_SUMMARY)
+    doc.pairs([*((label, getattr(m, field)) for field, label in COUNT_LABELS),
+               (MEDIAN_LABEL, DASH if m.median_7d is None else f"{format_hours(m.median_7d)} h")])
+
+    waiting = sorted((r for r in rows if is_open(r)), key=_urgency)
+    shown = waiting[:MAX_ITEMS]
+    late = [r for r in shown if is_escalated(r) or is_overdue(r)]
+    others = [r for r in shown if not (is_escalated(r) or is_overdue(r))]
+    if not waiting:
+        doc.heading(H_ALL_CLEAR)
+        doc.paragraph("सर्व प्रतिक्रियांना उत्तर दिले आहे. / Every comment routed to you has been answered.")
+    for heading, group in ((H_OVERDUE, late), (H_OPEN, others)):
+        if group:
+            doc.heading(f"{heading} ({len(group)})")
+            table, links = _item_rows(group, now, tz, spreadsheet_id, gid)
+            doc.table(ITEM_HEADERS, table, links)
+    if len(waiting) > len(shown):
+        doc.paragraph(f"… and {len(waiting) - len(shown)} more in the Tracker Sheet (filter by Department):",
+                      row_link(spreadsheet_id, gid, 1), "Tracker Sheet")
+
+    if flags:
+        doc.heading(H_CONTENT)
+        doc.bullets([f"{f.title or '(untitled)'}: {f.message}" for f in flags])
+
+    doc.paragraph("उत्तर Tracker Sheet मधील Reply स्तंभात लिहा आणि Send निवडा. / "
+                  "Write replies in the Reply column of the Tracker Sheet and tick Send.")
+    text, html_body = doc.bodies(f"sheets-sync daily digest for {name}, {_when(now, tz)} "
+                                 f"({now.astimezone(tz).tzname()}).")
+    return _message(sender=sender, to=addresses, subject=subject, now=now, tz=tz, key=digest_key(day, name),
+                    spreadsheet_id=spreadsheet_id, reply_to=cell_email, text=text, html_body=html_body)
+
+
+def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: list[GroupMetrics],
+                flags: list[ContentFlag], outcome: dict[str, str], *, now: datetime, tz: tzinfo, day: date,
+                spreadsheet_id: str, gid: int | str, cell_email: str, sender: str) -> EmailMessage:
+    subject = (f"{SUBJECT_PREFIX} Daily summary — {total.open} open, {total.overdue + total.escalated} overdue "
+               f"— {day.isoformat()}")
+    doc = _Doc(f"दैनिक सारांश / Daily summary — {day.isoformat()}")
+    doc.paragraph("Tracker Sheet:", row_link(spreadsheet_id, gid, 1), "open")
+    headers = ("Department", "New", "Open", "Overdue", "Escalated", "Replied (24 h)", "Median h (7 d)",
+               "P90 h (7 d)", "Digest")
+
+    def line(m: GroupMetrics, note: str) -> list[Any]:
+        return [m.name, m.new, m.open, m.overdue, m.escalated, m.replied_24h,
+                format_hours(m.median_7d), format_hours(m.p90_7d), note]
+
+    doc.heading(H_DEPARTMENTS)
+    doc.table(headers, [line(m, outcome.get(m.name, "")) for m in metrics] + [line(total, "")])
+    doc.heading(H_PLATFORMS)
+    doc.table(("Platform", *headers[1:-1]), [line(m, "")[:-1] for m in platforms])
+    if flags:
+        doc.heading(H_CONTENT)
+        doc.bullets([f"{f.department or '(no department)'} — {f.title or '(untitled)'} (Content row {f.row}): "
+                     f"{f.message}" for f in flags])
+    problems = [f"{name}: {note}" for name, note in outcome.items()
+                if note.startswith(("no e-mail", "not in", "inactive"))]
+    if problems:
+        doc.heading(H_NOTES)
+        doc.bullets(problems)
+    text, html_body = doc.bodies(f"sheets-sync daily summary, {_when(now, tz)} ({now.astimezone(tz).tzname()}).")
+    return _message(sender=sender, to=parse_addresses(cell_email), subject=subject, now=now, tz=tz,
+                    key=digest_key(day, CELL_KEY), spreadsheet_id=spreadsheet_id, reply_to="", text=text,
+                    html_body=html_body)
+
+
+def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows: Iterable[Row],
+                  now: datetime, tz: tzinfo, spreadsheet_id: str, tracker_gid: int | str, cell_email: str,
+                  sender: str) -> list[EmailMessage]:
+    """The day's digests: one per department that should hear from us (Departments tab order), then the
+    cell's summary (when ``cell_email`` is set). ``now`` is tz-aware; dates and times are shown in ``tz``."""
+    rows, departments = list(rows), list(departments)
+    day = now.astimezone(tz).date()
+    names = department_names(departments)
+    canonical = {n.casefold(): n for n in names}
+    dept_rows: dict[str, Row] = {}
+    for dept in departments:
+        dept_rows.setdefault(_text(dept, "Department"), dept)
+
+    flags = content_flags(content_rows, now, tz)
+    flags_for: dict[str, list[ContentFlag]] = {}
+    for flag in flags:
+        flags_for.setdefault(canonical.get(flag.department.casefold(), flag.department), []).append(flag)
+    rows_for: dict[str, list[Row]] = {}
+    for row in rows:
+        rows_for.setdefault(department_of(row, canonical), []).append(row)
+
+    metrics = by_department(rows, departments, now)
+    messages: list[EmailMessage] = []
+    outcome: dict[str, str] = {}
+    for m in metrics:
+        dept = dept_rows.get(m.name)
+        if dept is None:
+            outcome[m.name] = "not routed yet" if m.name == UNROUTED else "not in the Departments tab"
+            continue
+        if not is_active(dept):
+            outcome[m.name] = "inactive, has open items" if m.open else "inactive"
+            continue
+        addresses = parse_addresses(_text(dept, "Email"))
+        if not addresses:
+            outcome[m.name] = "no e-mail address in the Departments tab"
+            continue
+        own_flags = flags_for.get(m.name, [])
+        if not m.open and not (m.replied_24h or m.received_24h or own_flags):
+            outcome[m.name] = "skipped: nothing waiting, no activity"
+            continue
+        messages.append(_department_email(
+            m.name, dept, rows_for.get(m.name, []), own_flags, m, addresses, now=now, tz=tz, day=day,
+            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender))
+        outcome[m.name] = "digest" if m.open else "all-clear"
+
+    if parse_addresses(cell_email):
+        messages.append(_cell_email(metrics, summarize(rows, now), by_platform(rows, now), flags, outcome,
+                                    now=now, tz=tz, day=day, spreadsheet_id=spreadsheet_id, gid=tracker_gid,
+                                    cell_email=cell_email, sender=sender))
+    return messages

@@ -1,0 +1,144 @@
+"""``sheet_schema.yaml``: the Tracker Sheet's tabs and columns, who owns each column, and what it may hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SchemaError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "sheet_schema.yaml"
+OWNERS = ("job", "human", "shared")
+TYPES = ("text", "id", "datetime", "date", "enum", "checkbox", "number", "link")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header text, owner, type and allowed values."""
+
+    header: str
+    owner: str
+    type: str = "text"
+    values: tuple[str, ...] = ()
+    values_from: str | None = None
+    width: int = 120
+    description: str = ""
+    fill_if_empty: bool = False
+
+    @property
+    def tool_writes(self) -> bool:
+        """Whether the tool may ever write this column (job-owned or shared)."""
+        return self.owner in ("job", "shared") or self.fill_if_empty
+
+    @property
+    def checked_before_write(self) -> bool:
+        """Whether a write must first see the cell unchanged by people since the read (compare-and-set)."""
+        return self.owner == "shared" or self.fill_if_empty
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One tab of the Tracker Sheet."""
+
+    title: str
+    columns: tuple[Column, ...]
+    key: str | None = None
+    hidden: bool = False
+    description: str = ""
+    transitions: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> list[str]:
+        """Required headers, in the schema's order."""
+        return [c.header for c in self.columns]
+
+    def column(self, header: str) -> Column:
+        """The column with this header."""
+        for col in self.columns:
+            if col.header == header:
+                return col
+        raise KeyError(f"{self.title}: no column {header!r} in sheet_schema.yaml")
+
+    def allows(self, header: str, old: str, new: str) -> bool:
+        """Whether the tool may change ``header`` from ``old`` to ``new`` (shared columns' transitions)."""
+        col = self.column(header)
+        if col.owner == "human":
+            return col.fill_if_empty and old in ("", None)
+        if col.owner == "job" or old in ("", None) or old == new:
+            return True
+        return (old, new) in self.transitions.get(header, frozenset())
+
+
+@dataclass(frozen=True)
+class Schema:
+    """All tabs, in the order they appear in the sheet."""
+
+    version: int
+    tabs: dict[str, Tab]
+
+    def __getitem__(self, title: str) -> Tab:
+        return self.tabs[title]
+
+
+def _column(raw: dict[str, Any], where: str) -> Column:
+    header = raw.get("header")
+    owner = raw.get("owner")
+    kind = raw.get("type", "text")
+    if not header or owner not in OWNERS or kind not in TYPES:
+        raise SchemaError(f"{where}: each column needs header, owner ({'/'.join(OWNERS)}) and a type among "
+                          f"{', '.join(TYPES)}; got {raw!r}.")
+    return Column(
+        header=str(header),
+        owner=owner,
+        type=kind,
+        values=tuple(str(v) for v in raw.get("values", ()) or ()),
+        values_from=raw.get("values_from"),
+        width=int(raw.get("width", 120)),
+        description=str(raw.get("description", "")),
+        fill_if_empty=bool(raw.get("fill_if_empty", False)),
+    )
+
+
+def parse_schema(raw: dict[str, Any], where: str = "sheet_schema.yaml") -> Schema:
+    """Build a Schema from the YAML mapping, checking it."""
+    tabs: dict[str, Tab] = {}
+    for title, spec in (raw.get("tabs") or {}).items():
+        spec = spec or {}
+        if "columns_from" in spec:
+            source = tabs.get(spec["columns_from"])
+            if source is None:
+                raise SchemaError(f"{where}: tab {title} copies columns from {spec['columns_from']!r}, which must "
+                                  "be defined above it.")
+            columns = source.columns
+        else:
+            columns = tuple(_column(c, f"{where}: tab {title}") for c in spec.get("columns") or [])
+        headers = [c.header for c in columns]
+        if len(set(headers)) != len(headers):
+            raise SchemaError(f"{where}: tab {title} lists a header twice.")
+        transitions = {
+            header: frozenset((str(a), str(b)) for a, b in pairs)
+            for header, pairs in (spec.get("transitions") or {}).items()
+        }
+        tabs[str(title)] = Tab(
+            title=str(title),
+            columns=columns,
+            key=spec.get("key"),
+            hidden=bool(spec.get("hidden", False)),
+            description=str(spec.get("description", "")),
+            transitions=transitions,
+        )
+    return Schema(version=int(raw.get("version", 1)), tabs=tabs)
+
+
+@lru_cache(maxsize=4)
+def load_schema(path: Path = SCHEMA_PATH) -> Schema:
+    """Load and check ``sheet_schema.yaml``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SchemaError(f"{path} cannot be read: reinstall sheets-sync or restore the file.") from exc
+    return parse_schema(raw, str(path))

@@ -1,0 +1,188 @@
+"""Typed cell values: what the Sheets API returns (UNFORMATTED_VALUE, SERIAL_NUMBER) to Python and back.
+
+Pure functions, no I/O. Ids are never numericised: a cell typed ``007`` stays ``"007"``, and a number that
+Google returns for an id column comes back as its integer text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SERIAL_EPOCH = datetime(1899, 12, 30)
+CELL_LIMIT = 50_000
+CUT_MARKER = "… [cut by sheets-sync: {n} more characters; open the Link for the full text]"
+TRUE_TEXT = {"true", "yes", "y", "1", "✓", "✔", "x", "होय"}
+FALSE_TEXT = {"false", "no", "n", "0", "", "नाही"}
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+                    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
+PLATFORM_PREFIX = {"facebook": "FB", "instagram": "IG", "youtube": "YT", "x": "X"}
+PREFIX_PLATFORM = {v: k for k, v in PLATFORM_PREFIX.items()}
+
+
+class CellValueError(ValueError):
+    """A cell holds something its column's type cannot hold; the message says what and how to fix it."""
+
+
+def ticket_id(platform: str, comment_id: str) -> str:
+    """The stable, human-readable Ticket ID of a comment: platform prefix + the platform's own id.
+
+    Deterministic, so a comment fetched twice maps to the same row; the platform's id is unique per platform.
+    """
+    prefix = PLATFORM_PREFIX.get(platform)
+    if prefix is None:
+        raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORM_PREFIX)}")
+    return f"{prefix}-{comment_id}"
+
+
+def serial_to_datetime(serial: float, tz: ZoneInfo) -> datetime:
+    """A Sheets serial number (days since 1899-12-30, local wall time) as a tz-aware datetime."""
+    naive = SERIAL_EPOCH + timedelta(days=float(serial))
+    # Round to the second: serials carry float noise (…:59.9999).
+    naive = (naive + timedelta(microseconds=500_000)).replace(microsecond=0)
+    return naive.replace(tzinfo=tz)
+
+
+def datetime_to_serial(value: datetime, tz: ZoneInfo) -> float:
+    """A tz-aware datetime as a Sheets serial number in the sheet's time zone."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: pass a tz-aware datetime")
+    local = value.astimezone(tz).replace(tzinfo=None)
+    delta = local - SERIAL_EPOCH
+    return round(delta.days + delta.seconds / 86400, 8)
+
+
+def parse_datetime(raw: Any, tz: ZoneInfo) -> datetime | None:
+    """A datetime cell: serial number, ISO-like text or ``dd/mm/yyyy hh:mm``; empty is None."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise CellValueError(f"{raw!r} is not a date and time; write it as 2026-10-05 10:30")
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw) or not 0 < raw < 2958466:
+            raise CellValueError(f"{raw!r} is not a date and time; write it as 2026-10-05 10:30")
+        return serial_to_datetime(raw, tz)
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    except ValueError:
+        pass
+    for fmt in DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=tz)
+        except ValueError:
+            continue
+    raise CellValueError(f"{text!r} is not a date and time; write it as 2026-10-05 10:30")
+
+
+def parse_date(raw: Any, tz: ZoneInfo) -> date | None:
+    """A date cell (serial or text)."""
+    value = parse_datetime(raw, tz)
+    return value.date() if value else None
+
+
+def parse_checkbox(raw: Any) -> bool:
+    """A checkbox cell: booleans, or text a person typed over the checkbox (TRUE, yes, ✓)."""
+    if isinstance(raw, bool):
+        return raw
+    if raw is None:
+        return False
+    if isinstance(raw, int | float):
+        return raw != 0
+    text = str(raw).strip().lower()
+    if text in TRUE_TEXT:
+        return True
+    if text in FALSE_TEXT:
+        return False
+    raise CellValueError(f"{raw!r} is not a checkbox value; tick or untick the box (TRUE/FALSE)")
+
+
+def parse_number(raw: Any) -> float | None:
+    """A number cell; empty is None."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise CellValueError(f"{raw!r} is not a number")
+    if isinstance(raw, int | float):
+        return float(raw)
+    try:
+        return float(str(raw).strip().replace(",", ""))
+    except ValueError as exc:
+        raise CellValueError(f"{raw!r} is not a number; write digits such as 24") from exc
+
+
+def as_text(raw: Any) -> str:
+    """Any cell as text, never numericised: 7.0 → "7", 1e20 stays exact, None → ""."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e16:
+        return str(int(raw))
+    return str(raw)
+
+
+def parse_cell(raw: Any, kind: str, tz: ZoneInfo) -> Any:
+    """A cell's value as its column's type says."""
+    if kind == "datetime":
+        return parse_datetime(raw, tz)
+    if kind == "date":
+        return parse_date(raw, tz)
+    if kind == "checkbox":
+        return parse_checkbox(raw)
+    if kind == "number":
+        return parse_number(raw)
+    return as_text(raw).strip() if kind in ("enum", "id") else as_text(raw)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def fit_text(text: str) -> str:
+    """Text safe for one cell: control characters (which Sheets rejects) removed, cut to 50,000 characters
+    with a visible marker saying how much was cut."""
+    text = _CONTROL.sub("", text)
+    if len(text) <= CELL_LIMIT:
+        return text
+    # Reserve room for the marker, whose length depends on the number it names.
+    marker = CUT_MARKER.format(n=len(text))
+    keep = CELL_LIMIT - len(marker)
+    return text[:keep] + CUT_MARKER.format(n=len(text) - keep)
+
+
+def to_cell_data(value: Any, tz: ZoneInfo) -> dict[str, Any]:
+    """A value as ``CellData`` for ``updateCells``/``appendCells``; strings go as ``stringValue`` — the RAW
+    path — so a comment starting with ``=``, ``+``, ``-`` or ``@`` stays text and never becomes a formula."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, datetime):
+        return {"userEnteredValue": {"numberValue": datetime_to_serial(value, tz)}}
+    if isinstance(value, date):
+        return {"userEnteredValue": {"numberValue": float((value - SERIAL_EPOCH.date()).days)}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": fit_text(str(value))}}
+
+
+def cell_equal(current: Any, new: Any) -> bool:
+    """Whether a typed value read from the sheet equals the value the tool would write (no-op detection)."""
+    if isinstance(current, datetime) and isinstance(new, datetime):
+        return abs((current - new).total_seconds()) < 1.0
+    if current in (None, "") and new in (None, ""):
+        return True
+    if isinstance(new, str) and isinstance(current, str):
+        return current == fit_text(new)
+    return current == new
+
+
+def utc_now() -> datetime:
+    """Now, tz-aware UTC (injectable clocks call this by default)."""
+    return datetime.now(UTC)

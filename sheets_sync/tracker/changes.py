@@ -1,0 +1,243 @@
+"""A cycle's changes, and the plan that turns them into one atomic ``batchUpdate``.
+
+Pure. Jobs record *what* should change by key (Ticket ID) and header; the planner places each change on the
+row where a fresh read of the key column says the row is now, writes only the changed cells, never a cell a
+person owns, and drops a shared-column change when a person changed that cell since the read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..schema import Schema
+from .cells import as_text, cell_equal, to_cell_data
+
+AUDIT_TAB = "Audit"
+STATE_TAB = "_state"
+
+
+@dataclass
+class CellChange:
+    """One cell the tool wants to change: ``old`` is what the tool read, ``new`` what it writes."""
+
+    tab: str
+    key: str
+    header: str
+    old: Any
+    new: Any
+    job: str
+
+
+@dataclass
+class NewRow:
+    """One row the tool appends, values keyed by header."""
+
+    tab: str
+    values: dict[str, Any]
+    job: str
+
+
+@dataclass
+class Fresh:
+    """What the pre-write re-read saw of one tab: its header row, and per key its row and current values of
+    the shared columns about to be written."""
+
+    header: list[str]
+    key_rows: dict[str, int]
+    duplicate_keys: set[str]
+    shared: dict[tuple[str, str], Any]  # (key, header) -> current raw value
+    sheet_id: int
+
+
+@dataclass
+class ChangeSet:
+    """Everything one cycle wants to write."""
+
+    schema: Schema
+    updates: dict[tuple[str, str, str], CellChange] = field(default_factory=dict)
+    appends: list[NewRow] = field(default_factory=list)
+    state: dict[str, str] = field(default_factory=dict)
+    grids: dict[str, list[list[Any]]] = field(default_factory=dict)
+    extra_requests: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def set(self, tab: str, key: str, header: str, old: Any, new: Any, job: str) -> bool:
+        """Ask to change one cell; refused (False) when a person owns it or the transition is not allowed."""
+        spec = self.schema[tab]
+        if cell_equal(old, new):
+            return False
+        old_text, new_text = as_text(old), as_text(new)
+        if not spec.allows(header, old_text, new_text):
+            self.refused.append(f"{job}: {tab} {key} {header} {old_text!r} → {new_text!r} is not the tool's "
+                                "to make")
+            return False
+        existing = self.updates.get((tab, key, header))
+        first_old = existing.old if existing else old
+        self.updates[(tab, key, header)] = CellChange(tab, key, header, first_old, new, job)
+        return True
+
+    def append(self, tab: str, values: dict[str, Any], job: str) -> None:
+        """Ask to add a row at the end of ``tab``."""
+        self.appends.append(NewRow(tab, values, job))
+
+    def set_state(self, key: str, value: str) -> None:
+        """Ask to write one ``_state`` key."""
+        self.state[key] = value
+
+    def replace_grid(self, tab: str, grid: list[list[Any]]) -> None:
+        """Ask to rewrite a tool-owned tab (the Dashboard) from A1."""
+        self.grids[tab] = grid
+
+    def __len__(self) -> int:
+        return len(self.updates) + len(self.appends) + len(self.state) + len(self.grids)
+
+    def tabs_updated(self) -> set[str]:
+        """Tabs with keyed cell updates (they need a fresh read of their keys before writing)."""
+        return {tab for tab, _, _ in self.updates}
+
+
+@dataclass
+class Plan:
+    """The write: requests for one ``batchUpdate``, what it changes (for Audit) and what was skipped."""
+
+    requests: list[dict[str, Any]]
+    applied: list[CellChange]
+    appended: list[NewRow]
+    skipped: list[str]
+
+
+def _grid_range(sheet_id: int, row0: int, col0: int, row1: int, col1: int) -> dict[str, int]:
+    return {"sheetId": sheet_id, "startRowIndex": row0, "endRowIndex": row1,
+            "startColumnIndex": col0, "endColumnIndex": col1}
+
+
+def _row_data(values: list[Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {"values": [to_cell_data(v, tz) for v in values]}
+
+
+def plan_write(changes: ChangeSet, fresh: dict[str, Fresh], read_headers: dict[str, list[str]],
+               state_rows: dict[str, int], state_sheet_id: int | None, audit_sheet_id: int | None,
+               grid_sizes: dict[str, tuple[int, int, int]], now: datetime, tz: ZoneInfo) -> Plan:
+    """Turn a ChangeSet into batchUpdate requests against the fresh re-read.
+
+    ``read_headers``: each tab's header row as the cycle read it; a tab whose header row changed since (a
+    person moved columns) is not written this cycle. ``state_rows``: _state key → 1-based row.
+    ``grid_sizes``: tab → (sheetId, rows, columns) of tool-rewritten tabs.
+    """
+    requests: list[dict[str, Any]] = []
+    applied: list[CellChange] = []
+    appended: list[NewRow] = []
+    skipped: list[str] = []
+
+    # Keyed cell updates, grouped per tab and row so adjacent cells go in one updateCells.
+    by_row: dict[tuple[str, int], dict[int, CellChange]] = {}
+    for change in changes.updates.values():
+        f = fresh.get(change.tab)
+        if f is None or f.header != read_headers.get(change.tab):
+            skipped.append(f"{change.tab} {change.key} {change.header}: the tab's columns changed since the "
+                           "read; retried next cycle")
+            continue
+        if change.key in f.duplicate_keys:
+            skipped.append(f"{change.tab} {change.key}: key now on several rows; left alone")
+            continue
+        row = f.key_rows.get(change.key)
+        if row is None:
+            skipped.append(f"{change.tab} {change.key} {change.header}: row no longer in the sheet (deleted?)")
+            continue
+        col = f.header.index(change.header) if change.header in f.header else -1
+        if col < 0:
+            skipped.append(f"{change.tab} {change.key}: column {change.header!r} missing")
+            continue
+        if changes.schema[change.tab].column(change.header).checked_before_write:
+            current = f.shared.get((change.key, change.header), "")
+            if as_text(current).strip() != as_text(change.old).strip():
+                skipped.append(f"{change.tab} {change.key} {change.header}: a person changed it to "
+                               f"{as_text(current)!r} since the read; kept theirs")
+                continue
+        by_row.setdefault((change.tab, row), {})[col] = change
+
+    for (tab, row), cells in sorted(by_row.items()):
+        sheet_id = fresh[tab].sheet_id
+        cols = sorted(cells)
+        run: list[int] = []
+        for col in cols + [None]:  # type: ignore[list-item]
+            if run and (col is None or col != run[-1] + 1):
+                requests.append({"updateCells": {
+                    "range": _grid_range(sheet_id, row - 1, run[0], row, run[-1] + 1),
+                    "rows": [_row_data([cells[c].new for c in run], tz)],
+                    "fields": "userEnteredValue",
+                }})
+                applied.extend(cells[c] for c in run)
+                run = []
+            if col is not None:
+                run.append(col)
+
+    # New rows: appendCells places them after the last row with data, wherever people moved things.
+    per_tab: dict[str, list[NewRow]] = {}
+    for new in changes.appends:
+        per_tab.setdefault(new.tab, []).append(new)
+    for tab, rows in per_tab.items():
+        f = fresh.get(tab)
+        header = f.header if f else read_headers.get(tab)
+        if not header or (f and f.header != read_headers.get(tab)):
+            skipped.append(f"{tab}: {len(rows)} new rows wait for the next cycle (columns changed since the read)")
+            continue
+        sheet_id = f.sheet_id if f else grid_sizes.get(tab, (None, 0, 0))[0]
+        if sheet_id is None:
+            skipped.append(f"{tab}: tab not found; run `sheets-sync init`")
+            continue
+        requests.append({"appendCells": {
+            "sheetId": sheet_id,
+            "rows": [_row_data([r.values.get(h, "") for h in header], tz) for r in rows],
+            "fields": "userEnteredValue",
+        }})
+        appended.extend(rows)
+
+    # Tool-owned grids (Dashboard): rewrite from A1, clearing whatever the previous grid left beyond.
+    for tab, grid in changes.grids.items():
+        sheet_id, old_rows, old_cols = grid_sizes[tab]
+        n_rows = max(len(grid), 1)
+        n_cols = max((len(r) for r in grid), default=1)
+        if n_rows > old_rows or n_cols > old_cols:
+            requests.append({"updateSheetProperties": {
+                "properties": {"sheetId": sheet_id, "gridProperties": {
+                    "rowCount": max(n_rows, old_rows), "columnCount": max(n_cols, old_cols)}},
+                "fields": "gridProperties.rowCount,gridProperties.columnCount"}})
+        requests.append({"updateCells": {
+            "range": _grid_range(sheet_id, 0, 0, max(n_rows, old_rows), max(n_cols, old_cols)),
+            "rows": [_row_data(r, tz) for r in grid],
+            "fields": "userEnteredValue",
+        }})
+
+    # State keys: update in place by key, append new keys.
+    if changes.state and state_sheet_id is not None:
+        new_state = []
+        for key, value in sorted(changes.state.items()):
+            row = state_rows.get(key)
+            if row is None:
+                new_state.append([key, value, now])
+            else:
+                requests.append({"updateCells": {
+                    "range": _grid_range(state_sheet_id, row - 1, 1, row, 3),
+                    "rows": [_row_data([value, now], tz)], "fields": "userEnteredValue"}})
+        if new_state:
+            requests.append({"appendCells": {"sheetId": state_sheet_id,
+                                             "rows": [_row_data(r, tz) for r in new_state],
+                                             "fields": "userEnteredValue"}})
+
+    # The Audit log, in the same atomic write as the changes it records.
+    if audit_sheet_id is not None and (applied or appended):
+        audit = [[now, c.job, c.key, c.header, as_text(c.old)[:500], as_text(c.new)[:500]] for c in applied]
+        for new in appended:
+            key_header = changes.schema[new.tab].key
+            key = as_text(new.values.get(key_header, "")) if key_header else ""
+            audit.append([now, new.job, key, f"{new.tab}: new row", "", ""])
+        requests.append({"appendCells": {"sheetId": audit_sheet_id,
+                                         "rows": [_row_data(r, tz) for r in audit],
+                                         "fields": "userEnteredValue"}})
+
+    requests.extend(changes.extra_requests)
+    return Plan(requests, applied, appended, skipped)

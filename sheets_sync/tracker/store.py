@@ -1,0 +1,245 @@
+"""Reads and writes the Tracker Sheet: the only module that sends Sheets requests for the jobs.
+
+A cycle costs: one ``values:batchGet`` (everything the jobs need), one ``spreadsheets.get`` just before writing
+(sheet ids, header rows, the key column and the shared columns about to change — so rows are placed where they
+are *now*), and one ``spreadsheets.batchUpdate`` (every change, new row, state key and Audit row, atomically).
+The runner's lease adds one small write and one small read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gspread.exceptions import APIError
+
+from ..client import SheetsBackend
+from ..errors import SchemaError
+from ..schema import Schema, load_schema
+from .cells import as_text, utc_now
+from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, plan_write
+from .table import Table, column_letter, quote_title
+
+log = logging.getLogger(__name__)
+
+READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
+               "majorDimension": "ROWS"}
+FRESH_FIELDS = ("sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+                "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue))))")
+
+
+@dataclass
+class Snapshot:
+    """What one cycle read: every tab asked for, and the ``_state`` keys."""
+
+    tables: dict[str, Table]
+    state: dict[str, str] = field(default_factory=dict)
+    state_rows: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, tab: str) -> Table:
+        return self.tables[tab]
+
+
+def _cell_value(cell: dict[str, Any]) -> Any:
+    value = cell.get("effectiveValue") or cell.get("userEnteredValue") or {}
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in value:
+            return value[kind]
+    if "errorValue" in value:
+        return "#ERROR!"
+    return ""
+
+
+def _grid_rows(data: dict[str, Any]) -> list[list[Any]]:
+    return [[_cell_value(c) for c in (row.get("values") or [])] for row in data.get("rowData") or []]
+
+
+class TrackerStore:
+    """The Tracker Sheet's tabs through one gspread client, a handful of requests a cycle."""
+
+    def __init__(self, backend: SheetsBackend, schema: Schema | None = None, tz: ZoneInfo | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.backend = backend
+        self.schema = schema or load_schema()
+        self.tz = tz or ZoneInfo("Asia/Kolkata")
+        self.clock = clock
+
+    @property
+    def spreadsheet_id(self) -> str:
+        """The Tracker Sheet's id."""
+        if not self.backend.spreadsheet_id:
+            raise SchemaError("no Tracker Sheet yet: run `sheets-sync init` first.")
+        return self.backend.spreadsheet_id
+
+    @property
+    def http(self) -> Any:
+        """gspread's HTTP client (the retrying one)."""
+        return self.backend.client.http_client
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def read(self, tabs: Sequence[str]) -> Snapshot:
+        """One ``values:batchGet`` of the given tabs plus ``_state``."""
+        titles = list(dict.fromkeys([*tabs, STATE_TAB]))
+        try:
+            body = self.http.values_batch_get(self.spreadsheet_id, [quote_title(t) for t in titles],
+                                              params=dict(READ_PARAMS))
+        except APIError as exc:
+            if exc.response.status_code == 400 and "parse range" in str(exc):
+                raise SchemaError(f"a tab among {', '.join(titles)} is missing from the Tracker Sheet: run "
+                                  "`sheets-sync init` to create it.") from exc
+            raise
+        tables: dict[str, Table] = {}
+        for title, value_range in zip(titles, body.get("valueRanges", []), strict=False):
+            values = value_range.get("values") or []
+            header = values[0] if values else []
+            tables[title] = Table(self.schema[title], list(header), values[1:], self.tz)
+        state_table = tables[STATE_TAB]
+        state: dict[str, str] = {}
+        state_rows: dict[str, int] = {}
+        for number in state_table.row_numbers():
+            key = as_text(state_table.raw(number, "Key")).strip()
+            if key and key not in state_rows:
+                state_rows[key] = number
+                state[key] = as_text(state_table.raw(number, "Value"))
+        return Snapshot(tables, state, state_rows)
+
+    # -- the runner's lease ----------------------------------------------------------------------------------
+
+    def claim_lease(self, snapshot: Snapshot, runner: str, minutes: float,
+                    settle: Callable[[], None] | None = None) -> tuple[bool, str]:
+        """Take the runner's lease in ``_state`` unless another live runner holds it.
+
+        Sheets has no compare-and-set, so: write our claim, let a moment pass (``settle``) so a runner that
+        read before our write has written too, then read the cell back; whoever's claim is there holds it.
+        Returns (held, who holds it).
+        """
+        now = self.clock()
+        current = snapshot.state.get("lease", "")
+        holder, expires = _parse_lease(current)
+        if holder and holder != runner and expires and expires > now:
+            return False, holder
+        row = snapshot.state_rows.get("lease")
+        claim = json.dumps({"runner": runner, "expires": (now + timedelta(minutes=minutes)).isoformat()})
+        if row is None:
+            self.http.values_append(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!A1",
+                                    params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                                    body={"values": [["lease", claim, now.isoformat()]]})
+            return True, runner
+        self.http.values_update(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!B{row}:C{row}",
+                                params={"valueInputOption": "RAW"},
+                                body={"values": [[claim, now.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")]]})
+        if settle:
+            settle()
+        got = self.http.values_get(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!B{row}")
+        values = got.get("values") or [[""]]
+        holder, _ = _parse_lease(as_text(values[0][0] if values[0] else ""))
+        return holder == runner, holder or ""
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    def fresh(self, changes: ChangeSet, snapshot: Snapshot) -> tuple[dict[str, Fresh], dict[str, tuple[int, int, int]]]:
+        """One ``spreadsheets.get``: sheet ids and sizes, header rows, and — for tabs with keyed updates — the
+        key column and the shared columns about to change, as they are now."""
+        tabs = set(changes.tabs_updated()) | {r.tab for r in changes.appends} | set(changes.grids)
+        tabs |= {STATE_TAB, AUDIT_TAB}
+        ranges: list[str] = []
+        wanted: dict[str, dict[int, str]] = {}  # tab -> column index -> header, for key/shared columns
+        for tab in sorted(tabs):
+            ranges.append(f"{quote_title(tab)}!1:1")
+            table = snapshot.tables.get(tab)
+            if tab in changes.tabs_updated() and table is not None:
+                spec = self.schema[tab]
+                cols = {table.col[spec.key]: spec.key} if spec.key in table.col else {}
+                for (t, _, header) in changes.updates:
+                    if t == tab and spec.column(header).checked_before_write and header in table.col:
+                        cols[table.col[header]] = header
+                wanted[tab] = cols
+                for index in sorted(cols):
+                    letter = column_letter(index)
+                    ranges.append(f"{quote_title(tab)}!{letter}2:{letter}")
+        body = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={
+            "ranges": ranges, "includeGridData": "true", "fields": FRESH_FIELDS})
+        fresh: dict[str, Fresh] = {}
+        sizes: dict[str, tuple[int, int, int]] = {}
+        for sheet in body.get("sheets", []):
+            props = sheet.get("properties", {})
+            title = props.get("title")
+            grid = props.get("gridProperties", {})
+            sheet_id = int(props.get("sheetId", 0))
+            sizes[title] = (sheet_id, int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0)))
+            header: list[str] = []
+            columns: dict[int, list[Any]] = {}
+            for data in sheet.get("data", []):
+                rows = _grid_rows(data)
+                start_row, start_col = data.get("startRow", 0), data.get("startColumn", 0)
+                if start_row == 0:
+                    header = [as_text(v).strip() for v in (rows[0] if rows else [])]
+                else:
+                    columns[start_col] = [r[0] if r else "" for r in rows]
+            while header and header[-1] == "":
+                header.pop()
+            table = snapshot.tables.get(title)
+            key_rows: dict[str, int] = {}
+            duplicates: set[str] = set()
+            shared: dict[tuple[str, str], Any] = {}
+            cols = wanted.get(title, {})
+            spec = self.schema.tabs.get(title)
+            key_index = next((i for i, h in cols.items() if spec and h == spec.key), None)
+            if key_index is not None:
+                for offset, key in enumerate(columns.get(key_index, [])):
+                    key = as_text(key).strip()
+                    if not key:
+                        continue
+                    if key in key_rows:
+                        duplicates.add(key)
+                    key_rows[key] = offset + 2
+                for index, name in cols.items():
+                    if index == key_index:
+                        continue
+                    values = columns.get(index, [])
+                    for key, row in key_rows.items():
+                        shared[(key, name)] = values[row - 2] if row - 2 < len(values) else ""
+            fresh[title] = Fresh(header=header, key_rows=key_rows, duplicate_keys=duplicates, shared=shared,
+                                 sheet_id=sheet_id)
+            if table is not None:
+                table.sheet_id = sheet_id
+        return fresh, sizes
+
+    def commit(self, changes: ChangeSet, snapshot: Snapshot) -> Plan:
+        """Write a cycle's changes: one fresh read, then one atomic ``batchUpdate`` (none when nothing changes)."""
+        if not len(changes) and not changes.extra_requests:
+            return Plan([], [], [], [])
+        for tab in changes.tabs_updated() | {r.tab for r in changes.appends}:
+            table = snapshot.tables.get(tab)
+            if table is not None:
+                table.require_writable()
+        fresh, sizes = self.fresh(changes, snapshot)
+        read_headers = {}
+        for title, table in snapshot.tables.items():
+            header = list(table.header)
+            while header and header[-1] == "":
+                header.pop()
+            read_headers[title] = header
+        state_sheet = sizes.get(STATE_TAB, (None, 0, 0))[0]
+        audit_sheet = sizes.get(AUDIT_TAB, (None, 0, 0))[0]
+        plan = plan_write(changes, fresh, read_headers, snapshot.state_rows, state_sheet, audit_sheet,
+                          sizes, self.clock(), self.tz)
+        for reason in plan.skipped:
+            log.warning("write skipped: %s", reason)
+        if plan.requests:
+            self.http.batch_update(self.spreadsheet_id, {"requests": plan.requests})
+        return plan
+
+
+def _parse_lease(text: str) -> tuple[str, datetime | None]:
+    try:
+        data = json.loads(text) if text else {}
+        return str(data.get("runner", "")), datetime.fromisoformat(data["expires"]) if data.get("expires") else None
+    except (ValueError, TypeError, AttributeError):
+        return "", None

@@ -1,0 +1,169 @@
+"""One tab as read: header lookup by text, typed rows on demand, and the problems that make writing unsafe.
+
+Pure: built from the values grid of a ``values:batchGet`` (UNFORMATTED_VALUE, SERIAL_NUMBER).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..errors import SchemaError
+from ..schema import Tab
+from .cells import CellValueError, as_text, parse_cell
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → A1 letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def quote_title(title: str) -> str:
+    """A sheet title quoted for A1 notation (``'It''s'``)."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+@dataclass
+class Table:
+    """A tab's values as read, with its header mapped by text.
+
+    Rows are kept raw (as the API returned them) and parsed only when asked, so a 100,000-row Tracker costs
+    little when a job needs a few columns.
+    """
+
+    tab: Tab
+    header: list[str]
+    rows: list[list[Any]]
+    tz: ZoneInfo
+    sheet_id: int | None = None
+    col: dict[str, int] = field(init=False)
+    problems: list[str] = field(init=False, default_factory=list)
+    missing: list[str] = field(init=False, default_factory=list)
+    duplicated_headers: list[str] = field(init=False, default_factory=list)
+    key_rows: dict[str, int] = field(init=False, default_factory=dict)
+    duplicate_keys: dict[str, list[int]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.header = [as_text(h).strip() for h in self.header]
+        self.col = {}
+        seen: dict[str, int] = {}
+        for i, name in enumerate(self.header):
+            if not name:
+                continue
+            if name in seen:
+                if name in self.tab.headers and name not in self.duplicated_headers:
+                    self.duplicated_headers.append(name)
+                continue
+            seen[name] = i
+        self.col = seen
+        self.missing = [h for h in self.tab.headers if h not in self.col]
+        for name in self.duplicated_headers:
+            self.problems.append(
+                f"{self.tab.title}: the header {name!r} appears more than once (columns "
+                f"{', '.join(column_letter(i) for i, h in enumerate(self.header) if h == name)}). Rename or "
+                "delete the extra column; the tool will not write this tab until then.")
+        for name in self.missing:
+            self.problems.append(
+                f"{self.tab.title}: the required column {name!r} is missing. Run `sheets-sync init` to add it "
+                "at the end, or restore the header text.")
+        if self.tab.key and self.tab.key in self.col:
+            k = self.col[self.tab.key]
+            first: dict[str, int] = {}
+            for offset, row in enumerate(self.rows):
+                key = as_text(row[k]).strip() if k < len(row) else ""
+                if not key:
+                    continue
+                number = offset + 2
+                if key in first:
+                    self.duplicate_keys.setdefault(key, [first[key]]).append(number)
+                else:
+                    first[key] = number
+            for key in self.duplicate_keys:
+                first.pop(key, None)
+            self.key_rows = first
+            for key, numbers in self.duplicate_keys.items():
+                self.problems.append(
+                    f"{self.tab.title}: {self.tab.key} {key!r} is on rows {', '.join(map(str, numbers))}. Keep one "
+                    "row and delete the others (move any notes first); the tool leaves these rows alone until then.")
+
+    @property
+    def writable(self) -> bool:
+        """Whether the tool may write this tab: every required column present exactly once."""
+        return not self.missing and not self.duplicated_headers
+
+    def require_writable(self) -> None:
+        """Raise ``SchemaError`` naming the tab, the header and the fix when writing is unsafe."""
+        if not self.writable:
+            raise SchemaError(" ".join(p for p in self.problems if "header" in p or "column" in p))
+
+    def raw(self, row_number: int, header: str) -> Any:
+        """The raw value at a 1-based sheet row under ``header`` ("" when empty or absent)."""
+        i = self.col.get(header)
+        if i is None:
+            return ""
+        row = self.rows[row_number - 2] if 0 <= row_number - 2 < len(self.rows) else []
+        return row[i] if i < len(row) else ""
+
+    def typed(self, row_number: int, header: str) -> Any:
+        """One cell, parsed as its column's type (unparsable → None/False/text as in ``record``)."""
+        raw = self.raw(row_number, header)
+        try:
+            kind = self.tab.column(header).type
+        except KeyError:
+            return as_text(raw)
+        try:
+            return parse_cell(raw, kind, self.tz)
+        except CellValueError:
+            return {"checkbox": False, "datetime": None, "date": None, "number": None}.get(kind, as_text(raw))
+
+    def column(self, header: str) -> list[Any]:
+        """The raw values of one column, one per data row (row 2 first)."""
+        i = self.col.get(header)
+        if i is None:
+            return [""] * len(self.rows)
+        return [row[i] if i < len(row) else "" for row in self.rows]
+
+    def record(self, row_number: int) -> dict[str, Any]:
+        """A row as a dict of typed values keyed by header, plus ``_row``; unparsable cells stay text and are
+        listed under ``_problems``."""
+        row = self.rows[row_number - 2] if 0 <= row_number - 2 < len(self.rows) else []
+        out: dict[str, Any] = {"_row": row_number}
+        problems: list[str] = []
+        for column in self.tab.columns:
+            i = self.col.get(column.header)
+            raw = row[i] if i is not None and i < len(row) else ""
+            try:
+                out[column.header] = parse_cell(raw, column.type, self.tz)
+            except CellValueError as exc:
+                out[column.header] = None if column.type in ("datetime", "date", "number") else as_text(raw)
+                if column.type == "checkbox":
+                    out[column.header] = False
+                problems.append(f"{self.tab.title}!{column_letter(i or 0)}{row_number} ({column.header}): {exc}")
+        for name, i in self.col.items():
+            if name not in out:
+                out[name] = as_text(row[i]) if i < len(row) else ""
+        if problems:
+            out["_problems"] = problems
+        return out
+
+    def row_numbers(self) -> Iterator[int]:
+        """1-based sheet row numbers of non-empty data rows."""
+        for offset, row in enumerate(self.rows):
+            if any(cell not in ("", None) for cell in row):
+                yield offset + 2
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every non-empty row as typed records (for small tabs; the Tracker uses ``column`` first)."""
+        return [self.record(n) for n in self.row_numbers()]
+
+    def keyed_record(self, key: str) -> dict[str, Any] | None:
+        """The record whose key column holds ``key`` (None when absent or duplicated)."""
+        number = self.key_rows.get(key)
+        return self.record(number) if number else None
