@@ -33,6 +33,8 @@ class CycleContext:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Run after the cycle's write has landed (sending digests only once the "sending" marks are saved).
+    after_commit: list[Callable[[Any], None]] = field(default_factory=list)
     sleep: Callable[[float], None] | None = None
 
     @property

@@ -28,19 +28,26 @@ from sheets_sync.tracker.cells import utc_now
 from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.store import TrackerStore
 
-from . import ingest, reply, route, sla, status
+from . import archive, content, dashboard, digest, ingest, reply, route, sla, status
 from .cycle import CycleContext
 
 log = logging.getLogger("sheets_sync.runner")
 
 CYCLE_JOBS: dict[str, Callable[[CycleContext], None]] = {
     "ingest": ingest.run,
+    "content": content.run,  # before route: a published request's posts route to its department
     "route": route.run,
     "sla": sla.run,
     "reply": reply.run,
     "status": status.run,
+    "dashboard": dashboard.run,
 }
-READ_TABS = ["Tracker", "Posts", "Departments", "Routing"]
+# Jobs that run on demand or daily rather than every cycle (`sheets-sync job NAME` runs any of them).
+OTHER_JOBS: dict[str, Callable[[CycleContext], None]] = {
+    "archive": archive.run,
+    "digest": digest.run,
+}
+READ_TABS = ["Tracker", "Posts", "Departments", "Routing", "Content"]
 DEFAULT_EVERY_MINUTES = 5
 DEFAULT_LEASE_MINUTES = 10
 DEFAULT_SETTLE_S = 2.0
@@ -96,8 +103,7 @@ class Runner:
         names = jobs or list(CYCLE_JOBS)
         counter = self.backend.counter
         before = counter.snapshot()
-        tabs = READ_TABS + (["Content"] if "content" in names else [])
-        snapshot = self.store.read(tabs)
+        snapshot = self.store.read(READ_TABS, key_only=["Archive"])
         lease_minutes = float(self.config.lease.get("minutes", DEFAULT_LEASE_MINUTES))
         held, holder = self.store.claim_lease(snapshot, self.runner_id, lease_minutes,
                                               settle=lambda: self.sleep(self.settle_s))
@@ -113,9 +119,9 @@ class Runner:
             if self.stop_event.is_set():
                 log.info("stopping after the current step (SIGTERM)")
                 break
-            job = CYCLE_JOBS.get(name) or self.extras.get("daily_jobs", {}).get(name)
+            job = CYCLE_JOBS.get(name) or OTHER_JOBS.get(name)
             if job is None:
-                raise ValueError(f"unknown job {name!r}; jobs: {', '.join(all_job_names(self.extras))}")
+                raise ValueError(f"unknown job {name!r}; jobs: {', '.join(all_job_names())}")
             try:
                 job(ctx)
             except Exception as exc:  # noqa: BLE001 - one job failing must not stop the others
@@ -132,6 +138,13 @@ class Runner:
                                                       "counts": ctx.counts, "failed": failed},
                                                      ensure_ascii=False))
         plan = self.store.commit(ctx.changes, snapshot)
+        for action in ctx.after_commit:
+            try:
+                action(self)
+            except Exception as exc:  # noqa: BLE001 - reported; the cycle's write has landed
+                failed.append(getattr(action, "__name__", "after_commit"))
+                ctx.notes.append(f"after the write: {exc}")
+                log.exception("post-write step failed")
         after = counter.snapshot()
         result = CycleResult(ran=True, counts=ctx.counts, notes=ctx.notes,
                              requests={k: after[k] - before[k] for k in after},
@@ -179,6 +192,6 @@ class Runner:
         signal.signal(signal.SIGINT, stop)
 
 
-def all_job_names(extras: dict[str, Any] | None = None) -> list[str]:
+def all_job_names() -> list[str]:
     """Every job `sheets-sync job NAME` accepts."""
-    return list(CYCLE_JOBS) + list((extras or {}).get("daily_jobs", {}))
+    return list(CYCLE_JOBS) + list(OTHER_JOBS)

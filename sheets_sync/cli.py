@@ -133,11 +133,15 @@ def _job(config: Config, name: str) -> int:
 
     from .app import build_runner
 
-    runner = build_runner(config)
-    if name not in all_job_names(runner.extras):
-        print(f"sheets-sync: unknown job {name!r}; jobs: {', '.join(all_job_names(runner.extras))}",
-              file=sys.stderr)
+    if name not in all_job_names():
+        print(f"sheets-sync: unknown job {name!r}; jobs: {', '.join(all_job_names())}", file=sys.stderr)
         return 2
+    runner = build_runner(config)
+    if name == "archive":
+        from jobs.archive import archive_all
+
+        print(f"archive: {archive_all(runner)}")
+        return 0
     result = runner.cycle([name])
     print(result.summary())
     return 1 if result.failed_jobs else 0

@@ -19,7 +19,8 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from .errors import RetryableError
@@ -71,7 +72,8 @@ class _Wait:
     """Exponential backoff with jitter, replaced by the server's hint when it gives one (capped)."""
 
     def __init__(self, initial: float, max_wait: float) -> None:
-        self.backoff = wait_exponential_jitter(initial=initial, max=max_wait, jitter=initial)
+        # Exponential from `initial`, capped, plus up to `initial` of jitter so runners do not retry in step.
+        self.backoff = wait_exponential(multiplier=initial, max=max_wait) + wait_random(0, initial)
         self.max_wait = max_wait
 
     def __call__(self, state: RetryCallState) -> float:

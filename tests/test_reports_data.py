@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -115,3 +117,32 @@ def test_random_rows_cover_every_case() -> None:
     assert {r["Overdue"] for r in rows} == {"", "Overdue", "Escalated"}
     assert sum(r["Reply Posted At"] is not None and r["Reply Posted At"] > NOW - timedelta(days=1)
                for r in rows) > 10
+
+
+class HtmlProbe(HTMLParser):
+    """Collects the links and the visible text of an HTML part (to check escaping the way a browser reads)."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self.tags: list[str] = []
+        self.feed(markup)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "a":
+            self.links.extend(v for k, v in attrs if k == "href" and v)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a digest."""
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",))
+    markup = message.get_body(("html",))
+    assert text is not None and markup is not None
+    return text.get_content(), markup.get_content()

@@ -319,7 +319,7 @@ class HttpConnector:
         def attempt() -> tuple[str, datetime]:
             nonlocal maybe_posted
             if maybe_posted:
-                found = self.find_own_reply(comment_id)
+                found = self._find_sent_reply(comment_id, text)
                 if found is not None:
                     return found
             try:
@@ -335,6 +335,10 @@ class HttpConnector:
 
     def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
         raise NotImplementedError
+
+    def _find_sent_reply(self, comment_id: str, text: str) -> tuple[str, datetime] | None:
+        """Our reply to ``comment_id`` if an ambiguous send did post it (platforms may match on ``text``)."""
+        return self.find_own_reply(comment_id)
 
     def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:  # pragma: no cover - abstract
         """The account's existing reply to ``comment_id``, or None."""

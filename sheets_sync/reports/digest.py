@@ -9,6 +9,9 @@ Who gets what:
 - a department with **nothing open** gets a short all-clear only when something happened in the last 24 h
   (a reply posted, a comment received) or it has content flags: a head wants to hear "all answered" on a day
   with work, not a daily empty e-mail that trains people to ignore the digest;
+- subjects use ASCII " - " separators, not "—": with a Marathi name *and* a dash, the subject holds two
+  encoded words, and CPython's header folding (3.11) drops the space between them when it folds the line
+  there ("(पथ विभाग)— 3 open"); with one non-ASCII run the round trip is exact (tested);
 - the subject's "overdue" counts every open item past its deadline (overdue + escalated, see ``metrics``);
 - the **cell** (``cell_email``) gets one summary: the table for every department (including inactive ones
   with open rows, ones missing from the Departments tab, and ones without an address — so the cell can fix
@@ -254,7 +257,7 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
                       gid: int | str, cell_email: str, sender: str) -> EmailMessage:
     marathi = _text(dept, "Marathi Name")
     title_name = f"{name} ({marathi})" if marathi else name
-    subject = f"{SUBJECT_PREFIX} {title_name} — {m.open} open, {m.overdue + m.escalated} overdue — {day.isoformat()}"
+    subject = f"{SUBJECT_PREFIX} {title_name} - {m.open} open, {m.overdue + m.escalated} overdue - {day.isoformat()}"
     doc = _Doc(f"{title_name} — {day.isoformat()}")
     people = ", ".join(p for p in (_text(dept, "Head"), _text(dept, "Nodal Officer")) if p)
     doc.paragraph(f"नमस्कार / Dear {people or name},")
@@ -294,8 +297,8 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
 def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: list[GroupMetrics],
                 flags: list[ContentFlag], outcome: dict[str, str], *, now: datetime, tz: tzinfo, day: date,
                 spreadsheet_id: str, gid: int | str, cell_email: str, sender: str) -> EmailMessage:
-    subject = (f"{SUBJECT_PREFIX} Daily summary — {total.open} open, {total.overdue + total.escalated} overdue "
-               f"— {day.isoformat()}")
+    subject = (f"{SUBJECT_PREFIX} Daily summary - {total.open} open, {total.overdue + total.escalated} overdue "
+               f"- {day.isoformat()}")
     doc = _Doc(f"दैनिक सारांश / Daily summary — {day.isoformat()}")
     doc.paragraph("Tracker Sheet:", row_link(spreadsheet_id, gid, 1), "open")
     headers = ("Department", "New", "Open", "Overdue", "Escalated", "Replied (24 h)", "Median h (7 d)",

@@ -43,7 +43,7 @@ from ..errors import AuthError, ConfigError, FatalAPIError, RetryableError
 from ..retry import policy
 from .digest import DIGEST_HEADER, digest_key, slug
 
-__all__ = ["Mailer", "EmlFolderMailer", "SendResult", "digest_key", "message_key", "unsent", "build_mailer",
+__all__ = ["Mailer", "EmlFolderMailer", "DigestSender", "SendResult", "digest_key", "message_key", "unsent", "build_mailer",
            "AmbiguousDelivery", "DeliveryRefused"]
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,14 @@ class Mailer(_Base):
                 raise RetryableError(f"SMTP {self.host}:{self.port} busy ({exc.smtp_code})") from exc
             raise FatalAPIError(f"SMTP {self.host}:{self.port} refused the session ({exc.smtp_code} "
                                 f"{exc.smtp_error!r})") from exc
-        except (OSError, smtplib.SMTPException) as exc:
+        except ssl.SSLCertVerificationError as exc:
+            raise ConfigError(f"SMTP server {self.host}:{self.port} presented a certificate that does not "
+                              f"verify ({exc.verify_message}): check `smtp.host`.") from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            raise RetryableError(f"SMTP server {self.host}:{self.port} closed the connection: {exc}") from exc
+        except smtplib.SMTPException as exc:  # e.g. "No suitable authentication method found"
+            raise ConfigError(f"SMTP server {self.host}:{self.port}: {exc}; check the `smtp` settings.") from exc
+        except OSError as exc:  # refused, unreachable, timed out, TLS handshake broken
             raise RetryableError(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from exc
         log.info("connected to SMTP server %s:%s", self.host, self.port)
 

@@ -63,6 +63,7 @@ class ChangeSet:
     grids: dict[str, list[list[Any]]] = field(default_factory=dict)
     extra_requests: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    deletes: dict[tuple[str, str], str] = field(default_factory=dict)  # (tab, key) -> job
 
     def set(self, tab: str, key: str, header: str, old: Any, new: Any, job: str) -> bool:
         """Ask to change one cell; refused (False) when a person owns it or the transition is not allowed."""
@@ -83,6 +84,10 @@ class ChangeSet:
         """Ask to add a row at the end of ``tab``."""
         self.appends.append(NewRow(tab, values, job))
 
+    def delete(self, tab: str, key: str, job: str) -> None:
+        """Ask to delete the row holding ``key`` (the archive job, after the row's copy was verified)."""
+        self.deletes[(tab, key)] = job
+
     def set_state(self, key: str, value: str) -> None:
         """Ask to write one ``_state`` key."""
         self.state[key] = value
@@ -92,11 +97,11 @@ class ChangeSet:
         self.grids[tab] = grid
 
     def __len__(self) -> int:
-        return len(self.updates) + len(self.appends) + len(self.state) + len(self.grids)
+        return len(self.updates) + len(self.appends) + len(self.state) + len(self.grids) + len(self.deletes)
 
     def tabs_updated(self) -> set[str]:
-        """Tabs with keyed cell updates (they need a fresh read of their keys before writing)."""
-        return {tab for tab, _, _ in self.updates}
+        """Tabs with keyed cell updates or deletes (they need a fresh read of their keys before writing)."""
+        return {tab for tab, _, _ in self.updates} | {tab for tab, _ in self.deletes}
 
 
 @dataclass
@@ -107,6 +112,7 @@ class Plan:
     applied: list[CellChange]
     appended: list[NewRow]
     skipped: list[str]
+    deleted: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _grid_range(sheet_id: int, row0: int, col0: int, row1: int, col1: int) -> dict[str, int]:
@@ -239,5 +245,23 @@ def plan_write(changes: ChangeSet, fresh: dict[str, Fresh], read_headers: dict[s
                                          "rows": [_row_data(r, tz) for r in audit],
                                          "fields": "userEnteredValue"}})
 
+    # Deletions last and bottom-up, so no deletion shifts a row another request still points at.
+    deleted: list[tuple[str, str]] = []
+    targets: list[tuple[int, int, str, str]] = []
+    for (tab, key), _job in changes.deletes.items():
+        f = fresh.get(tab)
+        if f is None or f.header != read_headers.get(tab) or key in f.duplicate_keys or key not in f.key_rows:
+            skipped.append(f"{tab} {key}: not deleted (moved, duplicated or gone since the read)")
+            continue
+        targets.append((f.sheet_id, f.key_rows[key], tab, key))
+    for sheet_id, row, tab, key in sorted(targets, key=lambda t: (t[0], -t[1])):
+        requests.append({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                       "startIndex": row - 1, "endIndex": row}}})
+        deleted.append((tab, key))
+    if audit_sheet_id is not None and deleted:
+        requests.append({"appendCells": {"sheetId": audit_sheet_id, "fields": "userEnteredValue", "rows": [
+            _row_data([now, changes.deletes[(tab, key)], key, f"{tab}: row removed", "", "archived"], tz)
+            for tab, key in deleted]}})
+
     requests.extend(changes.extra_requests)
-    return Plan(requests, applied, appended, skipped)
+    return Plan(requests, applied, appended, skipped, deleted)

@@ -31,7 +31,7 @@ RED, AMBER, GREEN = (
     {"red": 0.85, "green": 0.94, "blue": 0.83},
 )
 META_FIELDS = ("properties(title,timeZone),sheets(properties,protectedRanges(protectedRangeId,description),"
-               "conditionalFormats,filterViews(filterViewId,title))")
+               "conditionalFormats,filterViews(filterViewId,title),charts(chartId))")
 GRID_FIELDS = "sheets(properties(title),data(rowData(values(note,dataValidation))))"
 
 
@@ -128,6 +128,11 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
                 req.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "hidden": True},
                                                       "fields": "hidden"}})
                 report.actions.append(f"{title}: hidden")
+        if title == "Dashboard" and not (sheet or {}).get("charts"):
+            from ..reports.dashboard import HEADER_ROW, dashboard_chart_spec
+
+            req.append(dashboard_chart_spec(sheet_id, HEADER_ROW, len(departments)))
+            report.actions.append("Dashboard: chart of overdue items by department")
         if not tab.columns:
             continue
 

@@ -83,12 +83,19 @@ class TrackerStore:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
-        """One ``values:batchGet`` of the given tabs plus ``_state``."""
-        titles = list(dict.fromkeys([*tabs, STATE_TAB]))
+    def sheet_ids(self) -> dict[str, int]:
+        """Tab title → sheetId (one small ``spreadsheets.get``; for links such as ``#gid=``)."""
+        body = self.http.fetch_sheet_metadata(self.spreadsheet_id,
+                                              params={"fields": "sheets(properties(sheetId,title))"})
+        return {s["properties"]["title"]: int(s["properties"]["sheetId"]) for s in body.get("sheets", [])}
+
+    def read(self, tabs: Sequence[str], key_only: Sequence[str] = ()) -> Snapshot:
+        """One ``values:batchGet`` of the given tabs plus ``_state``; of the ``key_only`` tabs (tool-written,
+        key in column A, e.g. a years-long Archive) only the key column is read."""
+        titles = list(dict.fromkeys([*tabs, STATE_TAB, *key_only]))
+        ranges = [f"{quote_title(t)}!A:A" if t in key_only else quote_title(t) for t in titles]
         try:
-            body = self.http.values_batch_get(self.spreadsheet_id, [quote_title(t) for t in titles],
-                                              params=dict(READ_PARAMS))
+            body = self.http.values_batch_get(self.spreadsheet_id, ranges, params=dict(READ_PARAMS))
         except APIError as exc:
             if exc.response.status_code == 400 and "parse range" in str(exc):
                 raise SchemaError(f"a tab among {', '.join(titles)} is missing from the Tracker Sheet: run "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import struct
 from collections.abc import Callable
 from functools import cmp_to_key
 from typing import Any
@@ -17,8 +18,8 @@ from . import a1
 from .cells import Cell, has_value, validate_length
 from .dimensions import shift_for_delete, shift_for_insert
 from .errors import ApiError, invalid
-from .grid import Evaluator, Window, cell_text, find_named_range, window_from_grid_range
-from .masks import apply_update, parse_fields
+from .grid import Evaluator, Window, cell_text, data_extent, find_named_range, window_from_grid_range
+from .masks import apply_update
 from .store import DEFAULT_COLS, DEFAULT_ROWS, Sheet, Spreadsheet, new_sheet_id
 from .values import CELL_LIMIT, PROTECTED_MESSAGE, cell_limit_error
 
@@ -146,6 +147,43 @@ def _dim_range(book: Spreadsheet, rng: dict[str, Any]) -> tuple[Sheet, str, int,
         raise RequestError(f"Invalid dimension range: [{start}, {end}) with {limit} "
                            f"{dim.lower()} in the sheet.")
     return sheet, dim, start, end
+
+
+def prune_nulls(obj: Any) -> Any:
+    """Drop JSON nulls (a field set to null is a field cleared)."""
+    if isinstance(obj, dict):
+        return {k: prune_nulls(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [prune_nulls(v) for v in obj]
+    return obj
+
+
+def _f32(value: float) -> float:
+    """The shortest decimal that reads back as the same 32-bit float, as Google prints its floats."""
+    target = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        candidate = float(f"{value:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", candidate))[0] == target:
+            return candidate
+    return target
+
+
+def quantise_colors(obj: Any) -> Any:
+    """Colours are stored as 8-bit channels (0.5 reads back as 127/255 = 0.49803922)."""
+    if isinstance(obj, dict):
+        out = {}
+        for key, value in obj.items():
+            if key in ("red", "green", "blue") and isinstance(value, (int, float)):
+                level = int(value * 255 + 1e-9)
+                if level == 0:
+                    continue  # a zero channel is the proto default and is not printed
+                out[key] = 1 if level == 255 else _f32(level / 255)
+            else:
+                out[key] = quantise_colors(value)
+        return out
+    if isinstance(obj, list):
+        return [quantise_colors(v) for v in obj]
+    return obj
 
 
 def normalise_format(fmt: dict[str, Any]) -> dict[str, Any]:
@@ -365,9 +403,16 @@ def update_sheet_properties(book: Spreadsheet, req: dict[str, Any], ctx: Context
     for key in ("frozenRowCount", "frozenColumnCount"):
         if grid.get(key) == 0:
             grid.pop(key)
-    for key in ("hideGridlines", "rowGroupControlAfter", "columnGroupControlAfter"):
+    for key in ("hideGridlines",):
         if grid.get(key) is False:
             grid.pop(key)
+    props = prune_nulls(props)
+    for key in ("tabColor", "tabColorStyle"):
+        if key in props:
+            props[key] = quantise_colors(props[key])
+    if not props.get("tabColorStyle"):
+        props.pop("tabColorStyle", None)
+        props.pop("tabColor", None)
     if props.get("hidden") is False:
         props.pop("hidden")
     old_rows, old_cols = sheet.row_count, sheet.col_count
@@ -484,6 +529,9 @@ def add_dimension_group(book: Spreadsheet, req: dict[str, Any], ctx: Context) ->
     """Group rows/columns; reply lists every group of that dimension."""
     sheet, dim, start, end = _dim_range(book, req.get("range") or {})
     groups = sheet.extras.setdefault(_groups_key(dim), [])
+    # Sheets turns on the "+/- control after the group" flag the first time a group is added.
+    flag = "rowGroupControlAfter" if dim == "ROWS" else "columnGroupControlAfter"
+    sheet.props["gridProperties"].setdefault(flag, True)
     depth = 1 + sum(1 for g in groups if g["range"]["startIndex"] <= start and end <= g["range"]["endIndex"])
     groups.append({"range": {"dimension": dim, "startIndex": start, "endIndex": end}, "depth": depth})
     groups.sort(key=lambda g: (g["depth"], g["range"]["startIndex"]))
@@ -566,7 +614,8 @@ def append_cells(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
     if not fields:
         raise RequestError("fields is required")
     rows = req.get("rows") or []
-    start = len(sheet.rows)
+    # "After the last row with data": rows holding only formats or validation do not count.
+    start = data_extent(sheet)[0]
     need = start + len(rows)
     if need > sheet.row_count:
         sheet.props["gridProperties"]["rowCount"] = need
@@ -748,6 +797,12 @@ def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
             and a["startColumnIndex"] < b["endColumnIndex"] and b["startColumnIndex"] < a["endColumnIndex"])
 
 
+def _contains(outer: dict[str, Any], inner: dict[str, Any]) -> bool:
+    return (outer["startRowIndex"] <= inner["startRowIndex"] and inner["endRowIndex"] <= outer["endRowIndex"]
+            and outer["startColumnIndex"] <= inner["startColumnIndex"]
+            and inner["endColumnIndex"] <= outer["endColumnIndex"])
+
+
 @handler("mergeCells")
 def merge_cells(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
     """Merge a range (MERGE_ALL / MERGE_ROWS / MERGE_COLUMNS); only the top-left value survives."""
@@ -769,8 +824,12 @@ def merge_cells(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
             continue
         rng = {"sheetId": sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0,
                "endColumnIndex": c1}
-        if any(_overlaps(rng, m) for m in merges):
+        # Merges wholly inside the new one are absorbed by it; a partial overlap is refused, as in Sheets.
+        inside = [m for m in merges if _contains(rng, m)]
+        if any(_overlaps(rng, m) and m not in inside for m in merges):
             raise RequestError("You can't merge cells that overlap with an existing merge.")
+        for m in inside:
+            merges.remove(m)
         merges.append(rng)
         for r in range(r0, r1):
             for c in range(c0, c1):
@@ -887,8 +946,6 @@ def _protected_out(protected: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def add_protected_range(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Protect a range or sheet; reply ``{"protectedRange": {...protectedRangeId}}``."""
     given = copy.deepcopy(req.get("protectedRange") or {})
-    if given.get("warningOnly") and (given.get("editors") or {}).get("users"):
-        raise RequestError("Cannot set editors on a warning-only protected range.")
     rng = given.get("range")
     if rng is None:
         raise RequestError("A protected range needs a range.")
@@ -900,11 +957,15 @@ def add_protected_range(book: Spreadsheet, req: dict[str, Any], ctx: Context) ->
     for key in ("description", "warningOnly", "unprotectedRanges"):
         if given.get(key):
             stored[key] = given[key]
-    if not given.get("warningOnly"):
-        stored["editors"] = prune({k: list(v) for k, v in editors.items() if k in ("users", "groups",
-                                                                                  "domainUsersCanEdit")})
+    # The owner can always edit and Google lists them among the editors it stores; the reply echoes the
+    # editors as requested.
+    users = [ctx.owner] + [u for u in editors.get("users") or [] if u != ctx.owner]
+    stored["editors"] = prune({"users": users, "groups": list(editors.get("groups") or []),
+                               "domainUsersCanEdit": editors.get("domainUsersCanEdit")})
     window.sheet.extras.setdefault("protectedRanges", []).append(stored)
-    return {"protectedRange": _protected_out(stored, ctx)}
+    reply = _protected_out(stored, ctx)
+    reply["editors"] = prune(copy.deepcopy(editors))
+    return {"protectedRange": reply}
 
 
 @handler("updateProtectedRange")
@@ -917,8 +978,7 @@ def update_protected_range(book: Spreadsheet, req: dict[str, Any], ctx: Context)
     for _sheet_obj, protected in _all_protected(book):
         if protected["protectedRangeId"] == given.get("protectedRangeId"):
             apply_update(protected, given, fields)
-            if protected.get("warningOnly"):
-                protected.pop("editors", None)
+            protected.update(prune(protected))
             return None
     raise RequestError(f"No protected range with id: {given.get('protectedRangeId')}")
 
@@ -943,7 +1003,10 @@ def set_basic_filter(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> No
     """The sheet's one basic filter (replaces any previous one)."""
     given = copy.deepcopy(req.get("filter") or {})
     window = _window(book, given.get("range") or {})
-    given["range"] = grid_range_out({"sheetId": window.sheet.sheet_id, **(given.get("range") or {})})
+    # Google stores the filter's range with every bound filled in (an open range becomes the whole grid).
+    given["range"] = {"sheetId": window.sheet.sheet_id, "startRowIndex": window.start_row,
+                      "endRowIndex": window.end_row, "startColumnIndex": window.start_col,
+                      "endColumnIndex": window.end_col}
     window.sheet.extras["basicFilter"] = prune(given)
     return None
 

@@ -102,7 +102,8 @@ def query_matches(query: str, book: Spreadsheet) -> bool:
 
 def list_files(books: list[Spreadsheet], query: str, fields: str | None, page_size: int) -> dict[str, Any]:
     """``files.list``: newest first, one page (the emulator never needs a second)."""
-    matched = [b for b in books if query_matches(query, b)]
+    # Newest first; among equal timestamps the later-created file comes first.
+    matched = [b for b in reversed(books) if query_matches(query, b)]
     matched.sort(key=lambda b: b.created_time, reverse=True)
     files = [file_resource(b) for b in matched[:page_size]]
     body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": files}

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import a1
+from .cells import MAX_CELL_CHARS, Cell, cleared, has_value, parse_input, validate_length, with_value
 from .dimensions import shift_for_insert
-from .cells import Cell, cleared, has_value, parse_input, validate_length, with_value
 from .errors import ApiError, invalid, invalid_field
 from .grid import Evaluator, Window, render, resolve
 from .store import Sheet, Spreadsheet
@@ -157,25 +157,48 @@ class PlannedWrite:
     def apply(self) -> None:
         """Store the cells (null entries leave cells alone)."""
         sheet = self.window.sheet
+        c0 = self.window.start_col
         for dr, row in enumerate(self.cells):
+            if not row:
+                continue
+            r = self.window.start_row + dr
+            if r >= len(sheet.rows):
+                sheet.rows.extend([] for _ in range(r + 1 - len(sheet.rows)))
+            line = sheet.rows[r]
+            if len(line) < c0 + len(row):
+                line.extend([None] * (c0 + len(row) - len(line)))
             for dc, value in enumerate(row):
                 if value is _SKIP:
                     continue
-                r, c = self.window.start_row + dr, self.window.start_col + dc
-                sheet.set_cell(r, c, with_value(sheet.cell(r, c), value))
+                old = line[c0 + dc]
+                # Bare values over bare cells need no merging of notes/formats.
+                line[c0 + dc] = (None if value == "" else value) if not isinstance(old, Cell) \
+                    else with_value(old, value)
         sheet.trim()
 
     def response(self, book: Spreadsheet) -> dict[str, Any]:
         """Google's UpdateValuesResponse."""
         if not self.cells:
             return {"spreadsheetId": book.id, "updatedRange": self.window.a1()}
+        rows, cols = self.touched()
         return {
             "spreadsheetId": book.id,
             "updatedRange": self.window.a1(),
-            "updatedRows": self.window.rows,
-            "updatedColumns": self.window.cols,
+            "updatedRows": len(rows),
+            "updatedColumns": len(cols),
             "updatedCells": self.count,
         }
+
+    def touched(self) -> tuple[set[int], set[int]]:
+        """Absolute rows and columns that received a value (nulls leave cells alone and do not count)."""
+        rows: set[int] = set()
+        cols: set[int] = set()
+        for dr, row in enumerate(self.cells):
+            for dc, value in enumerate(row):
+                if value is not _SKIP:
+                    rows.add(self.window.start_row + dr)
+                    cols.add(self.window.start_col + dc)
+        return rows, cols
 
 
 _SKIP = object()
@@ -220,6 +243,11 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
     for row in matrix:
         parsed_row = []
         for raw in row:
+            if type(raw) is str and not user_entered and len(raw) <= MAX_CELL_CHARS:
+                # Fast path for the common RAW text cell: nothing to parse or check.
+                parsed_row.append(raw)
+                count += 1
+                continue
             try:
                 value = parse_input(raw, user_entered)
                 validate_length(value)
@@ -232,7 +260,7 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
                 parsed_row.append(_SKIP)
             else:
                 parsed_row.append(value)
-            count += 1
+                count += 1
         cells.append(parsed_row)
     check_protection(book, target, caller, owner)
     return PlannedWrite(target, cells, count)
@@ -297,9 +325,17 @@ def batch_update(book: Spreadsheet, body: dict[str, Any], caller: str, owner: st
     responses = [plan.response(book) for plan in plans]
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if plans:
+        # Totals count distinct rows/columns per sheet, not the sum over ranges.
+        rows: set[tuple[int, int]] = set()
+        cols: set[tuple[int, int]] = set()
+        for plan in plans:
+            touched_rows, touched_cols = plan.touched()
+            sid = plan.window.sheet.sheet_id
+            rows |= {(sid, r) for r in touched_rows}
+            cols |= {(sid, c) for c in touched_cols}
         out.update({
-            "totalUpdatedRows": sum(r.get("updatedRows", 0) for r in responses),
-            "totalUpdatedColumns": sum(r.get("updatedColumns", 0) for r in responses),
+            "totalUpdatedRows": len(rows),
+            "totalUpdatedColumns": len(cols),
             "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
             "totalUpdatedSheets": len({plan.window.sheet.sheet_id for plan in plans}),
             "responses": responses,

@@ -1,0 +1,321 @@
+"""YouTube channel connector (Data API v3), with quota accounting.
+
+Threads of the whole channel are listed newest first back to the recheck window (1 unit a page). A thread
+carries only a few replies, so when its ``totalReplyCount`` differs from what the cursor remembers, all its
+replies are listed (``comments?parentId=``). Every call is charged against the daily quota before it is
+sent (list 1, insert / setModerationStatus 50); a call that would pass the configured cap raises
+``BudgetExhausted`` instead, so the channel never hits the hard ``quotaExceeded`` wall mid-reply.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import requests
+from tenacity import Retrying
+
+from ..errors import AuthError, BudgetExhausted, FatalAPIError
+from ..retry import REQUEST_TIMEOUT_S
+from .base import (
+    Comment,
+    CommentState,
+    FetchResult,
+    HttpConnector,
+    ObjectMissing,
+    ReplyRefused,
+    SeenCursor,
+    TransientHTTPError,
+    epoch,
+    paginate,
+    parse_time,
+)
+
+GOOGLEAPIS_URL = "https://www.googleapis.com"
+DEFAULT_DAILY_QUOTA = 10_000
+RECHECK_DAYS = 60
+LIST_COST, WRITE_COST = 1, 50
+_PACIFIC_OFFSET_S = 8 * 3600  # the quota resets at midnight Pacific (daylight saving ignored: errs early)
+
+
+class YouTubeConnector(HttpConnector):
+    """A YouTube channel: comment threads on its videos, replies, moderation, state checks."""
+
+    platform = "youtube"
+
+    def __init__(self, session: requests.Session, channel_id: str, *, token: str | None = None,
+                 api_key: str | None = None, token_env: str = "YOUTUBE_TOKEN", endpoint: str | None = None,
+                 daily_quota: int = DEFAULT_DAILY_QUOTA, units_used: int = 0, retry: Retrying | None = None,
+                 timeout: float = REQUEST_TIMEOUT_S, clock: Callable[[], float] = time.time,
+                 recheck_days: int = RECHECK_DAYS) -> None:
+        super().__init__(session, retry=retry, timeout=timeout, clock=clock)
+        self.channel_id = channel_id
+        self._token = token
+        self._api_key = api_key
+        self.token_env = token_env
+        self.base = f"{(endpoint or GOOGLEAPIS_URL).rstrip('/')}/youtube/v3"
+        self.daily_quota = daily_quota
+        self.units_used = units_used  # today's units; the jobs may persist and pass it back
+        self._quota_day = self._day()
+        self.recheck_s = recheck_days * 86400
+
+    # ---- quota ----------------------------------------------------------------------------------------
+
+    def _day(self) -> int:
+        return int((self.clock() - _PACIFIC_OFFSET_S) // 86400)
+
+    def _spend(self, units: int) -> None:
+        if self._day() != self._quota_day:
+            self._quota_day, self.units_used = self._day(), 0
+        if self.units_used + units > self.daily_quota:
+            raise BudgetExhausted(
+                f"youtube: today's quota budget is spent ({self.units_used} of {self.daily_quota} units used, "
+                f"the next call needs {units}); YouTube calls resume after midnight Pacific time.")
+        self.units_used += units
+
+    @property
+    def units_left(self) -> int:
+        """Units still available today under the configured cap."""
+        if self._day() != self._quota_day:
+            return self.daily_quota
+        return self.daily_quota - self.units_used
+
+    # ---- HTTP -----------------------------------------------------------------------------------------
+
+    def _yt(self, method: str, resource: str, params: dict[str, Any], cost: int, json_body: Any = None,
+            retry: bool = True) -> Any:
+        params = dict(params)
+        headers = {}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        elif self._api_key:
+            params["key"] = self._api_key
+        return self._call(method, f"{self.base}/{resource}", params=params, json_body=json_body, headers=headers,
+                          retry=retry, cost=cost)
+
+    def _list(self, resource: str, params: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
+        def fetch_page(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            body = self._yt("GET", resource, {**params, **({"pageToken": token} if token else {})}, LIST_COST)
+            return body.get("items") or [], body.get("nextPageToken")
+
+        return paginate(self.platform, what, fetch_page)
+
+    def _classify(self, response: requests.Response, method: str, url: str) -> Exception:
+        try:
+            error = (response.json() or {}).get("error") or {}
+        except ValueError:
+            error = {}
+        reasons = {e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)}
+        message = error.get("message") or f"HTTP {response.status_code}"
+        status = response.status_code
+        if reasons & {"quotaExceeded", "dailyLimitExceeded"}:
+            return BudgetExhausted(f"youtube: the API quota is exhausted ({message}); YouTube calls resume after "
+                                   "midnight Pacific time.")
+        if status == 401 or reasons & {"authError", "required", "invalidCredentials"}:
+            return AuthError(
+                f"youtube: the OAuth token for channel {self.channel_id} is expired or revoked (HTTP {status}). "
+                "Re-authorise the channel with the youtube.force-ssl scope and put the new credentials in "
+                f"the environment variable {self.token_env}.")
+        if reasons & {"insufficientPermissions", "forbidden"} and method == "GET":
+            return AuthError(f"youtube: the credentials lack a permission ({message}). Re-authorise the channel "
+                             f"with the youtube.force-ssl scope and update {self.token_env}.")
+        if status == 429 or status >= 500 or reasons & {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}:
+            return TransientHTTPError(f"youtube: HTTP {status} ({message})", max(status, 429))
+        if status == 404 or reasons & {"commentNotFound", "parentCommentNotFound"}:
+            return ObjectMissing(f"youtube: comment not found or deleted ({message})")
+        return FatalAPIError(f"youtube: the API refused {method} ({', '.join(sorted(r for r in reasons if r))}: "
+                             f"{message})")
+
+    # ---- Connector ------------------------------------------------------------------------------------
+
+    def fetch_new(self, cursor: str | None) -> FetchResult:
+        """New comments and replies on the channel's videos since ``cursor``, each delivered once."""
+        state = SeenCursor.load(cursor, self.platform)
+        watermark = state.watermark
+        old_counts: dict[str, int] = dict(state.extra.get("replies") or {})
+        counts: dict[str, int] = {}
+        newest = watermark or 0
+        found: dict[str, Comment] = {}
+
+        def take(raw: dict[str, Any]) -> None:
+            snippet = raw["snippet"]
+            cid = str(raw["id"])
+            if cid in state.seen or cid in found or (snippet.get("authorChannelId") or {}).get("value") == self.channel_id:
+                return
+            found[cid] = self._comment(raw)
+
+        threads = self._list("commentThreads", {
+            "part": "id,snippet,replies", "allThreadsRelatedToChannelId": self.channel_id, "order": "time",
+            "maxResults": 100, "textFormat": "plainText"}, "comment threads")
+        for thread in threads:
+            top = thread["snippet"]["topLevelComment"]
+            published = epoch(parse_time(top["snippet"]["publishedAt"]))
+            if watermark is not None and published < watermark - self.recheck_s:
+                break  # newest first: the rest are older than the recheck window
+            newest = max(newest, published)
+            take(top)
+            total = int(thread["snippet"].get("totalReplyCount") or 0)
+            if not total:
+                continue
+            tid = str(thread["id"])
+            counts[tid] = total
+            included = (thread.get("replies") or {}).get("comments") or []
+            if len(included) >= total or (cursor and old_counts.get(tid) == total):
+                replies: Any = included
+            else:
+                replies = self._list("comments", {"part": "snippet", "parentId": tid, "maxResults": 100,
+                                                  "textFormat": "plainText"}, f"replies to {tid}")
+            for reply in replies:
+                take(reply)
+        for comment in found.values():
+            state.seen[comment.comment_id] = epoch(comment.created_at)
+            newest = max(newest, epoch(comment.created_at))
+        self._add_video_details(found)
+        state.watermark = newest or None
+        state.extra["replies"] = counts
+        horizon = newest - self.recheck_s if newest else None
+        return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+
+    def _add_video_details(self, found: dict[str, Comment]) -> None:
+        """Fill the video title and publish time (for the Posts register): 1 unit per 50 videos."""
+        video_ids = sorted({c.post_id for c in found.values()})
+        details: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(video_ids), 50):
+            body = self._yt("GET", "videos", {"part": "snippet", "id": ",".join(video_ids[start:start + 50])},
+                            LIST_COST)
+            for item in body.get("items") or []:
+                details[str(item["id"])] = item.get("snippet") or {}
+        for cid, comment in found.items():
+            snippet = details.get(comment.post_id)
+            if snippet:
+                found[cid] = replace(comment, post_title=snippet.get("title"),
+                                      post_published_at=parse_time(snippet["publishedAt"]))
+
+    def _comment(self, raw: dict[str, Any]) -> Comment:
+        snippet = raw["snippet"]
+        video_id = str(snippet.get("videoId") or "")
+        cid = str(raw["id"])
+        return Comment(
+            platform=self.platform, comment_id=cid, post_id=video_id,
+            author_id=str((snippet.get("authorChannelId") or {}).get("value") or ""),
+            author_name=snippet.get("authorDisplayName") or "",
+            text=snippet.get("textOriginal") if snippet.get("textOriginal") is not None else snippet.get("textDisplay", ""),
+            created_at=parse_time(snippet["publishedAt"]), parent_id=snippet.get("parentId"),
+            permalink=f"https://www.youtube.com/watch?v={video_id}&lc={cid}",
+            post_link=f"https://www.youtube.com/watch?v={video_id}",
+        )
+
+    def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
+        # YouTube threads are two levels deep: a reply to a reply goes under the top-level comment.
+        parent_id = comment_id.split(".", 1)[0]
+        if parent_id != comment_id:
+            # The API only checks the thread's top-level comment; the reply itself may be gone (1 unit).
+            target = self._lookup([comment_id]).get(comment_id)
+            if target is None:
+                raise ReplyRefused(self.platform, "the comment was deleted or is no longer visible")
+            # Address the person, as YouTube's own UI does: it is also how the answer to one reply is told
+            # apart from the channel's other answers in the same thread.
+            mention = _mention(target["snippet"].get("authorDisplayName") or "")
+            if not text.startswith("@"):
+                text = f"{mention} {text}"
+        try:
+            body = self._yt("POST", "comments", {"part": "snippet"}, WRITE_COST,
+                            json_body={"snippet": {"parentId": parent_id, "textOriginal": text}}, retry=False)
+        except ObjectMissing as exc:
+            raise ReplyRefused(self.platform, "the comment was deleted or is no longer visible") from exc
+        except (AuthError, BudgetExhausted):
+            raise
+        except FatalAPIError as exc:
+            raise ReplyRefused(self.platform, str(exc).split(": ", 1)[-1]) from exc
+        return str(body["id"]), parse_time(body["snippet"]["publishedAt"])
+
+    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
+        """The channel's first reply in the comment's thread posted at or after the comment, or None."""
+        items = self._lookup([comment_id])
+        reply = self._own_replies(items).get(comment_id)
+        return (reply[0], reply[1]) if reply else None
+
+    def _find_sent_reply(self, comment_id: str, text: str) -> tuple[str, datetime] | None:
+        # Replies to several comments of one thread all live under the top-level comment, so after an
+        # ambiguous send look for this very text, not just any later reply by the channel.
+        items = self._lookup([comment_id])
+        reply = self._own_replies(items, text=text).get(comment_id)
+        return (reply[0], reply[1]) if reply else None
+
+    def _lookup(self, comment_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The comments that still exist, by id (1 unit per 50 ids)."""
+        items: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(comment_ids), 50):
+            body = self._yt("GET", "comments", {"part": "snippet", "id": ",".join(comment_ids[start:start + 50]),
+                                                "textFormat": "plainText"}, LIST_COST)
+            for item in body.get("items") or []:
+                items[str(item["id"])] = item
+        return items
+
+    def _own_replies(self, items: dict[str, dict[str, Any]], text: str | None = None
+                     ) -> dict[str, tuple[str, datetime, str]]:
+        """For each comment, the channel's reply to it: ``(id, published, text)``.
+
+        Threads are two levels deep, so every answer in a thread sits under the top-level comment. The
+        channel's answer to a comment is its first reply published at or after the comment that addresses
+        the author (``@name ...``, as YouTube's UI writes it), or, for the top-level comment, that addresses
+        no one. With ``text``, only a reply with exactly that text (possibly after the ``@name``) counts.
+        """
+        thread_replies: dict[str, list[dict[str, Any]]] = {}
+        result: dict[str, tuple[str, datetime, str]] = {}
+        for cid, item in items.items():
+            snippet = item["snippet"]
+            when = parse_time(snippet["publishedAt"])
+            mention = _mention(snippet.get("authorDisplayName") or "")
+            top_level = not snippet.get("parentId")
+            thread = cid.split(".", 1)[0]
+            if thread not in thread_replies:
+                try:
+                    thread_replies[thread] = list(self._list(
+                        "comments", {"part": "snippet", "parentId": thread, "maxResults": 100,
+                                     "textFormat": "plainText"}, f"replies to {thread}"))
+                except ObjectMissing:
+                    thread_replies[thread] = []
+            for reply in thread_replies[thread]:
+                rs = reply["snippet"]
+                body = rs.get("textOriginal") or ""
+                if (rs.get("authorChannelId") or {}).get("value") != self.channel_id or reply["id"] == cid:
+                    continue
+                if parse_time(rs["publishedAt"]) < when:
+                    continue
+                if not (body.startswith(mention) or (top_level and not body.startswith("@"))):
+                    continue
+                if text is not None and body not in (text, f"{mention} {text}"):
+                    continue
+                result[cid] = (str(reply["id"]), parse_time(rs["publishedAt"]), body)
+                break
+        return result
+
+    def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
+        """Visible / hidden (held or rejected) / deleted, and the channel's own reply."""
+        items = self._lookup(comment_ids)
+        own = self._own_replies(items)
+        states: dict[str, CommentState] = {}
+        for cid in comment_ids:
+            if cid not in items:
+                states[cid] = CommentState(cid, "deleted", None, None, None)
+                continue
+            moderation = items[cid]["snippet"].get("moderationStatus") or "published"
+            reply = own.get(cid)
+            states[cid] = CommentState(cid, "visible" if moderation == "published" else "hidden",
+                                       reply[0] if reply else None, reply[1] if reply else None,
+                                       reply[2] if reply else None)
+        return states
+
+    def hide(self, comment_id: str) -> None:
+        """Hold the comment for review: hidden from the public, reversible in YouTube Studio."""
+        self._yt("POST", "comments/setModerationStatus", {"id": comment_id, "moderationStatus": "heldForReview"},
+                 WRITE_COST)
+
+
+def _mention(author: str) -> str:
+    """How a reply addresses ``author`` (display names are ``@handle`` nowadays)."""
+    return author if author.startswith("@") else f"@{author}"

@@ -1,0 +1,173 @@
+"""``sheets-sync demo`` / ``make demo``: the whole loop on a laptop, offline, in under two minutes.
+
+Both emulators run in-process on a simulated clock. The corporation posts on four platforms; a few hundred
+citizens comment over a week in Marathi, Hindi, English and romanised mixes; the jobs run every 30 simulated
+minutes; departments reply to some rows in the sheet; a few comments are hidden or deleted and one is answered
+natively on Facebook. At the end: a summary by department, and the sheet exported to ``demo-tracker.xlsx``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..tracker.cells import as_text
+from .scenario_data import AREAS, POSTS, REPLIES, TEMPLATES
+from .world import IST, World
+
+AUTHORS = ["Sachin Patil", "Priya Kulkarni", "राहुल देशमुख", "Ayesha Shaikh", "अमित जोशी", "Neha Gupta",
+           "Vikram More", "स्नेहा पवार", "Rohan Shinde", "Farhan Khan", "मीनल गोखले", "Tejas Jadhav"]
+
+
+def _progress(done: int, total: int, label: str, started: float) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} cycles  {label}  "
+                     f"{time.monotonic() - started:4.1f}s")
+    sys.stderr.flush()
+
+
+def build_scenario(world: World, comments: int, days: int) -> tuple[list[tuple[datetime, str, str, str, str]], dict[str, str]]:
+    """Posts now; the citizens' comments as a timeline (time, platform, post id, text, author)."""
+    rng = world.rng
+    post_ids: dict[str, str] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, department, text in POSTS:
+        pid = world.post(platform, text)
+        post_ids[pid] = department
+        by_platform.setdefault(platform, []).append(pid)
+    timeline = []
+    start = world.clock.now
+    platforms = list(by_platform)
+    weights = [0.45 if p == "facebook" else 0.2 if p == "instagram" else 0.2 if p == "youtube" else 0.15
+               for p in platforms]
+    for _ in range(comments):
+        platform = rng.choices(platforms, weights)[0]
+        pid = rng.choice(by_platform[platform])
+        _department, template = rng.choice(TEMPLATES)
+        text = template.format(area=rng.choice(AREAS))
+        if platform == "x":
+            text = "@PMCPune " + text
+        when = start + timedelta(seconds=rng.uniform(0, days * 86400 * 0.92))
+        timeline.append((when, platform, pid, text, rng.choice(AUTHORS)))
+    timeline.sort()
+    return timeline, post_ids
+
+
+def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker.xlsx"), days: int = 7,
+             seed: int = 7, progress: bool = True) -> int:
+    """Run the demo; prints the summary and writes the export. Returns the exit code."""
+    from jobs.runner import Runner
+
+    started = time.monotonic()
+    data_dir = config.data_dir / "demo"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    today = datetime.now(IST).replace(hour=9, minute=0, second=0, microsecond=0)
+    world = World.create(data_dir, today - timedelta(days=days), seed=seed)
+    runner: Runner = world.runner("demo-runner")
+    timeline, post_ids = build_scenario(world, comments, days)
+    step = timedelta(minutes=30)
+    end = world.clock.now + timedelta(days=days)
+    total_cycles = int((end - world.clock.now) / step)
+    cycle = 0
+    posted: list[tuple[str, str]] = []  # (ticket, platform comment id)
+    next_comment = 0
+    moderated = 0
+    native_done = False
+    while world.clock.now < end:
+        now = world.clock.now
+        while next_comment < len(timeline) and timeline[next_comment][0] <= now:
+            when, platform, pid, text, author = timeline[next_comment]
+            cid = world.comment(platform, pid, text, author, when)
+            posted.append((platform, cid))
+            next_comment += 1
+        runner.cycle()
+        cycle += 1
+        if cycle == 2:  # the cell fills in which department owns each post
+            for pid, department in post_ids.items():
+                world.set_post_department(pid, department)
+        if now.hour in (11, 16) and now.minute == 0:
+            _departments_reply(world, runner)
+        if cycle % 40 == 0 and posted and moderated < 6:
+            platform, cid = posted[world.rng.randrange(len(posted))]
+            if platform in ("facebook", "instagram"):
+                if moderated % 2:
+                    world.platforms.delete_comment(cid)
+                else:
+                    world.platforms.hide_comment(cid)
+                moderated += 1
+        if not native_done and cycle > 60:
+            fb = [cid for platform, cid in posted if platform == "facebook"]
+            if fb:
+                world.platforms.owner_reply(fb[0], "धन्यवाद! आम्ही लक्ष घालत आहोत. — PMC")
+                native_done = True
+        world.clock.advance(minutes=30)
+        if progress:
+            _progress(cycle, total_cycles, world.clock.now.strftime("%a %d %b %H:%M"), started)
+    runner.cycle()
+    if progress:
+        sys.stderr.write("\n")
+    table = runner.store.read(["Tracker"])["Tracker"]
+    rows = table.records()
+    print_summary(rows, world.clock.now)
+    export_xlsx(world, out)
+    stats = world.sheets.stats()
+    print(f"\n{len(rows)} comments in the Tracker, {cycle + 1} cycles, Sheets requests by the tool and the "
+          f"simulated people: {stats['reads']} reads, {stats['writes']} writes "
+          f"({time.monotonic() - started:.1f} s)")
+    print(f"Exported to {out.resolve()}")
+    return 0
+
+
+def _departments_reply(world: World, runner: Any) -> None:
+    """Each department answers a share of its open rows in the sheet, as people do twice a day."""
+    table = runner.store.read(["Tracker"])["Tracker"]
+    for n in table.row_numbers():
+        status = as_text(table.raw(n, "Status"))
+        if status not in ("Assigned", "Escalated") or as_text(table.raw(n, "Reply")):
+            continue
+        if world.rng.random() < 0.35:
+            language = as_text(table.raw(n, "Language"))
+            text = REPLIES.get(language, REPLIES["en"] if language == "en" else REPLIES["mr"])
+            world.type_reply(as_text(table.raw(n, "Ticket ID")), text, as_text(table.raw(n, "Department")) + " desk")
+
+
+def print_summary(rows: list[dict[str, Any]], now: datetime) -> None:
+    """The summary table by department: open, overdue, replied, median reply hours."""
+    from ..reports.metrics import reply_hours
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row.get("Department") or "(not routed)", []).append(row)
+    print(f"\n{'Department':<30} {'Open':>5} {'Overdue':>8} {'Replied':>8} {'Median reply h':>15}")
+    print("-" * 70)
+    totals = [0, 0, 0]
+    for name in sorted(groups, key=lambda d: -len(groups[d])):
+        group = groups[name]
+        open_ = sum(1 for r in group if r.get("Status") in ("New", "Assigned", "Escalated"))
+        overdue = sum(1 for r in group if r.get("Overdue"))
+        replied = [h for r in group if r.get("Status") == "Replied" and (h := reply_hours(r)) is not None]
+        median = sorted(replied)[len(replied) // 2] if replied else None
+        totals = [totals[0] + open_, totals[1] + overdue, totals[2] + len(replied)]
+        print(f"{name:<30} {open_:>5} {overdue:>8} {len(replied):>8} "
+              f"{(f'{median:.1f}' if median is not None else '—'):>15}")
+    print("-" * 70)
+    print(f"{'Total':<30} {totals[0]:>5} {totals[1]:>8} {totals[2]:>8}")
+
+
+def export_xlsx(world: World, out: Path) -> None:
+    """Every visible tab to an .xlsx a person can open; formula-looking text is kept as text, never a formula."""
+    from .export import write_xlsx
+
+    client = world.backend.client
+    spreadsheet = client.open_by_key(world.backend.spreadsheet_id)
+    tabs = {}
+    for ws in spreadsheet.worksheets():
+        tabs[ws.title] = ws.get_all_values()
+    write_xlsx(tabs, out)

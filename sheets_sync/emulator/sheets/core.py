@@ -1,0 +1,404 @@
+"""``SheetsEmulator``: routing, quotas, fault injection, accounting and persistence around the handlers.
+
+Order of a request: control endpoints (never faulted or counted against quota) -> route lookup (unknown
+route: a named 404) -> fault injection (decided before any state is touched) -> per-minute quota -> the
+handler under the one lock -> save the spreadsheet a successful write changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import requests
+
+from ..faults import FaultInjector
+from ..http import EmuRequest, EmuResponse, json_response
+from ..transport import mount
+from . import drive, values
+from .batch_update import Context, apply_batch
+from .errors import ApiError, invalid, not_found
+from .spreadsheet_get import get_spreadsheet
+from .store import FileStore, Spreadsheet, iso_now, new_spreadsheet_id
+
+QUOTA_WINDOW_S = 60.0
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: method, path pattern, accounting name and quota class ("read"/"write"/"drive")."""
+
+    method: str
+    regex: re.Pattern[str]
+    name: str
+    kind: str
+    action: str
+
+
+def _route(method: str, pattern: str, name: str, kind: str, action: str) -> Route:
+    return Route(method, re.compile("^" + pattern + "$"), name, kind, action)
+
+
+_ID = r"(?P<id>[^/:]+)"
+ROUTES = [
+    _route("POST", r"/v4/spreadsheets", "POST /v4/spreadsheets", "write", "create"),
+    _route("GET", rf"/v4/spreadsheets/{_ID}", "GET /v4/spreadsheets/{id}", "read", "get"),
+    _route("POST", rf"/v4/spreadsheets/{_ID}:batchUpdate", "POST /v4/spreadsheets/{id}:batchUpdate", "write",
+           "batch_update"),
+    _route("GET", rf"/v4/spreadsheets/{_ID}/values:batchGet", "GET /v4/spreadsheets/{id}/values:batchGet",
+           "read", "values_batch_get"),
+    _route("POST", rf"/v4/spreadsheets/{_ID}/values:batchUpdate",
+           "POST /v4/spreadsheets/{id}/values:batchUpdate", "write", "values_batch_update"),
+    _route("POST", rf"/v4/spreadsheets/{_ID}/values:batchClear", "POST /v4/spreadsheets/{id}/values:batchClear",
+           "write", "values_batch_clear"),
+    _route("POST", rf"/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+):append",
+           "POST /v4/spreadsheets/{id}/values/{range}:append", "write", "values_append"),
+    _route("POST", rf"/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+):clear",
+           "POST /v4/spreadsheets/{id}/values/{range}:clear", "write", "values_clear"),
+    _route("GET", rf"/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+)", "GET /v4/spreadsheets/{id}/values/{range}",
+           "read", "values_get"),
+    _route("PUT", rf"/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+)", "PUT /v4/spreadsheets/{id}/values/{range}",
+           "write", "values_update"),
+    _route("POST", r"/drive/v3/files", "POST /drive/v3/files", "drive", "drive_create"),
+    _route("GET", r"/drive/v3/files", "GET /drive/v3/files", "drive", "drive_list"),
+    _route("GET", rf"/drive/v3/files/{_ID}", "GET /drive/v3/files/{id}", "drive", "drive_get"),
+    _route("PATCH", rf"/drive/v3/files/{_ID}", "PATCH /drive/v3/files/{id}", "drive", "drive_update"),
+    _route("DELETE", rf"/drive/v3/files/{_ID}", "DELETE /drive/v3/files/{id}", "drive", "drive_delete"),
+    _route("POST", rf"/drive/v3/files/{_ID}/copy", "POST /drive/v3/files/{id}/copy", "drive", "drive_copy"),
+    _route("GET", rf"/drive/v3/files/{_ID}/export", "GET /drive/v3/files/{id}/export", "drive", "drive_export"),
+    _route("GET", rf"/drive/v3/files/{_ID}/comments", "GET /drive/v3/files/{id}/comments", "drive",
+           "drive_comments"),
+    _route("PUT", rf"/upload/drive/v2/files/{_ID}", "PUT /upload/drive/v2/files/{id}", "drive", "drive_v2_upload"),
+]
+
+_QUOTA_NAMES = {
+    "read": ("Read requests", "Read requests per minute per user", "sheets.googleapis.com/read_requests",
+             "ReadRequestsPerMinutePerUser"),
+    "write": ("Write requests", "Write requests per minute per user", "sheets.googleapis.com/write_requests",
+              "WriteRequestsPerMinutePerUser"),
+}
+
+
+def quota_error(kind: str, limit: int) -> ApiError:
+    """Google's 429 for an exhausted per-minute quota, ErrorInfo detail included."""
+    metric, limit_name, metric_id, limit_id = _QUOTA_NAMES[kind]
+    message = (f"Quota exceeded for quota metric '{metric}' and limit '{limit_name}' of service "
+               f"'sheets.googleapis.com' for consumer 'project_number:000000000000'.")
+    return ApiError(429, message, "RESOURCE_EXHAUSTED", details=[{
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "RATE_LIMIT_EXCEEDED",
+        "domain": "googleapis.com",
+        "metadata": {"quota_metric": metric_id, "quota_limit": limit_id, "quota_limit_value": str(limit)},
+    }])
+
+
+class SheetsEmulator:
+    """An offline Google Sheets API v4 + Drive v3 (as gspread uses it) behind ``handle(request)``."""
+
+    def __init__(self, data_dir: str | Path | None = None, quota_per_minute: int | None = 60,
+                 fault_rate: float = 0.0, latency_s: float = 0.0, seed: int | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 service_account: str = "sheets-sync@emulator.local") -> None:
+        self.quota_per_minute = quota_per_minute or 0
+        self.clock = clock
+        self.service_account = service_account
+        self.faults = FaultInjector(rate=fault_rate, latency_s=latency_s, seed=seed)
+        self._lock = threading.RLock()
+        self._store = FileStore(data_dir) if data_dir is not None else None
+        self.books: dict[str, Spreadsheet] = self._store.load_all() if self._store else {}
+        self._windows: dict[str, deque[float]] = {"read": deque(), "write": deque()}
+        self.reset_stats()
+
+    # --- accounting -------------------------------------------------------------------------------------
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        with self._lock:
+            self._stats: dict[str, Any] = {"reads": 0, "writes": 0, "requests": {}, "bytes_in": 0,
+                                           "bytes_out": 0}
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since the last reset: reads, writes, requests per endpoint pattern, bytes in/out."""
+        with self._lock:
+            snapshot = dict(self._stats)
+            snapshot["requests"] = dict(self._stats["requests"])
+            return snapshot
+
+    def _account(self, name: str, kind: str | None, request: EmuRequest, response: EmuResponse) -> None:
+        with self._lock:
+            stats = self._stats
+            stats["requests"][name] = stats["requests"].get(name, 0) + 1
+            if kind == "read":
+                stats["reads"] += 1
+            elif kind == "write":
+                stats["writes"] += 1
+            stats["bytes_in"] += len(request.body or b"")
+            stats["bytes_out"] += len(response.body or b"")
+
+    # --- entry point ------------------------------------------------------------------------------------
+
+    def session(self) -> requests.Session:
+        """A new ``requests.Session`` with this emulator mounted for Google's Sheets and Drive hosts."""
+        return mount(requests.Session(), self,
+                     ["https://sheets.googleapis.com/", "https://www.googleapis.com/"])
+
+    def handle(self, request: EmuRequest) -> EmuResponse:
+        """Answer one HTTP request as Google would."""
+        path = request.path
+        method = request.method.upper()
+        if path.startswith("/_emulator/"):
+            return self._control(method, path)
+        route, match = self._match(method, path)
+        if route is None or match is None:
+            response = not_found(f"Unknown route: {method} {path} (the offline Sheets emulator has no such "
+                                 f"endpoint).").response()
+            self._account(f"{method} (unknown)", None, request, response)
+            return response
+        fault = self.faults.maybe_fault(request)
+        if fault is not None:
+            self._account(route.name, route.kind, request, fault)
+            return fault
+        response = self._throttle(route)
+        if response is None:
+            try:
+                response = self._dispatch(route, match, request)
+            except ApiError as err:
+                response = err.response()
+            except json.JSONDecodeError as err:
+                response = invalid(f"Invalid JSON payload received. {err.msg}.").response()
+        self._account(route.name, route.kind, request, response)
+        return response
+
+    def _control(self, method: str, path: str) -> EmuResponse:
+        if method == "GET" and path == "/_emulator/stats":
+            return json_response(200, self.stats())
+        if method == "POST" and path == "/_emulator/stats/reset":
+            self.reset_stats()
+            return json_response(200, {"reset": True})
+        return not_found(f"Unknown control endpoint: {method} {path}").response()
+
+    @staticmethod
+    def _match(method: str, path: str) -> tuple[Route | None, re.Match[str] | None]:
+        for route in ROUTES:
+            if route.method != method:
+                continue
+            match = route.regex.match(path)
+            if match:
+                return route, match
+        return None, None
+
+    def _throttle(self, route: Route) -> EmuResponse | None:
+        """A 429 when this minute's read/write quota is spent (Drive has its own, unmodelled, quota)."""
+        if route.kind not in self._windows or not self.quota_per_minute:
+            return None
+        with self._lock:
+            now = self.clock()
+            window = self._windows[route.kind]
+            while window and window[0] <= now - QUOTA_WINDOW_S:
+                window.popleft()
+            if len(window) >= self.quota_per_minute:
+                return quota_error(route.kind, self.quota_per_minute).response()
+            window.append(now)
+        return None
+
+    # --- dispatch ---------------------------------------------------------------------------------------
+
+    def _book(self, spreadsheet_id: str) -> Spreadsheet:
+        book = self.books.get(spreadsheet_id)
+        if book is None:
+            raise not_found()
+        return book
+
+    def _drive_book(self, file_id: str) -> Spreadsheet:
+        book = self.books.get(file_id)
+        if book is None:
+            raise drive.file_not_found(file_id)
+        return book
+
+    def _touch(self, book: Spreadsheet) -> None:
+        book.modified_time = iso_now()
+        if self._store is not None:
+            self._store.save(book)
+
+    def create_spreadsheet(self, title: str = "Untitled spreadsheet", owner: str | None = None) -> Spreadsheet:
+        """Create a spreadsheet directly (for seeding tests); ``owner`` defaults to the service account.
+
+        A spreadsheet owned by someone else is how protected ranges can block the service account.
+        """
+        with self._lock:
+            book = Spreadsheet(new_spreadsheet_id(), title, owner=owner or self.service_account)
+            book.add_default_sheet()
+            self.books[book.id] = book
+            self._touch(book)
+            return book
+
+    def _dispatch(self, route: Route, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        action = route.action
+        with self._lock:
+            return getattr(self, f"_do_{action}")(match, request)
+
+    def _ctx(self, book: Spreadsheet) -> tuple[str, str]:
+        return self.service_account, book.owner or self.service_account
+
+    # Sheets ---------------------------------------------------------------------------------------------
+
+    def _do_create(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        body = request.json() or {}
+        title = (body.get("properties") or {}).get("title") or "Untitled spreadsheet"
+        book = self.create_spreadsheet(title)
+        for key, value in (body.get("properties") or {}).items():
+            if key != "title":
+                book.properties[key] = value
+        given = body.get("sheets") or []
+        if given:
+            book.sheets = []
+            ctx = Context(self.service_account, book.owner)
+            requests_ = [{"addSheet": {"properties": {**(s.get("properties") or {})}}} for s in given]
+            for i, req in enumerate(requests_):
+                if i == 0 and "sheetId" not in req["addSheet"]["properties"]:
+                    req["addSheet"]["properties"]["sheetId"] = 0
+            apply_batch(book, {"requests": requests_}, ctx)
+        self._touch(book)
+        return json_response(200, get_spreadsheet(book, [], False, None, *self._ctx(book)))
+
+    def _do_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        include = (request.arg("includeGridData") or "false").lower() == "true"
+        ranges = request.query.get("ranges", [])
+        body = get_spreadsheet(book, ranges, include, request.arg("fields"), *self._ctx(book))
+        return json_response(200, body)
+
+    def _do_batch_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        body = request.json()
+        caller, owner = self._ctx(book)
+        work = book.clone()  # atomic: mutate a copy, keep it only if every request succeeds
+        replies = apply_batch(work, body, Context(caller, owner))
+        self.books[book.id] = work
+        self._touch(work)
+        out: dict[str, Any] = {"spreadsheetId": work.id, "replies": replies}
+        if body.get("includeSpreadsheetInResponse"):
+            out["updatedSpreadsheet"] = get_spreadsheet(
+                work, body.get("responseRanges") or [], bool(body.get("responseIncludeGridData")), None,
+                caller, owner)
+        return json_response(200, out)
+
+    def _do_values_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        return json_response(200, values.get(book, unquote(match["range"]), request.arg))
+
+    def _do_values_batch_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        return json_response(200, values.batch_get(book, request.query.get("ranges", []), request.arg))
+
+    def _do_values_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        out = values.update(book, unquote(match["range"]), request.arg, request.json(), *self._ctx(book))
+        self._touch(book)
+        return json_response(200, out)
+
+    def _do_values_batch_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        out = values.batch_update(book, request.json(), *self._ctx(book))
+        self._touch(book)
+        return json_response(200, out)
+
+    def _do_values_append(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        out = values.append(book, unquote(match["range"]), request.arg, request.json(), *self._ctx(book))
+        self._touch(book)
+        return json_response(200, out)
+
+    def _do_values_clear(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        out = values.clear(book, unquote(match["range"]), *self._ctx(book))
+        self._touch(book)
+        return json_response(200, out)
+
+    def _do_values_batch_clear(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._book(unquote(match["id"]))
+        out = values.batch_clear(book, request.json(), *self._ctx(book))
+        self._touch(book)
+        return json_response(200, out)
+
+    # Drive ----------------------------------------------------------------------------------------------
+
+    def _do_drive_create(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        body = request.json() or {}
+        mime = body.get("mimeType")
+        if mime != drive.SPREADSHEET_MIME:
+            raise drive.DriveError(400, f"The offline emulator only stores Google Sheets files, not {mime!r}.",
+                                   "badRequest", "mimeType")
+        book = self.create_spreadsheet(body.get("name") or "Untitled spreadsheet")
+        return drive.ok(drive.with_fields(drive.file_resource(book), request.arg("fields"),
+                                          drive.DEFAULT_FILE_FIELDS))
+
+    def _do_drive_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        return drive.ok(drive.with_fields(drive.file_resource(book), request.arg("fields"),
+                                          drive.DEFAULT_FILE_FIELDS))
+
+    def _do_drive_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        body = request.json() or {}
+        if body.get("name"):
+            book.properties["title"] = body["name"]
+        self._touch(book)
+        return drive.ok(drive.with_fields(drive.file_resource(book), request.arg("fields"),
+                                          drive.DEFAULT_FILE_FIELDS))
+
+    def _do_drive_list(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        page_size = int(request.arg("pageSize") or 100)
+        body = drive.list_files(list(self.books.values()), request.arg("q") or "", request.arg("fields"),
+                                page_size)
+        return drive.ok(body)
+
+    def _do_drive_delete(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        del self.books[book.id]
+        if self._store is not None:
+            self._store.delete(book.id)
+        return drive.no_content()
+
+    def _do_drive_copy(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        source = self._drive_book(unquote(match["id"]))
+        body = request.json() or {}
+        copy_ = source.clone()
+        copy_.id = new_spreadsheet_id()
+        copy_.owner = self.service_account
+        copy_.properties["title"] = body.get("name") or f"Copy of {source.title}"
+        copy_.created_time = copy_.modified_time = iso_now()
+        self.books[copy_.id] = copy_
+        self._touch(copy_)
+        return drive.ok(drive.with_fields(drive.file_resource(copy_), request.arg("fields"),
+                                          drive.DEFAULT_FILE_FIELDS))
+
+    def _do_drive_export(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        return drive.export_csv(book, request.arg("mimeType"))
+
+    def _do_drive_comments(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        # The emulator has no way to add comments, so every file truthfully has none.
+        self._drive_book(unquote(match["id"]))
+        body = {"kind": "drive#commentList", "comments": []}
+        fields = request.arg("fields")
+        return drive.ok(drive.select(body, drive.parse_fields(fields)) if fields else body)
+
+    def _do_drive_v2_upload(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        if (request.arg("convert") or "").lower() != "true":
+            raise drive.DriveError(400, "Only convert=true CSV uploads are supported by the offline emulator.",
+                                   "badRequest", "convert")
+        drive.import_csv(book, request.body)
+        self._touch(book)
+        # A trimmed Drive v2 File resource: v2's full resource (permissions, links, etags) is not modelled.
+        return drive.ok({"kind": "drive#file", "id": book.id, "title": book.title,
+                         "mimeType": drive.SPREADSHEET_MIME})

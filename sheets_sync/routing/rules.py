@@ -1,0 +1,205 @@
+"""Keyword rules: the rows of the Routing tab, checked and turned into :class:`Rule` objects.
+
+The Routing tab is edited by people in the corporation, so a bad row is reported in words
+they can act on and skipped; it never stops routing of the other comments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .normalize import fold_phrase
+
+__all__ = [
+    "CATEGORIES",
+    "ROUTING_HEADERS",
+    "DEPARTMENT_HEADERS",
+    "Rule",
+    "rules_from_rows",
+    "rules_to_rows",
+    "load_default_rules",
+    "load_default_departments",
+    "parse_bool",
+]
+
+CATEGORIES = ("Complaint", "Question", "Suggestion", "Remark")
+ROUTING_HEADERS = ("Keyword", "Department", "Category", "Weight", "Active")
+DEPARTMENT_HEADERS = ("Department", "Marathi Name", "Head", "Nodal Officer", "Email", "Reply Hours", "Active")
+
+_TRUE = {"true", "yes", "y", "1", "on", "✓", "✔", "होय", "हो"}
+_FALSE = {"false", "no", "n", "0", "off", "✗", "नाही"}
+_CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One Routing-tab row.
+
+    ``department`` is empty for a category cue (a word such as "तक्रार" that only says the
+    comment is a Complaint).  ``category`` is an optional hint that a match implies.
+    """
+
+    keyword: str
+    department: str
+    category: str | None
+    weight: float
+    active: bool = True
+
+
+def parse_bool(text: str | bool | None, default: bool = True) -> bool | None:
+    """Read a sheet checkbox/flag (TRUE/FALSE, yes/no, 1/0, ✓); None when unreadable."""
+    if isinstance(text, bool):
+        return text
+    value = (text or "").strip().lower()
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
+def _parse_weight(text: str) -> float | None:
+    value = text.strip()
+    if not value:
+        return 1.0
+    # A decimal comma ("2,5") is how many Indian-locale sheets show 2.5.
+    if re.fullmatch(r"\d+,\d+", value):
+        value = value.replace(",", ".")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number else None  # NaN is not a weight
+
+
+def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
+    """Turn Routing-tab rows (header -> cell text) into rules, plus problems found.
+
+    Row numbers in the problems are sheet row numbers (the header is row 1).  Headers are
+    matched without regard to case or surrounding spaces.  Empty rows are skipped silently;
+    a row with a problem is skipped and named, the others are kept.  Weight defaults to 1
+    and Active to TRUE when the cell is empty.
+    """
+    rules: list[Rule] = []
+    problems: list[str] = []
+    seen: dict[tuple[tuple[str, ...], str], int] = {}
+    if rows:
+        present = {str(key).strip().lower() for row in rows for key in row}
+        if "keyword" not in present:
+            problems.append(
+                "Routing tab has no 'Keyword' column — the header row must read: " + ", ".join(ROUTING_HEADERS)
+            )
+            return rules, problems
+    for index, raw in enumerate(rows):
+        row_number = index + 2
+        row = {str(key).strip().lower(): ("" if value is None else str(value)).strip() for key, value in raw.items()}
+        if not any(row.values()):
+            continue
+        where = f"Routing row {row_number}"
+        keyword = row.get("keyword", "")
+        department = row.get("department", "")
+        category_text = row.get("category", "")
+        if not keyword:
+            problems.append(f"{where}: Keyword is empty — write the word or phrase to look for, or delete the row")
+            continue
+        folded = fold_phrase(keyword)
+        if not folded:
+            problems.append(
+                f"{where}: Keyword '{keyword}' has no letters to match — use a word in Marathi, Hindi or English"
+            )
+            continue
+        category: str | None = None
+        if category_text:
+            category = _CATEGORY_BY_LOWER.get(category_text.lower())
+            if category is None:
+                problems.append(
+                    f"{where}: Category '{category_text}' is not one of {', '.join(CATEGORIES)} — "
+                    "pick one of these or leave the cell empty"
+                )
+                continue
+        if not department and category is None:
+            problems.append(
+                f"{where}: '{keyword}' has neither a Department nor a Category — "
+                "write the department it should go to (or a Category for a cue word)"
+            )
+            continue
+        weight = _parse_weight(row.get("weight", ""))
+        if weight is None:
+            problems.append(
+                f"{where}: Weight '{row.get('weight', '')}' is not a number — write a number such as 1 or 2.5"
+            )
+            continue
+        if weight <= 0:
+            problems.append(
+                f"{where}: Weight {row.get('weight', '')} must be more than 0 — "
+                "to switch the rule off set Active to FALSE instead"
+            )
+            continue
+        active = parse_bool(row.get("active", ""))
+        if active is None:
+            problems.append(f"{where}: Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE")
+            continue
+        key = (folded, department.lower())
+        if key in seen:
+            problems.append(
+                f"{where}: '{keyword}' for {department or category} repeats row {seen[key]} — "
+                "delete one of the two rows (only the first is used)"
+            )
+            continue
+        seen[key] = row_number
+        rules.append(Rule(keyword=keyword, department=department, category=category, weight=weight, active=active))
+    return rules, problems
+
+
+def rules_to_rows(rules: list[Rule]) -> list[dict[str, str]]:
+    """Rules as Routing-tab rows (the inverse of :func:`rules_from_rows`), e.g. to seed a new sheet."""
+    return [
+        {
+            "Keyword": rule.keyword,
+            "Department": rule.department,
+            "Category": rule.category or "",
+            "Weight": f"{rule.weight:g}",
+            "Active": "TRUE" if rule.active else "FALSE",
+        }
+        for rule in rules
+    ]
+
+
+def _read_default(name: str) -> Any:
+    text = resources.files("sheets_sync.routing.defaults").joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _word(word: object) -> str:
+    # YAML 1.1 reads bare no/yes/on/off as booleans; a keyword must be quoted text.
+    if not isinstance(word, str):
+        raise ValueError(f"routing_rules.yaml: keyword {word!r} is not text — put it in quotes")
+    return word
+
+
+def load_default_rules() -> list[Rule]:
+    """The shipped default keyword rules and category cues, in Routing-tab order."""
+    data = _read_default("routing_rules.yaml")
+    rules: list[Rule] = []
+    for department, groups in data["departments"].items():
+        for group in groups:
+            for word in group["words"]:
+                rules.append(Rule(_word(word), department, group.get("category"), float(group["weight"])))
+    for category, groups in data["category_cues"].items():
+        for group in groups:
+            for word in group["words"]:
+                rules.append(Rule(_word(word), "", category, float(group["weight"])))
+    return rules
+
+
+def load_default_departments() -> list[dict[str, str]]:
+    """The shipped default Departments-tab rows, keyed by the tab's headers (all values strings)."""
+    data = _read_default("departments.yaml")
+    return [{header: str(row.get(header, "")) for header in DEPARTMENT_HEADERS} for row in data["departments"]]
