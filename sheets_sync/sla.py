@@ -114,7 +114,9 @@ def _parse_default_hours(value: Any) -> Mapping[str, float]:
     if not isinstance(value, Mapping):
         raise SlaConfigError("sla.default_hours: expected a mapping such as {Complaint: 24, Remark: 72}")
     for category, number in value.items():
-        canonical = next((name for name in DEFAULT_HOURS if name.lower() == str(category).strip().lower()), None)
+        canonical = next(
+            (name for name in DEFAULT_HOURS if name.lower() == str(category).strip().lower()), None
+        )
         if canonical is None:
             raise SlaConfigError(
                 f"sla.default_hours.{category}: not a category — use Complaint, Question, Suggestion or Remark"
@@ -127,7 +129,9 @@ def _positive_hours(value: Any, where: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise SlaConfigError(f"{where}: '{value}' is not a number of hours — write a number such as 24") from None
+        raise SlaConfigError(
+            f"{where}: '{value}' is not a number of hours — write a number such as 24"
+        ) from None
     if not number > 0 or number == float("inf"):
         raise SlaConfigError(f"{where}: {value} hours is not allowed — use a number of hours above 0")
     return number
@@ -142,7 +146,9 @@ def _parse_time(value: Any, where: str) -> time:
     match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", str(value))
     if match and int(match[1]) < 24 and int(match[2]) < 60:
         return time(int(match[1]), int(match[2]))
-    raise SlaConfigError(f"{where}: '{value}' is not a time of day — write it in quotes as HH:MM, e.g. \"09:45\"")
+    raise SlaConfigError(
+        f"{where}: '{value}' is not a time of day — write it in quotes as HH:MM, e.g. \"09:45\""
+    )
 
 
 def _parse_days(value: Any) -> frozenset[int]:
@@ -162,7 +168,9 @@ def _parse_days(value: Any) -> frozenset[int]:
         try:
             indexes = [_DAY_NAMES.index(bound.strip().lower()[:3]) for bound in bounds]
         except ValueError:
-            raise SlaConfigError(f"{where}: '{item}' is not a weekday — use Mon, Tue, Wed, Thu, Fri, Sat, Sun") from None
+            raise SlaConfigError(
+                f"{where}: '{item}' is not a weekday — use Mon, Tue, Wed, Thu, Fri, Sat, Sun"
+            ) from None
         if len(indexes) == 1:
             days.add(indexes[0])
         elif len(indexes) == 2 and indexes[0] <= indexes[1]:
@@ -170,7 +178,9 @@ def _parse_days(value: Any) -> frozenset[int]:
         else:
             raise SlaConfigError(f"{where}: '{item}' is not a weekday range — write it like Mon-Sat")
     if not days:
-        raise SlaConfigError(f"{where}: no days given — list the office days, e.g. [Mon, Tue, Wed, Thu, Fri, Sat]")
+        raise SlaConfigError(
+            f"{where}: no days given — list the office days, e.g. [Mon, Tue, Wed, Thu, Fri, Sat]"
+        )
     return frozenset(days)
 
 
@@ -178,7 +188,9 @@ def _parse_office_hours(value: Any) -> OfficeHours | None:
     if value in (None, False, {}):
         return None
     if not isinstance(value, Mapping):
-        raise SlaConfigError('sla.office_hours: expected {start: "09:45", end: "18:15", days: [Mon, ..., Sat]}')
+        raise SlaConfigError(
+            'sla.office_hours: expected {start: "09:45", end: "18:15", days: [Mon, ..., Sat]}'
+        )
     unknown = set(value) - {"start", "end", "days"}
     if unknown:
         raise SlaConfigError(
@@ -212,7 +224,9 @@ def _parse_holidays(value: Any) -> frozenset[date]:
             try:
                 holidays.add(date.fromisoformat(str(item).strip()))
             except ValueError:
-                raise SlaConfigError(f"sla.holidays: '{item}' is not a date — write it as YYYY-MM-DD") from None
+                raise SlaConfigError(
+                    f"sla.holidays: '{item}' is not a date — write it as YYYY-MM-DD"
+                ) from None
     return frozenset(holidays)
 
 
@@ -244,7 +258,9 @@ def reply_hours(category: str | None, department_hours: str | float | None, poli
 
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (e.g. datetime(..., tzinfo=ZoneInfo('Asia/Kolkata')))")
+        raise ValueError(
+            f"{name} must be timezone-aware (e.g. datetime(..., tzinfo=ZoneInfo('Asia/Kolkata')))"
+        )
 
 
 def due_by(received_at: datetime, hours: float, policy: SlaPolicy) -> datetime:

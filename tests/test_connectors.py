@@ -214,6 +214,28 @@ def test_youtube_counts_quota_units_and_stops_before_the_cap(emu, clock) -> None
     assert youtube.units_left == 120
 
 
+def test_youtube_shallow_scans_are_cheap_and_the_hourly_deep_scan_finds_old_threads(emu, clock) -> None:
+    def ago(seconds: float) -> str:
+        return datetime.fromtimestamp(int(clock() - seconds), UTC).isoformat()
+
+    video = emu.add_post("youtube", CHANNEL, "Old video", created_time=ago(30 * 86400))
+    tops = [emu.add_comment("youtube", video.id, f"old {i}", {"id": f"UC{i}", "name": f"n{i}"},
+                            created_time=ago(20 * 86400 - i * 60)) for i in range(250)]
+    youtube = connectors(emu, clock, [ENTRIES[2]])["youtube"]
+    first = youtube.fetch_new(None)
+    assert len(first.comments) == 250 and youtube.units_used == 4  # 3 pages of threads + 1 videos call
+    clock.sleep(600)
+    fresh = emu.add_comment("youtube", video.id, "new", {"id": "UCnew", "name": "new"})
+    late = emu.add_comment("youtube", video.id, "reply to a 20-day-old thread", {"id": "UCz", "name": "z"},
+                           parent_id=tops[0].id)
+    second = youtube.fetch_new(first.cursor)
+    assert [c.comment_id for c in second.comments] == [fresh.id] and youtube.units_used == 6  # 1 page + videos
+    clock.sleep(3600)
+    third = youtube.fetch_new(second.cursor)
+    assert [c.comment_id for c in third.comments] == [late.id]
+    assert youtube.fetch_new(third.cursor).comments == []
+
+
 def test_youtube_quota_exceeded_on_the_server_is_a_budget_not_a_retry(clock) -> None:
     emu = PlatformEmulator(clock=clock, rate_limits={"youtube": {"daily_units": 3}})
     video = emu.add_post("youtube", CHANNEL, "v")
@@ -323,7 +345,7 @@ def test_connectors_work_over_a_real_loopback_emulator(emu, clock) -> None:
     server, base = serve_in_thread(emu)
     try:
         entries = [{**entry, "endpoint": base} for entry in ENTRIES]
-        built = build_connectors(entries, env=ENV, retry=policy(sleep=clock.sleep))
+        built = build_connectors(entries, env=ENV, retry=policy(sleep=clock.sleep), clock=clock)
         for connector in built:
             fetched = connector.fetch_new(None).comments
             assert {c.comment_id for c in fetched} == {ids[connector.platform]["top"], ids[connector.platform]["reply"]}
@@ -372,3 +394,14 @@ def test_comment_is_frozen_and_ids_stay_strings(emu, clock) -> None:
     with pytest.raises(AttributeError):
         comment.text = "changed"  # type: ignore[misc]
     assert InstagramConnector.platform == "instagram"
+
+
+def test_cursor_fits_a_sheet_cell_and_drops_the_oldest_ids_first() -> None:
+    from sheets_sync.connectors.base import MAX_CURSOR_CHARS, SeenCursor
+
+    cursor = SeenCursor(watermark=2_000_000, seen={f"17850000000{i:06d}": 1_000_000 + i for i in range(5000)})
+    text = cursor.dump("instagram", horizon=1_000_100)
+    assert len(text) <= MAX_CURSOR_CHARS
+    kept = SeenCursor.load(text, "instagram").seen
+    assert "17850000000004999" in kept and "17850000000000100" not in kept  # newest kept, oldest dropped
+    assert all(created >= 1_000_100 for created in kept.values())

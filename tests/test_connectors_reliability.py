@@ -173,6 +173,8 @@ def world() -> World:
     world.add_comments(200, (clock() - 12 * 86400, clock() - 5 * 86400), reply_share=0.3, old_threads=True)
     world.add_comments(100, (clock() - 600, clock()), reply_share=0.5, old_threads=True)
     world.run_cycle(crash_chance=0.5)
+    # Repeated runs an hour later (YouTube's deep scan of old threads runs at most hourly) find the rest.
+    clock.sleep(3600)
     world.run_cycle()
     world.run_cycle()
     return world

@@ -227,3 +227,25 @@ def test_served_over_loopback_http(emu: PlatformEmulator) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_tokens_admin_route_and_thread_safety(emu: PlatformEmulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    post_id, _ = seed_fb(emu, 0)
+    admin(emu, "POST", "/_emulator/tokens", {"platform": "facebook", "token": "only-this"})
+    session = emu.session()
+    assert session.get(f"{GRAPH}/{post_id}/comments", headers=AUTH).json()["error"]["code"] == 190
+    good = {"Authorization": "Bearer only-this"}
+
+    def comment(i: int) -> int:
+        admin(emu, "POST", "/_emulator/comments", {"platform": "facebook", "post_id": post_id, "text": f"c{i}",
+                                                   "author": {"id": str(i), "name": "n"}})
+        return emu.session().get(f"{GRAPH}/{post_id}/comments", params={"limit": 100}, headers=good).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(comment, range(80))) == {200}
+    ids = [c.id for c in emu.state.comments.values()]
+    assert len(ids) == len(set(ids)) == 80
+    admin(emu, "POST", "/_emulator/tokens", {"platform": "facebook", "token": "only-this", "expired": True})
+    assert session.get(f"{GRAPH}/{post_id}/comments", headers=good).json()["error"]["error_subcode"] == 463

@@ -454,3 +454,98 @@ def test_persistence_round_trip(tmp_path: Path) -> None:
     assert titles == ["Sheet1", "Two"]
     assert call(again, "DELETE", f"https://www.googleapis.com/drive/v3/files/{book.id}").status == 204
     assert SheetsEmulator(data_dir=tmp_path).books == {}
+
+
+def test_malformed_bodies_are_400_not_crashes(emu: SheetsEmulator, book_id: str) -> None:
+    for url, body in [(f"{SHEETS}/{book_id}:batchUpdate", ["not", "an", "object"]),
+                      (f"{SHEETS}/{book_id}/values:batchUpdate", {"valueInputOption": "RAW", "data": [1]}),
+                      (f"{SHEETS}/{book_id}:batchUpdate", {"requests": [{"addSheet": {"properties": 5}}]})]:
+        response = call(emu, "POST", url, body)
+        assert response.status == 400, (url, response.body)
+        assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    raw = emu.handle(EmuRequest("POST", f"{SHEETS}/{book_id}:batchUpdate", body=b"{not json"))
+    assert raw.status == 400
+
+
+RNG = {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0, "endColumnIndex": 2}
+
+
+@pytest.mark.parametrize("request_, fields, check", [
+    ({"setDataValidation": {"range": RNG, "rule": {"condition": {"type": "ONE_OF_LIST", "values": [
+        {"userEnteredValue": "open"}, {"userEnteredValue": "closed"}]}, "showCustomUi": True, "strict": True}}},
+     "sheets.data.rowData.values.dataValidation",
+     lambda b: b["sheets"][0]["data"][0]["rowData"][2]["values"][1]["dataValidation"]["condition"]["type"]
+     == "ONE_OF_LIST"),
+    ({"addConditionalFormatRule": {"index": 0, "rule": {"ranges": [RNG], "booleanRule": {
+        "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=$B1<TODAY()"}]},
+        "format": {"backgroundColor": {"red": 1}}}}}},
+     "sheets.conditionalFormats", lambda b: len(b["sheets"][0]["conditionalFormats"]) == 1),
+    ({"setBasicFilter": {"filter": {"range": RNG}}}, "sheets.basicFilter",
+     lambda b: b["sheets"][0]["basicFilter"]["range"]["endRowIndex"] == 3),
+    ({"updateSheetProperties": {"properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1}},
+                                "fields": "gridProperties.frozenRowCount"}},
+     "sheets.properties.gridProperties",
+     lambda b: b["sheets"][0]["properties"]["gridProperties"]["frozenRowCount"] == 1),
+    ({"mergeCells": {"range": RNG, "mergeType": "MERGE_ALL"}}, "sheets.merges",
+     lambda b: b["sheets"][0]["merges"] == [{"startRowIndex": 0, "endRowIndex": 3, "startColumnIndex": 0,
+                                             "endColumnIndex": 2}]),
+    ({"updateDimensionProperties": {"range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1,
+                                              "endIndex": 2}, "properties": {"pixelSize": 250},
+                                    "fields": "pixelSize"}},
+     "sheets.data.columnMetadata", lambda b: b["sheets"][0]["data"][0]["columnMetadata"][1] == {"pixelSize": 250}),
+    ({"addChart": {"chart": {"spec": {"title": "Open by week"}, "position": {"newSheet": True}}}},
+     "sheets.charts", lambda b: b["sheets"][0]["charts"][0]["spec"]["title"] == "Open by week"),
+    ({"updateSpreadsheetProperties": {"properties": {"title": "Renamed", "timeZone": "Asia/Kolkata"},
+                                      "fields": "title,timeZone"}},
+     "properties(title,timeZone)", lambda b: b["properties"] == {"title": "Renamed", "timeZone": "Asia/Kolkata"}),
+    ({"appendCells": {"sheetId": 0, "rows": [{"values": [{"userEnteredValue": {"numberValue": 5}},
+                                                         {"userEnteredValue": {"formulaValue": "=A4*2"}}]}],
+                      "fields": "userEnteredValue"}},
+     "sheets.data.rowData.values.formattedValue",
+     lambda b: b["sheets"][0]["data"][0]["rowData"][3]["values"] == [{"formattedValue": "5"},
+                                                                    {"formattedValue": "10"}]),
+])
+def test_request_kinds_are_visible_in_get(emu: SheetsEmulator, book_id: str, request_: dict, fields: str,
+                                          check: Any) -> None:
+    ok(put(emu, book_id, "A1", [["h1", "h2"], ["a", "1"], ["b", "2"]]))
+    ok(batch(emu, book_id, request_))
+    assert check(ok(call(emu, "GET", f"{SHEETS}/{book_id}?fields={quote(fields)}")))
+
+
+def test_conditional_format_delete_replies_with_the_rule(emu: SheetsEmulator, book_id: str) -> None:
+    rule = {"ranges": [RNG], "booleanRule": {"condition": {"type": "NOT_BLANK"}, "format": {"textFormat": {
+        "bold": True}}}}
+    ok(batch(emu, book_id, {"addConditionalFormatRule": {"index": 0, "rule": rule}}))
+    reply = ok(batch(emu, book_id, {"deleteConditionalFormatRule": {"sheetId": 0, "index": 0}}))
+    assert reply["replies"][0]["deleteConditionalFormatRule"]["rule"]["booleanRule"] == rule["booleanRule"]
+    assert batch(emu, book_id, {"deleteConditionalFormatRule": {"sheetId": 0, "index": 0}}).status == 400
+
+
+def test_concurrent_appends_over_http_are_all_kept() -> None:
+    import threading
+
+    import requests
+
+    from sheets_sync.emulator.server import serve_in_thread
+
+    emu = SheetsEmulator(quota_per_minute=0)
+    book = emu.create_spreadsheet("busy")
+    server, url = serve_in_thread(emu)
+    try:
+        def worker(n: int) -> None:
+            with requests.Session() as session:
+                for i in range(10):
+                    r = session.post(f"{url}/v4/spreadsheets/{book.id}/values/A1:append",
+                                     params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                                     json={"values": [[f"t{n}", i]]}, timeout=10)
+                    assert r.status_code == 200
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(get(emu, book.id, "Sheet1")["values"]) == 60

@@ -104,6 +104,14 @@ class ReplyRefused(FatalAPIError):
         self.reason = reason
 
 
+class APIRefused(FatalAPIError):
+    """The platform refused the request for good; ``detail`` is the platform's own explanation."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class ObjectMissing(FatalAPIError):
     """The comment (or post) is deleted or no longer visible to the account."""
 
@@ -301,7 +309,8 @@ class HttpConnector:
         if response.status_code == 429 or response.status_code >= 500:
             return TransientHTTPError(f"{self.platform}: HTTP {response.status_code} from {method} {_path(url)}",
                                       response.status_code)
-        return FatalAPIError(f"{self.platform}: HTTP {response.status_code} from {method} {_path(url)}")
+        return APIRefused(f"{self.platform}: HTTP {response.status_code} from {method} {_path(url)}",
+                          f"HTTP {response.status_code}")
 
     def _throttled(self, message: str, wait_s: float | None, status: int) -> Exception:
         """A rate-limit answer: wait it out when short, else stop calling this platform for the cycle."""
@@ -337,11 +346,23 @@ class HttpConnector:
         raise NotImplementedError
 
     def _find_sent_reply(self, comment_id: str, text: str) -> tuple[str, datetime] | None:
-        """Our reply to ``comment_id`` if an ambiguous send did post it (platforms may match on ``text``)."""
-        return self.find_own_reply(comment_id)
+        """Our reply to ``comment_id`` if an ambiguous send did post it: the account's reply with this text.
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:  # pragma: no cover - abstract
-        """The account's existing reply to ``comment_id``, or None."""
+        Matching the text (not just "any reply by the account") keeps an earlier native answer from being
+        mistaken for the reply we were asked to send.
+        """
+        for reply_id, at, body in self._own_replies_to(comment_id):
+            if body == text:
+                return reply_id, at
+        return None
+
+    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
+        """The account's first reply to ``comment_id`` (sent through us or natively), or None."""
+        replies = self._own_replies_to(comment_id)
+        return (replies[0][0], replies[0][1]) if replies else None
+
+    def _own_replies_to(self, comment_id: str) -> list[tuple[str, datetime, str]]:
+        """The account's replies to ``comment_id``, oldest first: (id, time, text)."""
         raise NotImplementedError
 
     def _now(self) -> datetime:

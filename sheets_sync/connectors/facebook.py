@@ -9,6 +9,7 @@ older than the cursor are found. Ids already delivered (kept in the cursor) are 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -17,9 +18,10 @@ from typing import Any
 import requests
 from tenacity import Retrying
 
-from ..errors import AuthError, FatalAPIError
+from ..errors import AuthError
 from ..retry import REQUEST_TIMEOUT_S
 from .base import (
+    APIRefused,
     Comment,
     CommentState,
     FetchResult,
@@ -105,7 +107,8 @@ class GraphConnector(HttpConnector):
         if code in _TRANSIENT_CODES or error.get("is_transient"):
             # Graph's "unknown"/"temporary" errors: the write may have happened, so treat like a 5xx.
             return TransientHTTPError(f"{self.platform}: transient Graph error (code {code}: {message})", 500)
-        return FatalAPIError(f"{self.platform}: Graph refused {where} (code {code}: {message})")
+        return APIRefused(f"{self.platform}: Graph refused {where} (code {code}: {message})",
+                          re.sub(r"^\(#\d+\)\s*", "", message))
 
     permissions = "pages_manage_engagement, pages_read_user_content and pages_read_engagement"
 
@@ -120,10 +123,8 @@ class GraphConnector(HttpConnector):
             body = self._graph("POST", path, data={"message": text}, retry=False)
         except ObjectMissing as exc:
             raise ReplyRefused(self.platform, "the comment was deleted or is no longer visible") from exc
-        except AuthError:
-            raise
-        except FatalAPIError as exc:
-            raise ReplyRefused(self.platform, str(exc).split(": ", 1)[-1]) from exc
+        except APIRefused as exc:
+            raise ReplyRefused(self.platform, exc.detail) from exc
         return str(body["id"]), self._now()
 
 
@@ -147,9 +148,12 @@ class FacebookConnector(GraphConnector):
         posts = self._list(f"{self.account_id}/feed",
                            {"fields": "id,message,created_time,updated_time,permalink_url", "limit": self.page_size},
                            "Page posts")
+        # A first run reads the recheck window, not the Page's whole history: a bounded backfill finishes
+        # within the hourly call budget instead of being throttled and restarted forever.
+        oldest = (watermark if watermark is not None else int(self.clock())) - self.recheck_s
         for post in posts:
             created = epoch(parse_time(post["created_time"]))
-            if watermark is not None and created < watermark - self.recheck_s:
+            if created < oldest:
                 break  # newest first: the rest are older than the recheck window
             updated = epoch(parse_time(post.get("updated_time") or post["created_time"]))
             newest = max(newest, updated)
@@ -186,16 +190,15 @@ class FacebookConnector(GraphConnector):
     def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
         return self._send_reply_to(f"{comment_id}/comments", comment_id, text)
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
-        """The Page's first reply under ``comment_id`` (sent by us or natively), or None."""
+    def _own_replies_to(self, comment_id: str) -> list[tuple[str, datetime, str]]:
         try:
-            for raw in self._list(f"{comment_id}/comments", {"fields": "id,from{id},created_time", "limit": 100},
-                                  f"replies to {comment_id}"):
-                if str((raw.get("from") or {}).get("id")) == self.account_id:
-                    return str(raw["id"]), parse_time(raw["created_time"])
+            return [(str(raw["id"]), parse_time(raw["created_time"]), raw.get("message") or "")
+                    for raw in self._list(f"{comment_id}/comments",
+                                          {"fields": "id,from{id},created_time,message", "limit": 100},
+                                          f"replies to {comment_id}")
+                    if str((raw.get("from") or {}).get("id")) == self.account_id]
         except ObjectMissing:
-            return None
-        return None
+            return []
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
         """Visible / hidden / deleted and the Page's own reply, one call per comment."""

@@ -44,9 +44,10 @@ class InstagramConnector(GraphConnector):
         media_list = self._list(f"{self.account_id}/media",
                                 {"fields": "id,caption,timestamp,permalink,comments_count", "limit": self.page_size},
                                 "media")
+        oldest = (watermark if watermark is not None else int(self.clock())) - self.recheck_s  # bounded backfill
         for media in media_list:
             published = epoch(parse_time(media["timestamp"]))
-            if watermark is not None and published < watermark - self.recheck_s:
+            if published < oldest:
                 break  # newest first: the rest are older than the recheck window
             newest = max(newest, published)
             media_id = str(media["id"])
@@ -103,16 +104,14 @@ class InstagramConnector(GraphConnector):
     def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
         return self._send_reply_to(f"{comment_id}/replies", comment_id, text)
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
-        """The account's first reply under ``comment_id``, or None."""
+    def _own_replies_to(self, comment_id: str) -> list[tuple[str, datetime, str]]:
         try:
-            for raw in self._list(f"{comment_id}/replies", {"fields": "id,from{id},timestamp", "limit": 50},
-                                  f"replies to {comment_id}"):
-                if self._own(raw):
-                    return str(raw["id"]), parse_time(raw["timestamp"])
+            return [(str(raw["id"]), parse_time(raw["timestamp"]), raw.get("text") or "")
+                    for raw in self._list(f"{comment_id}/replies", {"fields": "id,from{id},timestamp,text", "limit": 50},
+                                          f"replies to {comment_id}")
+                    if self._own(raw)]
         except ObjectMissing:
-            return None
-        return None
+            return []
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
         """Visible / hidden / deleted and the account's own reply, one call per comment."""

@@ -81,6 +81,8 @@ def _build_one(index: int, entry: Mapping[str, Any], sessions: Mapping[str, requ
     session = session or requests.Session()
     endpoint = entry.get("endpoint")
     common: dict[str, Any] = {"endpoint": endpoint, "retry": retry, "clock": clock}
+    if kind != "x" and entry.get("recheck_days") is not None:
+        common["recheck_days"] = _whole(label, entry, "recheck_days")
     if kind == "facebook":
         return FacebookConnector(session, str(account_id), str(token), token_env=str(token_env),
                                  api_version=str(entry.get("api_version") or DEFAULT_API_VERSION), **common)
@@ -88,11 +90,21 @@ def _build_one(index: int, entry: Mapping[str, Any], sessions: Mapping[str, requ
         return InstagramConnector(session, str(account_id), str(token), token_env=str(token_env),
                                   api_version=str(entry.get("api_version") or DEFAULT_API_VERSION), **common)
     if kind == "youtube":
-        try:
-            quota = int(entry.get("daily_quota") or DEFAULT_DAILY_QUOTA)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{label}: daily_quota must be a whole number of units, got "
-                              f"{entry.get('daily_quota')!r}.") from exc
+        quota = _whole(label, entry, "daily_quota") if entry.get("daily_quota") is not None else DEFAULT_DAILY_QUOTA
+        if entry.get("deep_scan_minutes") is not None:
+            common["deep_scan_minutes"] = _whole(label, entry, "deep_scan_minutes")
         return YouTubeConnector(session, str(account_id), token=token, token_env=str(token_env or "YOUTUBE_TOKEN"),
                                 daily_quota=quota, **common)
     return XConnector(session, str(account_id), str(token), token_env=str(token_env), **common)
+
+
+def _whole(label: str, entry: Mapping[str, Any], key: str) -> int:
+    """A positive whole number from the entry, or a ConfigError naming it."""
+    value = entry.get(key)
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0 or str(number) != str(value).strip():
+        raise ConfigError(f"{label}: {key} must be a positive whole number, got {value!r}.")
+    return number

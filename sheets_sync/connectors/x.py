@@ -15,9 +15,10 @@ from typing import Any
 import requests
 from tenacity import Retrying
 
-from ..errors import AuthError, FatalAPIError
+from ..errors import AuthError
 from ..retry import REQUEST_TIMEOUT_S
 from .base import (
+    APIRefused,
     Comment,
     CommentState,
     FetchResult,
@@ -73,7 +74,7 @@ class XConnector(HttpConnector):
         if status == 403 and method == "GET":
             return AuthError(f"x: access refused ({detail}). Check the app's access tier and permissions, then "
                              f"update {self.token_env}.")
-        return FatalAPIError(f"x: the API refused {method} (HTTP {status}: {detail})")
+        return APIRefused(f"x: the API refused {method} (HTTP {status}: {detail})", detail)
 
     def fetch_new(self, cursor: str | None) -> FetchResult:
         """Mentions (and replies to the account's posts) newer than ``cursor``'s ``since_id``."""
@@ -123,21 +124,17 @@ class XConnector(HttpConnector):
         try:
             body = self._x("POST", "tweets", json_body={"text": text, "reply": {"in_reply_to_tweet_id": comment_id}},
                            retry=False)
-        except AuthError:
-            raise
-        except FatalAPIError as exc:
-            raise ReplyRefused(self.platform, str(exc).rsplit(": ", 1)[-1].rstrip(")")) from exc
+        except APIRefused as exc:
+            raise ReplyRefused(self.platform, exc.detail) from exc
         return str(body["data"]["id"]), self._now()
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
-        """The account's first reply to the tweet (recent search: the last 7 days only), or None."""
+    def _own_replies_to(self, comment_id: str) -> list[tuple[str, datetime, str]]:
+        """The account's replies to the tweet (recent search: the last 7 days only), oldest first."""
         body = self._x("GET", "tweets/search/recent", {
             "query": f"in_reply_to_tweet_id:{comment_id} from:{self.user_id}", "tweet.fields": "created_at",
             "max_results": 10})
         tweets = sorted(body.get("data") or [], key=lambda t: int(t["id"]))
-        if not tweets:
-            return None
-        return str(tweets[0]["id"]), parse_time(tweets[0]["created_at"])
+        return [(str(t["id"]), parse_time(t["created_at"]), t.get("text") or "") for t in tweets]
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
         """Visible / deleted and the account's own reply. (X does not report whether a reply is hidden.)"""
@@ -150,14 +147,10 @@ class XConnector(HttpConnector):
             if cid not in existing:
                 states[cid] = CommentState(cid, "deleted", None, None, None)
                 continue
-            body = self._x("GET", "tweets/search/recent", {
-                "query": f"in_reply_to_tweet_id:{cid} from:{self.user_id}", "tweet.fields": "created_at",
-                "max_results": 10})
-            own = sorted(body.get("data") or [], key=lambda t: int(t["id"]))
+            own = self._own_replies_to(cid)
             first = own[0] if own else None
-            states[cid] = CommentState(cid, "visible", str(first["id"]) if first else None,
-                                       parse_time(first["created_at"]) if first else None,
-                                       first.get("text") if first else None)
+            states[cid] = CommentState(cid, "visible", first[0] if first else None, first[1] if first else None,
+                                       first[2] if first else None)
         return states
 
     def hide(self, comment_id: str) -> None:

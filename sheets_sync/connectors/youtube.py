@@ -1,6 +1,7 @@
 """YouTube channel connector (Data API v3), with quota accounting.
 
-Threads of the whole channel are listed newest first back to the recheck window (1 unit a page). A thread
+Threads of the whole channel are listed newest first (1 unit a page): back to the recheck window on a deep
+scan (first run, then at most every ``deep_scan_minutes``), else back to the watermark minus an overlap. A thread
 carries only a few replies, so when its ``totalReplyCount`` differs from what the cursor remembers, all its
 replies are listed (``comments?parentId=``). Every call is charged against the daily quota before it is
 sent (list 1, insert / setModerationStatus 50); a call that would pass the configured cap raises
@@ -37,6 +38,8 @@ from .base import (
 GOOGLEAPIS_URL = "https://www.googleapis.com"
 DEFAULT_DAILY_QUOTA = 10_000
 RECHECK_DAYS = 60
+DEEP_SCAN_MINUTES = 60  # ~24 deep scans a day: a few hundred units, leaving most of the quota for replies
+OVERLAP_S = 15 * 60
 LIST_COST, WRITE_COST = 1, 50
 _PACIFIC_OFFSET_S = 8 * 3600  # the quota resets at midnight Pacific (daylight saving ignored: errs early)
 
@@ -50,9 +53,10 @@ class YouTubeConnector(HttpConnector):
                  api_key: str | None = None, token_env: str = "YOUTUBE_TOKEN", endpoint: str | None = None,
                  daily_quota: int = DEFAULT_DAILY_QUOTA, units_used: int = 0, retry: Retrying | None = None,
                  timeout: float = REQUEST_TIMEOUT_S, clock: Callable[[], float] = time.time,
-                 recheck_days: int = RECHECK_DAYS) -> None:
+                 recheck_days: int = RECHECK_DAYS, deep_scan_minutes: int = DEEP_SCAN_MINUTES) -> None:
         super().__init__(session, retry=retry, timeout=timeout, clock=clock)
         self.channel_id = channel_id
+        self.deep_scan_s = deep_scan_minutes * 60
         self._token = token
         self._api_key = api_key
         self.token_env = token_env
@@ -126,7 +130,7 @@ class YouTubeConnector(HttpConnector):
             return TransientHTTPError(f"youtube: HTTP {status} ({message})", max(status, 429))
         if status == 404 or reasons & {"commentNotFound", "parentCommentNotFound"}:
             return ObjectMissing(f"youtube: comment not found or deleted ({message})")
-        return FatalAPIError(f"youtube: the API refused {method} ({', '.join(sorted(r for r in reasons if r))}: "
+        return APIRefused(f"youtube: the API refused {method} ({', '.join(sorted(r for r in reasons if r))}: "
                              f"{message})")
 
     # ---- Connector ------------------------------------------------------------------------------------
@@ -150,11 +154,20 @@ class YouTubeConnector(HttpConnector):
         threads = self._list("commentThreads", {
             "part": "id,snippet,replies", "allThreadsRelatedToChannelId": self.channel_id, "order": "time",
             "maxResults": 100, "textFormat": "plainText"}, "comment threads")
+        # Listing every thread of the recheck window costs a unit per 100 threads: done at most once per
+        # deep-scan interval (and on a first run); in between only the newest threads are read. Replies to
+        # old threads and late arrivals are therefore found within ``deep_scan_minutes``.
+        now = int(self.clock())
+        deep = watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
+        if deep:
+            oldest = (watermark if watermark is not None else now) - self.recheck_s
+        else:
+            oldest = watermark - OVERLAP_S
         for thread in threads:
             top = thread["snippet"]["topLevelComment"]
             published = epoch(parse_time(top["snippet"]["publishedAt"]))
-            if watermark is not None and published < watermark - self.recheck_s:
-                break  # newest first: the rest are older than the recheck window
+            if published < oldest:
+                break  # newest first: the rest are older than this scan reaches
             newest = max(newest, published)
             take(top)
             total = int(thread["snippet"].get("totalReplyCount") or 0)
@@ -175,7 +188,10 @@ class YouTubeConnector(HttpConnector):
             newest = max(newest, epoch(comment.created_at))
         self._add_video_details(found)
         state.watermark = newest or None
-        state.extra["replies"] = counts
+        # A shallow scan saw only the newest threads: keep what it did not see.
+        state.extra["replies"] = counts if deep else {**old_counts, **counts}
+        if deep:
+            state.extra["deep_at"] = now
         horizon = newest - self.recheck_s if newest else None
         return FetchResult(list(found.values()), state.dump(self.platform, horizon))
 

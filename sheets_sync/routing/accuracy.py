@@ -56,7 +56,11 @@ def measure(records: Iterable[Mapping[str, str]], rules: Sequence[Rule]) -> Repo
     for record in records:
         route = classify(record["text"], rules, post_department=record.get("post_department"))
         report.total += 1
-        for name, got in (("department", route.department), ("category", route.category), ("language", route.language)):
+        for name, got in (
+            ("department", route.department),
+            ("category", route.category),
+            ("language", route.language),
+        ):
             if got == record[name]:
                 report.correct[name] += 1
             else:

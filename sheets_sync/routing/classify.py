@@ -20,7 +20,7 @@ one-word keyword (``street light`` matches the keyword ``streetlight``).
 
 Scoring: a department's score is the sum of the weights of the distinct keywords that
 matched; where matches of one department overlap (``stray dogs`` vs ``dogs``), only the
-longest (then heaviest) counts.  The best department wins when its score reaches the
+heaviest (then longest) counts.  The best department wins when its score reaches the
 threshold.  Ties: the higher single keyword weight, then the department whose first rule
 comes first in the Routing tab (the order people control).  We route a tie rather than
 triage it because both candidates are plausible and a wrong department can forward it,
@@ -61,7 +61,9 @@ TRIAGE_DEPARTMENT = "Social Media Cell"
 DEFAULT_THRESHOLD = 1.0
 
 # Tie order for categories: a comment that both asks and complains is handled as a complaint.
-_CATEGORY_PRIORITY = {name: rank for rank, name in enumerate(("Complaint", "Question", "Suggestion", "Remark"))}
+_CATEGORY_PRIORITY = {
+    name: rank for rank, name in enumerate(("Complaint", "Question", "Suggestion", "Remark"))
+}
 # Marathi optative endings (करावे, ठेवाव्यात, द्यावा = "should be done") mark a suggestion.
 _OPTATIVE_ENDINGS = tuple(fold_token("क" + ending)[1:] for ending in ("ावे", "ावी", "ावेत", "ाव्यात", "ावा"))
 _QUESTION_MARK_WEIGHT = 1.0
@@ -209,7 +211,7 @@ class Classifier:
     def _select(self, found: Iterable[_Match], key_of) -> dict[str, list[_Match]]:
         """Group matches by ``key_of(rule)``; drop overlaps within a group and repeated keywords."""
         ordered = sorted(
-            found, key=lambda m: (-(m.end - m.start), -self.rules[m.rule_index].weight, m.fuzzy, m.rule_index)
+            found, key=lambda m: (-self.rules[m.rule_index].weight, -(m.end - m.start), m.fuzzy, m.rule_index)
         )
         groups: dict[str, list[_Match]] = {}
         covered: dict[str, set[int]] = {}
@@ -261,7 +263,11 @@ class Classifier:
         if "?" in text or "？" in text:
             scores["Question"] += _QUESTION_MARK_WEIGHT
         for token in tokenize(text):
-            if script_of(token) == DEVANAGARI and len(token) >= 4 and fold_token(token).endswith(_OPTATIVE_ENDINGS):
+            if (
+                script_of(token) == DEVANAGARI
+                and len(token) >= 4
+                and fold_token(token).endswith(_OPTATIVE_ENDINGS)
+            ):
                 scores["Suggestion"] += _OPTATIVE_WEIGHT
                 break
         best = max(scores.items(), key=lambda item: (item[1], -_CATEGORY_PRIORITY[item[0]]))
@@ -345,7 +351,9 @@ def classify(
     ``post_department`` that is not a known department.
     """
     classifier = _classifier(rules, known_departments, threshold)
-    return classifier.classify(text, post_department=post_department, department=department, category=category)
+    return classifier.classify(
+        text, post_department=post_department, department=department, category=category
+    )
 
 
 @lru_cache(maxsize=1)
@@ -355,7 +363,9 @@ def _default_rules() -> tuple[Rule, ...]:
 
 def detect_category(text: str, rules: Sequence[Rule] | None = None) -> str:
     """Complaint, Question, Suggestion or Remark, from cue words (default rules when ``rules`` is None)."""
-    return _classifier(_default_rules() if rules is None else rules, None, DEFAULT_THRESHOLD).category_of(text)
+    return _classifier(_default_rules() if rules is None else rules, None, DEFAULT_THRESHOLD).category_of(
+        text
+    )
 
 
 def classify_jsonl(
@@ -378,14 +388,16 @@ def classify_jsonl(
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield _error(number, f"not valid JSON ({exc.msg} at column {exc.colno}) — write one JSON object per line")
+            yield _error(
+                number, f"not valid JSON ({exc.msg} at column {exc.colno}) — write one JSON object per line"
+            )
             continue
         if not isinstance(record, dict):
             yield _error(number, 'expected a JSON object such as {"text": "..."}')
             continue
         text = record.get("text")
         if not isinstance(text, str):
-            what = "missing" if "text" not in record else f"a {type(text).__name__}, not text"
+            what = "missing" if "text" not in record else f"{_json_kind(text)}, not text"
             yield _error(number, f'"text" is {what} — give the comment as {{"text": "..."}}')
             continue
         post_department = record.get("post_department")
@@ -402,6 +414,16 @@ def classify_jsonl(
             },
             ensure_ascii=False,
         )
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _error(number: int, message: str) -> str:

@@ -67,7 +67,16 @@ _HALF_NASAL_RE = re.compile("[\u0919\u091e\u0923\u0928\u092e]\u094d(?=[\u0915-\u
 # Romanisation variants, applied in order before doubled letters are collapsed.  Aspirates
 # (kh, gh, dh ...) are deliberately NOT folded: "khadde" -> "kade" would collide with the
 # Marathi postposition "kade"; listing both spellings in the rules is safer.
-_LATIN_FOLDS = (("ee", "i"), ("oo", "u"), ("chh", "ch"), ("ph", "f"), ("sh", "s"), ("w", "v"), ("z", "j"), ("q", "k"))
+_LATIN_FOLDS = (
+    ("ee", "i"),
+    ("oo", "u"),
+    ("chh", "ch"),
+    ("ph", "f"),
+    ("sh", "s"),
+    ("w", "v"),
+    ("z", "j"),
+    ("q", "k"),
+)
 _REPEAT_RE = re.compile(r"(.)\1+")
 
 
@@ -136,18 +145,16 @@ _DEVA_VOWEL_SIGNS = set("\u093e\u093f\u0940\u0941\u0942\u0947\u0948\u094b\u094c\
 _LATIN_VOWELS = set("aeiou")
 
 _DEVA_OBLIQUE = ["्यां", "्या", "्ये", "्यो", "ियां", "ियों", "िया", "ां", "ों", "ें", "ा", "ि", "ी", "ु", "े", "ो", "ं"]
-_DEVA_POST = [
-    "चा", "ची", "चे", "च्या", "चं", "ला", "ना", "ने", "नी", "त", "ात", "मध्ये", "मधे", "मधील", "मधून", "वर",
-    "वरील", "वरून", "कडे", "कडून", "साठी", "पासून", "पर्यंत", "पेक्षा", "मुळे", "बाबत", "विषयी", "तील", "तून",
-    "ही", "च", "सुद्धा",
-]
+_DEVA_POST = (
+    "चा ची चे च्या चं ला ना ने नी त ात मध्ये मधे मधील मधून वर वरील वरून कडे कडून साठी पासून पर्यंत पेक्षा "
+    "मुळे बाबत विषयी तील तून ही च सुद्धा"
+).split()
 _DEVA_EMPHASIS = ["ही", "च", "सुद्धा"]
 
 _LATIN_OBLIQUE = ["yan", "ya", "ye", "an", "a", "e", "i", "o", "u"]
-_LATIN_POST = [
-    "cha", "chi", "che", "chya", "la", "na", "ne", "ni", "t", "at", "madhe", "madhye", "var", "kade", "sathi",
-    "pasun", "s", "es", "ed", "ing", "ings", "er", "ers", "ly", "n",
-]
+_LATIN_POST = (
+    "cha chi che chya la na ne ni t at madhe madhye var kade sathi pasun s es ed ing ings er ers ly n"
+).split()
 
 
 def _alternation(items: list[str]) -> str:

@@ -94,12 +94,16 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
         present = {str(key).strip().lower() for row in rows for key in row}
         if "keyword" not in present:
             problems.append(
-                "Routing tab has no 'Keyword' column — the header row must read: " + ", ".join(ROUTING_HEADERS)
+                "Routing tab has no 'Keyword' column — the header row must read: "
+                + ", ".join(ROUTING_HEADERS)
             )
             return rules, problems
     for index, raw in enumerate(rows):
         row_number = index + 2
-        row = {str(key).strip().lower(): ("" if value is None else str(value)).strip() for key, value in raw.items()}
+        row = {
+            str(key).strip().lower(): ("" if value is None else str(value)).strip()
+            for key, value in raw.items()
+        }
         if not any(row.values()):
             continue
         where = f"Routing row {row_number}"
@@ -107,7 +111,9 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
         department = row.get("department", "")
         category_text = row.get("category", "")
         if not keyword:
-            problems.append(f"{where}: Keyword is empty — write the word or phrase to look for, or delete the row")
+            problems.append(
+                f"{where}: Keyword is empty — write the word or phrase to look for, or delete the row"
+            )
             continue
         folded = fold_phrase(keyword)
         if not folded:
@@ -144,7 +150,9 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
             continue
         active = parse_bool(row.get("active", ""))
         if active is None:
-            problems.append(f"{where}: Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE")
+            problems.append(
+                f"{where}: Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE"
+            )
             continue
         key = (folded, department.lower())
         if key in seen:
@@ -154,7 +162,9 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
             )
             continue
         seen[key] = row_number
-        rules.append(Rule(keyword=keyword, department=department, category=category, weight=weight, active=active))
+        rules.append(
+            Rule(keyword=keyword, department=department, category=category, weight=weight, active=active)
+        )
     return rules, problems
 
 
@@ -202,4 +212,6 @@ def load_default_rules() -> list[Rule]:
 def load_default_departments() -> list[dict[str, str]]:
     """The shipped default Departments-tab rows, keyed by the tab's headers (all values strings)."""
     data = _read_default("departments.yaml")
-    return [{header: str(row.get(header, "")) for header in DEPARTMENT_HEADERS} for row in data["departments"]]
+    return [
+        {header: str(row.get(header, "")) for header in DEPARTMENT_HEADERS} for row in data["departments"]
+    ]

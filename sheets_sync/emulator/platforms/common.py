@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -226,10 +226,3 @@ class WindowCounter:
                 return False
             self._counts[slot] = used + amount
             return True
-
-
-def first(values: Iterable[T]) -> T | None:
-    """The first value, or None."""
-    for value in values:
-        return value
-    return None

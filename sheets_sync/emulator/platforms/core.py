@@ -100,9 +100,8 @@ class PlatformEmulator:
                 return fault
         with self._lock:
             response = self._routes[api].handle(request)
-            if request.method != "GET" and response.status < 300 and not response.drop:
-                self.save()
-            elif response.drop:
+            # A dropped answer after apply still changed the state (that is its point).
+            if request.method != "GET" and (response.status < 300 or response.drop):
                 self.save()
         return response
 

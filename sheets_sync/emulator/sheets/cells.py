@@ -66,11 +66,6 @@ class Cell:
         return f"Cell({self.to_json()!r})"
 
 
-def content_of(cell: Any) -> Cell | None:
-    """The value part of a stored cell as a Cell-like view (None when empty)."""
-    return cell if isinstance(cell, Cell) else None
-
-
 def has_value(cell: Any) -> bool:
     """Whether a stored cell shows something in values.get."""
     if cell is None or cell == "":

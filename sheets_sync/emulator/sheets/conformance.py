@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from ..http import EmuRequest
 from .core import SheetsEmulator
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if matched >= 0.9 * total and values_matched == values_total else 1
 
 
-__all__ = ["DELIBERATELY_UNSUPPORTED", "Report", "main", "quote", "replay_cassette", "run"]
+__all__ = ["DELIBERATELY_UNSUPPORTED", "Report", "main", "replay_cassette", "run"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -174,6 +174,9 @@ class SheetsEmulator:
                 response = err.response()
             except json.JSONDecodeError as err:
                 response = invalid(f"Invalid JSON payload received. {err.msg}.").response()
+            except (AttributeError, TypeError, KeyError, ValueError) as err:
+                # A body of the wrong JSON shape (a list for an object, a string for a number...).
+                response = invalid(f"Invalid JSON payload received. {type(err).__name__}: {err}").response()
         self._account(route.name, route.kind, request, response)
         return response
 

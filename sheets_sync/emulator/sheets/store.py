@@ -171,7 +171,9 @@ class Sheet:
     def from_json(cls, data: dict[str, Any]) -> Sheet:
         """Inverse of ``to_json``."""
         sheet = cls(data["props"])
-        sheet.rows = [[Cell.from_json(v["c"]) if isinstance(v, dict) else v for v in line]
+        # Most rows hold only bare values and are taken as they are; only rows with Cell objects are rebuilt.
+        sheet.rows = [line if not any(type(v) is dict for v in line)
+                      else [Cell.from_json(v["c"]) if isinstance(v, dict) else v for v in line]
                       for line in data["rows"]]
         sheet.extras = data.get("extras", {})
         sheet.row_meta = {int(k): v for k, v in data.get("row_meta", {}).items()}

@@ -149,10 +149,11 @@ def _matrix(body: dict[str, Any], field: str) -> list[list[Any]]:
 class PlannedWrite:
     """A validated write: where it goes and the parsed cells, ready to apply."""
 
-    def __init__(self, window: Window, cells: list[list[Any]], count: int) -> None:
+    def __init__(self, window: Window, cells: list[list[Any]], count: int, skips: bool = True) -> None:
         self.window = window
         self.cells = cells
         self.count = count
+        self.skips = skips  # whether some entries are nulls (cells left alone)
 
     def apply(self) -> None:
         """Store the cells (null entries leave cells alone)."""
@@ -167,6 +168,10 @@ class PlannedWrite:
             line = sheet.rows[r]
             if len(line) < c0 + len(row):
                 line.extend([None] * (c0 + len(row) - len(line)))
+            segment = line[c0:c0 + len(row)]
+            if not any(isinstance(v, Cell) for v in segment) and not any(v is _SKIP for v in row):
+                line[c0:c0 + len(row)] = [None if v == "" else v for v in row]
+                continue
             for dc, value in enumerate(row):
                 if value is _SKIP:
                     continue
@@ -193,6 +198,10 @@ class PlannedWrite:
         """Absolute rows and columns that received a value (nulls leave cells alone and do not count)."""
         rows: set[int] = set()
         cols: set[int] = set()
+        if not self.skips:
+            r0, c0 = self.window.start_row, self.window.start_col
+            width = max((len(row) for row in self.cells), default=0)
+            return {r0 + dr for dr, row in enumerate(self.cells) if row}, set(range(c0, c0 + width))
         for dr, row in enumerate(self.cells):
             for dc, value in enumerate(row):
                 if value is not _SKIP:
@@ -240,7 +249,13 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
         raise grid_limit_error(sheet, target.start_row, target.end_row, target.start_col, target.end_col)
     cells: list[list[Any]] = []
     count = 0
+    skips = False
     for row in matrix:
+        if not user_entered and all(type(v) is str and len(v) <= MAX_CELL_CHARS for v in row):
+            # Fast path for rows of RAW text (the bulk of a tracker): nothing to parse or check.
+            cells.append(list(row))
+            count += len(row)
+            continue
         parsed_row = []
         for raw in row:
             if type(raw) is str and not user_entered and len(raw) <= MAX_CELL_CHARS:
@@ -257,13 +272,14 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
                 raise invalid_field(f"{field}.values", "type.googleapis.com/google.protobuf.ListValue", raw,
                                     json.dumps(raw, ensure_ascii=False)) from None
             if raw is None:
+                skips = True
                 parsed_row.append(_SKIP)
             else:
                 parsed_row.append(value)
                 count += 1
         cells.append(parsed_row)
     check_protection(book, target, caller, owner)
-    return PlannedWrite(target, cells, count)
+    return PlannedWrite(target, cells, count, skips)
 
 
 def check_protection(book: Spreadsheet, window: Window, caller: str, owner: str) -> None:
