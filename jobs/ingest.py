@@ -17,10 +17,18 @@ from .cycle import CycleContext, log
 JOB = "ingest"
 
 
+def account_of(connector: Any) -> str:
+    """The account a connector reads (Page, IG user, channel or X user id)."""
+    for name in ("account_id", "page_id", "ig_user_id", "channel_id", "user_id"):
+        value = getattr(connector, name, None)
+        if value:
+            return str(value)
+    return ""
+
+
 def cursor_key(connector: Any) -> str:
     """The ``_state`` key of a connector's cursor: platform and account."""
-    account = getattr(connector, "account_id", "") or ""
-    return f"cursor:{connector.platform}:{account}"
+    return f"cursor:{connector.platform}:{account_of(connector)}"
 
 
 def run(ctx: CycleContext) -> None:

@@ -27,8 +27,10 @@ def due_replies(ctx: CycleContext) -> list[str]:
         try:
             send = parse_checkbox(tracker.raw(n, "Send"))
         except ValueError:
-            ctx.changes.set("Tracker", ticket, "Sync Notes", tracker.raw(n, "Sync Notes"),
-                            "Send holds text, not a tick: tick the checkbox to send the reply.", JOB)
+            # The route job's cell check may already have explained it (with the cell's address): keep that.
+            if ("Tracker", ticket, "Sync Notes") not in ctx.changes.updates:
+                ctx.changes.set("Tracker", ticket, "Sync Notes", tracker.raw(n, "Sync Notes"),
+                                "Send holds text, not a tick: tick the checkbox to send the reply.", JOB)
             continue
         if send:
             out.append(ticket)

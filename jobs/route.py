@@ -14,6 +14,7 @@ from sheets_sync.tracker.store import Snapshot
 from .cycle import CycleContext, log
 
 JOB = "route"
+FINISHED = ("Replied", "Closed")
 
 
 def sheet_rules(snapshot: Snapshot, notes: list[str]) -> tuple[list[Any], list[str]]:
@@ -42,6 +43,15 @@ def sheet_rules(snapshot: Snapshot, notes: list[str]) -> tuple[list[Any], list[s
     return rules, departments
 
 
+def all_departments(snapshot: Snapshot) -> list[str]:
+    """Every department named in the Departments tab, active or not: the values a Department cell may hold."""
+    table = snapshot.tables.get("Departments")
+    if table is None:
+        return []
+    names = (as_text(table.raw(n, "Department")).strip() for n in table.row_numbers())
+    return [name for name in names if name]
+
+
 def post_owners(ctx: CycleContext) -> dict[str, str]:
     """Post ID → Department from the Posts register."""
     posts = ctx.snapshot.tables.get("Posts")
@@ -56,9 +66,48 @@ def post_owners(ctx: CycleContext) -> dict[str, str]:
     return owners
 
 
+MAX_NOTES = 50  # cell problems listed one by one in a cycle's notes; the rest are counted
+
+
+def flag_sheet_problems(ctx: CycleContext, departments: list[str]) -> None:
+    """Report what people typed that the tool cannot use, without touching their cells.
+
+    Tab problems (duplicated headers, a Ticket ID on two rows) and cell problems (a date that is not a date,
+    a Send box holding text, a Department or Status outside the allowed values) go to the cycle's notes and
+    log; a row's cell problems also go to its Sync Notes (job-owned), and are cleared there once fixed.
+    Finished rows (Replied, Closed) are not checked: the tool no longer acts on them.
+    """
+    for table in ctx.snapshot.tables.values():
+        for problem in table.problems:
+            ctx.notes.append(problem)
+            log.warning("sheet: %s", problem)
+    tracker = ctx.tracker
+    allowed = {"Department": departments} if departments else None
+    found = 0
+    for ticket, n in tracker.key_rows.items():
+        if as_text(tracker.raw(n, "Status")).strip() in FINISHED:
+            continue
+        problems = tracker.cell_problems(n, allowed)
+        current = as_text(tracker.raw(n, "Sync Notes"))
+        if problems:
+            found += len(problems)
+            for problem in problems:
+                if found <= MAX_NOTES:
+                    ctx.notes.append(problem)
+                log.warning("sheet: %s", problem)
+            ctx.set(ticket, "Sync Notes", " | ".join(problems), JOB)
+        elif current.startswith(f"{tracker.tab.title}!"):
+            ctx.set(ticket, "Sync Notes", "", JOB)  # the person fixed the cells this note was about
+    if found > MAX_NOTES:
+        ctx.notes.append(f"... and {found - MAX_NOTES} more cell problems (see the Sync Notes column)")
+    if found:
+        ctx.count(JOB, "cell problems", found)
+
+
 def run(ctx: CycleContext) -> None:
     """Route every row that has no Department yet (and fill Category and Language when empty)."""
     rules, departments = sheet_rules(ctx.snapshot, ctx.notes)
+    flag_sheet_problems(ctx, all_departments(ctx.snapshot))
     owners = post_owners(ctx)
     known = set(departments) or None
     tracker = ctx.tracker

@@ -111,6 +111,10 @@ class Runner:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
         now = self.clock()
+        # A quota counted per process would restart at zero each run: the day's spend lives in the sheet.
+        for connector in self.connectors:
+            if hasattr(connector, "restore_quota"):
+                connector.restore_quota(snapshot.state.get(_quota_key(connector)))
         ctx = CycleContext(config=self.config, store=self.store, snapshot=snapshot,
                            changes=ChangeSet(self.store.schema), now=now, connectors=self.connectors,
                            extras=dict(self.extras), sleep=self.sleep)
@@ -130,6 +134,9 @@ class Runner:
                 log.exception("job %s failed; the other jobs go on", name)
         for hook in self.after_jobs:
             hook(ctx)
+        for connector in self.connectors:
+            if hasattr(connector, "quota_state"):
+                ctx.changes.set_state(_quota_key(connector), connector.quota_state())
         ingest.flush(ctx)
         # Release the lease in the same write: an expiry in the past frees it for the next runner at once.
         ctx.changes.set_state("lease", json.dumps({"runner": self.runner_id,
@@ -190,6 +197,10 @@ class Runner:
             self.stop_event.set()
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+
+
+def _quota_key(connector: Any) -> str:
+    return f"quota:{connector.platform}:{ingest.account_of(connector)}"
 
 
 def all_job_names() -> list[str]:

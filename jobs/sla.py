@@ -19,6 +19,14 @@ def department_hours(ctx: CycleContext) -> dict[str, str]:
             for n in table.row_numbers()}
 
 
+def unparsable(ctx: CycleContext, ticket: str, header: str) -> bool:
+    """Whether the sheet's cell holds something its column's type cannot read (text in a date cell)."""
+    row = ctx.tracker.key_rows.get(ticket)
+    if row is None:
+        return False
+    return bool(as_text(ctx.tracker.raw(row, header)).strip()) and ctx.tracker.typed(row, header) is None
+
+
 def run(ctx: CycleContext) -> None:
     """Set Due By where missing and refresh Overdue on every row that is not finished."""
     policy = ctx.extras.get("sla_policy") or SlaPolicy.from_config(ctx.config.sla, ctx.config.timezone)
@@ -43,7 +51,8 @@ def run(ctx: CycleContext) -> None:
         hours = reply_hours(as_text(ctx.value(ticket, "Category")) or None,
                             hours_by_dept.get(as_text(ctx.value(ticket, "Department")).strip()), policy)
         due = due_by(received, hours, policy)
-        if ctx.value(ticket, "Due By") in (None, ""):
+        # A Due By a person typed over with text ("tomorrow") is theirs to fix (route notes it): not replaced.
+        if ctx.value(ticket, "Due By") in (None, "") and not unparsable(ctx, ticket, "Due By"):
             ctx.set(ticket, "Due By", due, JOB)
         flag, new_status = overdue_state(ctx.now, received, hours, status, policy)
         if as_text(ctx.value(ticket, "Overdue")) != flag:

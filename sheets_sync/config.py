@@ -39,6 +39,13 @@ TOP_LEVEL_KEYS = {
     "lease": "{minutes}",
 }
 SPREADSHEET_KEYS = {"id", "endpoint"}
+# A platform entry's account-id key by kind, and every key an entry may hold (connectors/registry.py reads them).
+PLATFORM_ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
+PLATFORM_KEYS = {"kind", "enabled", "token_env", "endpoint", "api_version", "recheck_days", "daily_quota",
+                 "deep_scan_minutes", *PLATFORM_ID_KEYS.values()}
+# Numbers the jobs read from the sections: a typo such as `minutes: ten` must fail here, not mid-cycle.
+NUMERIC_KEYS = {("lease", "minutes"), ("schedule", "every_minutes"), ("schedule", "status_max_rows"),
+                ("archive", "after_days")}
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,29 @@ def _expect(value: Any, kind: type | tuple[type, ...], where: str, example: str)
     return value
 
 
+def _check_platform(entry: dict[str, Any], where: str) -> None:
+    """One ``platforms`` entry: a known kind, its account id, and the *name* of the token's variable."""
+    for key in entry:
+        if key not in PLATFORM_KEYS:
+            raise _unknown_key(where, str(key), PLATFORM_KEYS)
+    kind = entry.get("kind")
+    if kind not in PLATFORM_ID_KEYS:
+        raise ConfigError(f"{where}: `kind` is {kind!r}; use one of {', '.join(PLATFORM_ID_KEYS)}, or remove the "
+                          "entry to run without that platform.")
+    id_key = PLATFORM_ID_KEYS[kind]
+    if entry.get(id_key) in (None, ""):
+        raise ConfigError(f"{where} ({kind}): `{id_key}` is missing: add the account's {id_key}.")
+    token_env = entry.get("token_env")
+    if token_env is not None and (not isinstance(token_env, str) or not token_env.strip()):
+        raise ConfigError(f"{where} ({kind}): `token_env` must be the name of an environment variable such as "
+                          f"{kind.upper()}_TOKEN, got {token_env!r}.")
+    # YouTube may run on the service's own OAuth session instead of a token; every other kind needs one.
+    if token_env is None and kind != "youtube":
+        raise ConfigError(f"{where} ({kind}): `token_env` is missing: name the environment variable that holds "
+                          f"the {kind} token (e.g. token_env: {kind.upper()}_TOKEN); never put the token itself "
+                          "in this file.")
+
+
 def load_config(explicit: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                 cwd: Path | None = None) -> Config:
     """Find, read and validate the configuration; defaults when no file is found."""
@@ -183,11 +213,16 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
     _expect(platforms, list, f"{name}: `platforms`", "a list of entries, each with `kind:`")
     for i, entry in enumerate(platforms, 1):
         _expect(entry, dict, f"{name}: `platforms` entry {i}", "a mapping with kind, token_env, ...")
+        _check_platform(entry, f"{name}: `platforms` entry {i}")
 
     sections: dict[str, Any] = {}
     for key in ("schedule", "sla", "digest", "archive", "routing", "webhook", "lease"):
         value = raw.get(key) or {}
         sections[key] = _expect(value, dict, f"{name}: `{key}`", f"a mapping: {TOP_LEVEL_KEYS[key]}")
+    for section, key in sorted(NUMERIC_KEYS):
+        value = sections[section].get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+            raise ConfigError(f"{name}: `{section}.{key}` must be a positive number such as 10, got {value!r}.")
     smtp = raw.get("smtp")
     if smtp is not None:
         _expect(smtp, dict, f"{name}: `smtp`", f"a mapping: {TOP_LEVEL_KEYS['smtp']}")

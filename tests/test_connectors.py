@@ -137,6 +137,16 @@ def test_reply_exactly_once_when_the_connection_drops_after_apply(emu, clock) ->
         assert posted.tzinfo is not None
 
 
+def test_after_a_drop_a_native_answer_is_not_mistaken_for_ours(emu, clock) -> None:
+    ids = seed_all(emu)
+    for platform, connector in connectors(emu, clock).items():
+        native = emu.owner_reply(ids[platform]["top"], "native answer")
+        emu.drop_next_reply_after_apply = True
+        reply_id, _ = connector.post_reply(ids[platform]["top"], "our answer")
+        assert reply_id != native.id
+        assert [r.id for r in emu.replies(platform) if r.via == "api"] == [reply_id], platform
+
+
 def test_comment_states_hidden_deleted_native_and_own(emu, clock) -> None:
     ids = seed_all(emu)
     conns = connectors(emu, clock)
@@ -166,8 +176,12 @@ def test_refused_replies_carry_a_reason_for_the_row(emu, clock) -> None:
         with pytest.raises(ReplyRefused) as refused:
             connector.post_reply(ids[platform]["reply"], "too late")
         assert refused.value.reason and platform in str(refused.value)
-    with pytest.raises(ReplyRefused, match="too long"):
+    with pytest.raises(ReplyRefused, match="too long") as refused:
         conns["x"].post_reply(ids["x"]["top"], "x" * 281)
+    assert refused.value.reason == "Your Tweet text is too long."
+    with pytest.raises(ReplyRefused) as refused:
+        conns["facebook"].post_reply(ids["facebook"]["top"], "x" * 8001)
+    assert refused.value.reason == "The message is too long (at most 8000 characters)."
     emu.hide_comment(ids["instagram"]["top"])
     with pytest.raises(ReplyRefused, match="[Hh]idden"):
         conns["instagram"].post_reply(ids["instagram"]["top"], "hello")
@@ -180,7 +194,10 @@ def test_refused_replies_carry_a_reason_for_the_row(emu, clock) -> None:
 def test_expired_token_on_one_platform_leaves_the_others_working(emu, clock) -> None:
     seed_all(emu)
     conns = connectors(emu, clock)
+    assert all(c.check() for c in conns.values())  # what `sheets-sync doctor` calls
     emu.expire_token("facebook")
+    with pytest.raises(AuthError):
+        conns["facebook"].check()
     with pytest.raises(AuthError) as error:
         conns["facebook"].fetch_new(None)
     message = str(error.value)

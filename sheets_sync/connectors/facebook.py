@@ -50,7 +50,10 @@ class GraphConnector(HttpConnector):
     """The Graph API parts Facebook and Instagram share: URLs, auth header, error classification."""
 
     platform = "graph"
-    token_hint = "a new access token"
+    # Words for the "how to fix it" part of auth errors; each platform overrides them.
+    token_kind = "access token"
+    token_hint = "Generate a new access token"
+    permissions = "pages_manage_engagement, pages_read_user_content and pages_read_engagement"
 
     def __init__(self, session: requests.Session, account_id: str, token: str, *, token_env: str,
                  endpoint: str | None = None, api_version: str = DEFAULT_API_VERSION,
@@ -110,13 +113,9 @@ class GraphConnector(HttpConnector):
         return APIRefused(f"{self.platform}: Graph refused {where} (code {code}: {message})",
                           re.sub(r"^\(#\d+\)\s*", "", message))
 
-    permissions = "pages_manage_engagement, pages_read_user_content and pages_read_engagement"
-
     def _token_fix(self, code: Any) -> str:
         return (f"{self.platform}: the {self.token_kind} is expired or revoked (code {code or 190}). "
                 f"{self.token_hint} and put it in the environment variable {self.token_env}.")
-
-    token_kind = "access token"
 
     def _send_reply_to(self, path: str, comment_id: str, text: str) -> tuple[str, datetime]:
         try:
@@ -148,11 +147,14 @@ class FacebookConnector(GraphConnector):
         posts = self._list(f"{self.account_id}/feed",
                            {"fields": "id,message,created_time,updated_time,permalink_url", "limit": self.page_size},
                            "Page posts")
-        # A first run reads the recheck window, not the Page's whole history: a bounded backfill finishes
-        # within the hourly call budget instead of being throttled and restarted forever.
-        oldest = (watermark if watermark is not None else int(self.clock())) - self.recheck_s
+        # A first run reads the recheck window back from the newest post, not the Page's whole history: a
+        # bounded backfill finishes within the hourly call budget instead of being throttled and restarted
+        # forever. (Platform time, not the local clock, so a skewed or simulated clock cannot hide posts.)
+        oldest = watermark - self.recheck_s if watermark is not None else None
         for post in posts:
             created = epoch(parse_time(post["created_time"]))
+            if oldest is None:
+                oldest = created - self.recheck_s
             if created < oldest:
                 break  # newest first: the rest are older than the recheck window
             updated = epoch(parse_time(post.get("updated_time") or post["created_time"]))
@@ -186,6 +188,11 @@ class FacebookConnector(GraphConnector):
             post_title=message.split("\n", 1)[0][:100] or None, post_link=post.get("permalink_url"),
             post_published_at=parse_time(post["created_time"]),
         )
+
+    def check(self) -> str:
+        """A cheap call proving the token is accepted for the Page (for ``sheets-sync doctor``)."""
+        self._graph("GET", f"{self.account_id}/feed", params={"fields": "id", "limit": 1})
+        return f"Page {self.account_id}: token accepted, posts readable"
 
     def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
         return self._send_reply_to(f"{comment_id}/comments", comment_id, text)

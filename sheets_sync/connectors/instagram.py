@@ -44,9 +44,12 @@ class InstagramConnector(GraphConnector):
         media_list = self._list(f"{self.account_id}/media",
                                 {"fields": "id,caption,timestamp,permalink,comments_count", "limit": self.page_size},
                                 "media")
-        oldest = (watermark if watermark is not None else int(self.clock())) - self.recheck_s  # bounded backfill
+        # Bounded backfill on a first run: the recheck window back from the newest media (platform time).
+        oldest = watermark - self.recheck_s if watermark is not None else None
         for media in media_list:
             published = epoch(parse_time(media["timestamp"]))
+            if oldest is None:
+                oldest = published - self.recheck_s
             if published < oldest:
                 break  # newest first: the rest are older than the recheck window
             newest = max(newest, published)
@@ -100,6 +103,11 @@ class InstagramConnector(GraphConnector):
             post_title=caption.split("\n", 1)[0][:100] or None, post_link=media.get("permalink"),
             post_published_at=parse_time(media["timestamp"]),
         )
+
+    def check(self) -> str:
+        """A cheap call proving the token is accepted for the account (for ``sheets-sync doctor``)."""
+        self._graph("GET", f"{self.account_id}/media", params={"fields": "id", "limit": 1})
+        return f"Instagram account {self.account_id}: token accepted, media readable"
 
     def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
         return self._send_reply_to(f"{comment_id}/replies", comment_id, text)

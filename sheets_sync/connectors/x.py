@@ -104,6 +104,11 @@ class XConnector(HttpConnector):
             state.extra["since_id"] = str(newest)
         return FetchResult(list(found.values()), state.dump(self.platform, None))
 
+    def check(self) -> str:
+        """A cheap call proving the token is accepted (for ``sheets-sync doctor``)."""
+        self._x("GET", f"users/{self.user_id}/mentions", {"max_results": 5})
+        return f"X user {self.user_id}: token accepted, mentions readable"
+
     def _comment(self, tweet: dict[str, Any], users: dict[str, str]) -> Comment:
         author_id = str(tweet.get("author_id") or "")
         username = users.get(author_id, "")

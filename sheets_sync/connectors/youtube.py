@@ -10,6 +10,7 @@ sent (list 1, insert / setModerationStatus 50); a call that would pass the confi
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -19,9 +20,10 @@ from typing import Any
 import requests
 from tenacity import Retrying
 
-from ..errors import AuthError, BudgetExhausted, FatalAPIError
+from ..errors import AuthError, BudgetExhausted
 from ..retry import REQUEST_TIMEOUT_S
 from .base import (
+    APIRefused,
     Comment,
     CommentState,
     FetchResult,
@@ -87,6 +89,20 @@ class YouTubeConnector(HttpConnector):
             return self.daily_quota
         return self.daily_quota - self.units_used
 
+    def quota_state(self) -> str:
+        """Today's spend as text for the sheet's ``_state`` tab: every run (a new process each) adds to it."""
+        return json.dumps({"day": self._quota_day if self._day() == self._quota_day else self._day(),
+                           "units": self.units_used if self._day() == self._quota_day else 0})
+
+    def restore_quota(self, state: str | None) -> None:
+        """Continue counting from a spend saved by ``quota_state`` (ignored when it is another day's)."""
+        try:
+            saved = json.loads(state) if state else {}
+            if int(saved.get("day", -1)) == self._day():
+                self._quota_day, self.units_used = self._day(), max(self.units_used, int(saved.get("units", 0)))
+        except (ValueError, TypeError, AttributeError):
+            pass  # an unreadable record only loses today's count; the hard cap still answers quotaExceeded
+
     # ---- HTTP -----------------------------------------------------------------------------------------
 
     def _yt(self, method: str, resource: str, params: dict[str, Any], cost: int, json_body: Any = None,
@@ -131,7 +147,7 @@ class YouTubeConnector(HttpConnector):
         if status == 404 or reasons & {"commentNotFound", "parentCommentNotFound"}:
             return ObjectMissing(f"youtube: comment not found or deleted ({message})")
         return APIRefused(f"youtube: the API refused {method} ({', '.join(sorted(r for r in reasons if r))}: "
-                             f"{message})")
+                          f"{message})", message)
 
     # ---- Connector ------------------------------------------------------------------------------------
 
@@ -159,13 +175,16 @@ class YouTubeConnector(HttpConnector):
         # old threads and late arrivals are therefore found within ``deep_scan_minutes``.
         now = int(self.clock())
         deep = watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
-        if deep:
-            oldest = (watermark if watermark is not None else now) - self.recheck_s
+        oldest: int | None
+        if watermark is None:
+            oldest = None  # first run: the recheck window back from the newest thread (platform time)
         else:
-            oldest = watermark - OVERLAP_S
+            oldest = watermark - (self.recheck_s if deep else OVERLAP_S)
         for thread in threads:
             top = thread["snippet"]["topLevelComment"]
             published = epoch(parse_time(top["snippet"]["publishedAt"]))
+            if oldest is None:
+                oldest = published - self.recheck_s
             if published < oldest:
                 break  # newest first: the rest are older than this scan reaches
             newest = max(newest, published)
@@ -194,6 +213,12 @@ class YouTubeConnector(HttpConnector):
             state.extra["deep_at"] = now
         horizon = newest - self.recheck_s if newest else None
         return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+
+    def check(self) -> str:
+        """A cheap call (1 unit) proving the credentials are accepted (for ``sheets-sync doctor``)."""
+        self._yt("GET", "commentThreads", {"part": "id", "allThreadsRelatedToChannelId": self.channel_id,
+                                           "maxResults": 1}, LIST_COST)
+        return f"channel {self.channel_id}: credentials accepted, {self.units_left} quota units left today"
 
     def _add_video_details(self, found: dict[str, Comment]) -> None:
         """Fill the video title and publish time (for the Posts register): 1 unit per 50 videos."""
@@ -242,10 +267,8 @@ class YouTubeConnector(HttpConnector):
                             json_body={"snippet": {"parentId": parent_id, "textOriginal": text}}, retry=False)
         except ObjectMissing as exc:
             raise ReplyRefused(self.platform, "the comment was deleted or is no longer visible") from exc
-        except (AuthError, BudgetExhausted):
-            raise
-        except FatalAPIError as exc:
-            raise ReplyRefused(self.platform, str(exc).split(": ", 1)[-1]) from exc
+        except APIRefused as exc:
+            raise ReplyRefused(self.platform, exc.detail) from exc
         return str(body["id"]), parse_time(body["snippet"]["publishedAt"])
 
     def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:

@@ -8,6 +8,7 @@ natively on Facebook. At the end: a summary by department, and the sheet exporte
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import time
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..tracker.cells import as_text
 from .scenario_data import AREAS, POSTS, REPLIES, TEMPLATES
 from .world import IST, World
 
@@ -65,6 +65,9 @@ def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker
     from jobs.runner import Runner
 
     started = time.monotonic()
+    if progress:
+        # The progress bar and the summary tell the story; per-cycle log lines would bury them.
+        logging.getLogger("sheets_sync").setLevel(logging.WARNING)
     data_dir = config.data_dir / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
@@ -73,8 +76,11 @@ def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker
     runner: Runner = world.runner("demo-runner")
     timeline, post_ids = build_scenario(world, comments, days)
     step = timedelta(minutes=30)
-    end = world.clock.now + timedelta(days=days)
-    total_cycles = int((end - world.clock.now) / step)
+    begin = world.clock.now
+    end = begin + timedelta(days=days)
+    total_cycles = int((end - begin) / step)
+    desk_hours = (11, 16)  # the departments work through their rows twice a day
+    next_desk = begin.replace(hour=desk_hours[0])
     cycle = 0
     posted: list[tuple[str, str]] = []  # (ticket, platform comment id)
     next_comment = 0
@@ -92,8 +98,10 @@ def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker
         if cycle == 2:  # the cell fills in which department owns each post
             for pid, department in post_ids.items():
                 world.set_post_department(pid, department)
-        if now.hour in (11, 16) and now.minute == 0:
-            _departments_reply(world, runner)
+        if now >= next_desk:
+            _departments_reply(world)
+            later = [next_desk.replace(hour=h) for h in desk_hours if next_desk.replace(hour=h) > next_desk]
+            next_desk = later[0] if later else (next_desk + timedelta(days=1)).replace(hour=desk_hours[0])
         if cycle % 40 == 0 and posted and moderated < 6:
             platform, cid = posted[world.rng.randrange(len(posted))]
             if platform in ("facebook", "instagram"):
@@ -107,8 +115,9 @@ def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker
             if fb:
                 world.platforms.owner_reply(fb[0], "धन्यवाद! आम्ही लक्ष घालत आहोत. — PMC")
                 native_done = True
-        world.clock.advance(minutes=30)
-        if progress:
+        # Cycles run on the half hour; the lease's settle pauses must not drift the schedule.
+        world.clock.now = max(world.clock.now, begin + cycle * step)
+        if progress and (cycle % 8 == 0 or cycle == total_cycles):
             _progress(cycle, total_cycles, world.clock.now.strftime("%a %d %b %H:%M"), started)
     runner.cycle()
     if progress:
@@ -125,17 +134,18 @@ def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker
     return 0
 
 
-def _departments_reply(world: World, runner: Any) -> None:
+def _departments_reply(world: World) -> None:
     """Each department answers a share of its open rows in the sheet, as people do twice a day."""
-    table = runner.store.read(["Tracker"])["Tracker"]
-    for n in table.row_numbers():
-        status = as_text(table.raw(n, "Status"))
-        if status not in ("Assigned", "Escalated") or as_text(table.raw(n, "Reply")):
+    table = world.worksheet().get_all_records(numericise_ignore=["all"])
+    replies = []
+    for record in table:
+        if record.get("Status") not in ("Assigned", "Escalated") or record.get("Reply"):
             continue
-        if world.rng.random() < 0.35:
-            language = as_text(table.raw(n, "Language"))
-            text = REPLIES.get(language, REPLIES["en"] if language == "en" else REPLIES["mr"])
-            world.type_reply(as_text(table.raw(n, "Ticket ID")), text, as_text(table.raw(n, "Department")) + " desk")
+        if world.rng.random() < 0.45:
+            language = record.get("Language", "")
+            text = REPLIES.get(language, REPLIES["mr"])
+            replies.append((record["Ticket ID"], text, f"{record.get('Department', '')} desk"))
+    world.type_replies(replies)
 
 
 def print_summary(rows: list[dict[str, Any]], now: datetime) -> None:

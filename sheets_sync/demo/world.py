@@ -98,7 +98,7 @@ class World:
 
         sessions = {kind: self.platforms.session() for kind in ACCOUNTS}
         return build_connectors(self.config.platforms, sessions=sessions, env=self.tokens,
-                                retry=retry or policy(sleep=self.clock.sleep))
+                                retry=retry or policy(sleep=self.clock.sleep), clock=self.clock.timestamp)
 
     def runner(self, runner_id: str = "", **kwargs: Any) -> Any:
         """A runner as a new process would build it: own client, own connectors."""
@@ -130,28 +130,45 @@ class World:
 
     # -- the people in the sheet --------------------------------------------------------------------------
 
+    def person_client(self) -> Any:
+        """A gspread client for the people in the sheet: their own credentials, so their requests count
+        against their own quota, not the tool's (as the Sheets UI's do)."""
+        from ..retry import policy
+
+        session = self.sheets.session()
+        session.headers["Authorization"] = "Bearer person@pmc.example"
+        client = make_client(session)
+        client.http_client.retry_policy = policy(sleep=self.clock.sleep)
+        return client
+
     def worksheet(self, title: str = "Tracker") -> Any:
-        """The tab as a person (with gspread) sees it; people's requests are not the tool's budget."""
-        client = make_client(self.sheets.session())
-        return client.open_by_key(self.backend.spreadsheet_id).worksheet(title)
+        """The tab as a person (with gspread) sees it."""
+        return self.person_client().open_by_key(self.backend.spreadsheet_id).worksheet(title)
 
     def type_reply(self, ticket: str, text: str, who: str = "Water Supply desk") -> bool:
         """A department types a reply and ticks Send on the row of ``ticket`` (wherever it is now)."""
+        return self.type_replies([(ticket, text, who)]) == 1
+
+    def type_replies(self, replies: list[tuple[str, str, str]]) -> int:
+        """Several (ticket, reply, who) typed at once, as a desk works through its rows; returns how many
+        rows were found."""
+        from gspread.utils import rowcol_to_a1
+
         ws = self.worksheet()
         header = ws.row_values(1)
         ids = ws.col_values(header.index("Ticket ID") + 1)
-        if ticket not in ids:
-            return False
-        row = ids.index(ticket) + 1
         cols = {h: header.index(h) + 1 for h in ("Reply", "Send", "Replied By")}
-        from gspread.utils import rowcol_to_a1
-
-        ws.batch_update([
-            {"range": rowcol_to_a1(row, cols["Reply"]), "values": [[text]]},
-            {"range": rowcol_to_a1(row, cols["Send"]), "values": [[True]]},
-            {"range": rowcol_to_a1(row, cols["Replied By"]), "values": [[who]]},
-        ], value_input_option="RAW")
-        return True
+        data = []
+        for ticket, text, who in replies:
+            if ticket not in ids:
+                continue
+            row = ids.index(ticket) + 1
+            data += [{"range": rowcol_to_a1(row, cols["Reply"]), "values": [[text]]},
+                     {"range": rowcol_to_a1(row, cols["Send"]), "values": [[True]]},
+                     {"range": rowcol_to_a1(row, cols["Replied By"]), "values": [[who]]}]
+        if data:
+            ws.batch_update(data, value_input_option="RAW")
+        return len(data) // 3
 
     def set_post_department(self, post_id: str, department: str) -> None:
         """The cell fills the Posts register's Department for a post."""

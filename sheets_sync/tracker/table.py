@@ -5,7 +5,8 @@ Pure: built from the values grid of a ``values:batchGet`` (UNFORMATTED_VALUE, SE
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,10 +70,20 @@ class Table:
                 f"{self.tab.title}: the header {name!r} appears more than once (columns "
                 f"{', '.join(column_letter(i) for i, h in enumerate(self.header) if h == name)}). Rename or "
                 "delete the extra column; the tool will not write this tab until then.")
+        unknown = [h for h in self.col if h not in self.tab.headers]
         for name in self.missing:
-            self.problems.append(
-                f"{self.tab.title}: the required column {name!r} is missing. Run `sheets-sync init` to add it "
-                "at the end, or restore the header text.")
+            # A header a person retyped ("Due Date" for "Due By") is the likely cause: name it, so the fix is a
+            # rename rather than an init that adds a second, empty column.
+            close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
+            if close:
+                self.problems.append(
+                    f"{self.tab.title}: the required column {name!r} is missing; column "
+                    f"{column_letter(self.col[close[0]])} is headed {close[0]!r}. Rename that header back to "
+                    f"{name!r}, or run `sheets-sync init` to add {name!r} at the end.")
+            else:
+                self.problems.append(
+                    f"{self.tab.title}: the required column {name!r} is missing. Run `sheets-sync init` to add "
+                    "it at the end, or restore the header text.")
         if self.tab.key and self.tab.key in self.col:
             k = self.col[self.tab.key]
             first: dict[str, int] = {}
@@ -152,6 +163,35 @@ class Table:
         if problems:
             out["_problems"] = problems
         return out
+
+    def cell_problems(self, row_number: int, allowed: Mapping[str, Collection[str]] | None = None) -> list[str]:
+        """What is wrong in one row's cells, each message naming the cell (``Tracker!E7 (Received At)``), the
+        value and the fix: values a column's type cannot hold, and enum values outside the allowed list.
+
+        ``allowed`` gives the values of enum columns filled from another tab (Department ← Departments!A2:A);
+        an enum column with neither schema values nor an entry here is not checked.
+        """
+        row = self.rows[row_number - 2] if 0 <= row_number - 2 < len(self.rows) else []
+        problems: list[str] = []
+        for column in self.tab.columns:
+            i = self.col.get(column.header)
+            raw = row[i] if i is not None and i < len(row) else ""
+            if i is None or raw in ("", None):
+                continue
+            where = f"{self.tab.title}!{column_letter(i)}{row_number} ({column.header})"
+            try:
+                value = parse_cell(raw, column.type, self.tz)
+            except CellValueError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if column.type != "enum":
+                continue
+            values = allowed.get(column.header) if allowed and column.header in allowed else column.values
+            if values and value not in values:
+                shown = ", ".join(v for v in values if v)
+                source = f" (from {column.values_from.split('!')[0]})" if column.values_from else ""
+                problems.append(f"{where}: {value!r} is not a valid {column.header}; use one of: {shown}{source}")
+        return problems
 
     def row_numbers(self) -> Iterator[int]:
         """1-based sheet row numbers of non-empty data rows."""

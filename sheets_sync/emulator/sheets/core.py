@@ -114,7 +114,8 @@ class SheetsEmulator:
         self._lock = threading.RLock()
         self._store = FileStore(data_dir) if data_dir is not None else None
         self.books: dict[str, Spreadsheet] = self._store.load_all() if self._store else {}
-        self._windows: dict[str, deque[float]] = {"read": deque(), "write": deque()}
+        # Google's per-minute quotas are per user: one window per (kind, caller's credentials).
+        self._windows: dict[tuple[str, str], deque[float]] = {}
         self.reset_stats()
 
     # --- accounting -------------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class SheetsEmulator:
         if fault is not None:
             self._account(route.name, route.kind, request, fault)
             return fault
-        response = self._throttle(route)
+        response = self._throttle(route, request)
         if response is None:
             try:
                 response = self._dispatch(route, match, request)
@@ -198,13 +199,15 @@ class SheetsEmulator:
                 return route, match
         return None, None
 
-    def _throttle(self, route: Route) -> EmuResponse | None:
-        """A 429 when this minute's read/write quota is spent (Drive has its own, unmodelled, quota)."""
-        if route.kind not in self._windows or not self.quota_per_minute:
+    def _throttle(self, route: Route, request: EmuRequest | None = None) -> EmuResponse | None:
+        """A 429 when this minute's read/write quota of the caller is spent (Drive has its own, unmodelled,
+        quota). The caller is told apart by its Authorization header, as Google tells users apart."""
+        if route.kind not in ("read", "write") or not self.quota_per_minute:
             return None
+        user = (request.header("Authorization") or "") if request is not None else ""
         with self._lock:
             now = self.clock()
-            window = self._windows[route.kind]
+            window = self._windows.setdefault((route.kind, user), deque())
             while window and window[0] <= now - QUOTA_WINDOW_S:
                 window.popleft()
             if len(window) >= self.quota_per_minute:
