@@ -30,20 +30,32 @@ def run(ctx: CycleContext) -> None:
             ctx.count(JOB, "flagged" if wanted else "cleared")
 
     posts = ctx.snapshot.tables.get("Posts")
+    # Posts that ingest queued this cycle (a first comment on the post): fill those rows, never add a second.
+    queued = {as_text(row.values.get("Post ID")).strip(): row for row in ctx.changes.appends if row.tab == "Posts"}
     owners: dict[str, str] = {}
     for key, department, title in published_posts(records):
         platform, post_id = split_post_id(key)
         if not department:
             continue
-        owners[post_id] = department
+        if post_id in queued:
+            if not as_text(queued[post_id].values.get("Department")).strip():
+                queued[post_id].values["Department"] = department
+            owners[post_id] = department
+            continue
         if posts is None:
+            owners[post_id] = department
             continue
         if post_id in posts.key_rows:
             current = as_text(posts.raw(posts.key_rows[post_id], "Department")).strip()
             if not current:
                 ctx.changes.set("Posts", post_id, "Department", "", department, JOB)
+                owners[post_id] = department
+            # else: the register's Department (a person's choice) stands; route reads it from the register.
         elif post_id not in posts.duplicate_keys:
-            ctx.changes.append("Posts", {"Platform": platform, "Post ID": post_id, "Title": title,
-                                         "Department": department}, JOB)
+            row = {"Platform": platform, "Post ID": post_id, "Title": title, "Department": department}
+            ctx.changes.append("Posts", row, JOB)
+            queued[post_id] = ctx.changes.appends[-1]
+            owners[post_id] = department
             ctx.count(JOB, "posts registered")
+    # Route runs later in this cycle, before the register's new cells are written: it reads these.
     ctx.extras["content_posts"] = owners

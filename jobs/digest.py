@@ -12,6 +12,8 @@ from typing import Any
 
 from sheets_sync.reports.digest import build_digests
 from sheets_sync.reports.mailer import EmlFolderMailer, Mailer, message_key
+from sheets_sync.retry import policy
+from sheets_sync.tracker.changes import ChangeSet
 
 from .cycle import CycleContext, log
 
@@ -28,7 +30,8 @@ def make_mailer(ctx: CycleContext) -> Any:
     if "mailer" in ctx.extras:
         return ctx.extras["mailer"]
     if ctx.config.smtp:
-        return Mailer.from_config(ctx.config)
+        # The runner's sleep: a simulated clock in tests and the demo, real time in production.
+        return Mailer.from_config(ctx.config, retry=policy(sleep=ctx.sleep) if ctx.sleep else None)
     return EmlFolderMailer(ctx.config.digest.get("folder") or (ctx.config.data_dir / "digests"))
 
 
@@ -56,8 +59,6 @@ def run(ctx: CycleContext) -> None:
         if not outbox:
             return
         results = make_mailer(ctx).deliver(outbox)
-        from sheets_sync.tracker.changes import ChangeSet
-
         done = ChangeSet(runner.store.schema)
         for result in results:
             if result.key is None:

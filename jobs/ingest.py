@@ -44,9 +44,16 @@ def run(ctx: CycleContext) -> None:
         try:
             result = connector.fetch_new(ctx.snapshot.state.get(key) or None)
         except SheetsSyncError as exc:
-            ctx.notes.append(f"{connector.platform}: {exc}")
+            ctx.notes.append(_named(connector.platform, str(exc)))
             ctx.count(JOB, f"{connector.platform} failed")
             log.error("ingest %s: %s", connector.platform, exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - JSON of an unexpected shape must not stop the other platforms
+            ctx.notes.append(f"{connector.platform}: unexpected answer from the platform ({type(exc).__name__}: "
+                             f"{exc}); skipped this cycle, its cursor kept, so nothing is lost. If it repeats, "
+                             "report it with the log.")
+            ctx.count(JOB, f"{connector.platform} failed")
+            log.exception("ingest %s: unexpected failure", connector.platform)
             continue
         added = 0
         for comment in result.comments:
@@ -81,6 +88,11 @@ def run(ctx: CycleContext) -> None:
                 ctx.count(JOB, "posts registered")
         ctx.changes.set_state(key, result.cursor)
         ctx.count(JOB, f"{connector.platform} new", added)
+
+
+def _named(platform: str, message: str) -> str:
+    """A note that starts with the platform's name exactly once (connector errors usually name it already)."""
+    return message if message.startswith(f"{platform}:") else f"{platform}: {message}"
 
 
 def flush(ctx: CycleContext) -> None:

@@ -15,6 +15,8 @@ from .cycle import CycleContext, log
 
 JOB = "route"
 FINISHED = ("Replied", "Closed")
+# The tabs read whole each cycle (the Archive is read key column only, so its "missing" columns are not).
+CHECKED_TABS = ("Tracker", "Posts", "Departments", "Routing", "Content")
 
 
 def sheet_rules(snapshot: Snapshot, notes: list[str]) -> tuple[list[Any], list[str]]:
@@ -77,8 +79,9 @@ def flag_sheet_problems(ctx: CycleContext, departments: list[str]) -> None:
     log; a row's cell problems also go to its Sync Notes (job-owned), and are cleared there once fixed.
     Finished rows (Replied, Closed) are not checked: the tool no longer acts on them.
     """
-    for table in ctx.snapshot.tables.values():
-        for problem in table.problems:
+    for title in CHECKED_TABS:
+        table = ctx.snapshot.tables.get(title)
+        for problem in table.problems if table is not None else []:
             ctx.notes.append(problem)
             log.warning("sheet: %s", problem)
     tracker = ctx.tracker

@@ -110,6 +110,8 @@ class Runner:
         if not held:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
+        # Archived Ticket IDs, in the Archive tab or an archive spreadsheet: ingest must not re-add them.
+        archive.prepare_archive_keys(self.store, snapshot)
         now = self.clock()
         # A quota counted per process would restart at zero each run: the day's spend lives in the sheet.
         for connector in self.connectors:

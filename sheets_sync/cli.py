@@ -124,7 +124,9 @@ def _run(config: Config, once: bool) -> int:
         result = runner.cycle()
         print(result.summary())
         return 1 if result.failed_jobs else 0
-    runner.run_forever()
+    from jobs.daily import daily_jobs
+
+    runner.run_forever(daily=daily_jobs(runner))
     return 0
 
 

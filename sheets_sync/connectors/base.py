@@ -295,8 +295,13 @@ class HttpConnector:
                 try:
                     return response.json()
                 except ValueError as exc:
-                    raise TransientHTTPError(f"{self.platform}: unparsable answer from {method} {_path(url)}",
-                                             status=502) from exc
+                    # A proxy's HTML error page or a cut-off body: transient, and worth showing how it began.
+                    start = response.content[:60].decode("utf-8", "replace")
+                    raise TransientHTTPError(
+                        f"{self.platform}: the answer is not JSON ({method} {_path(url)} answered "
+                        f"{response.status_code} with {start!r}); the platform or a proxy in between is failing. "
+                        f"{self.platform} is skipped for now and the next cycle retries from the stored cursor.",
+                        status=502) from exc
             raise self._classify(response, method, url)
 
         return self._retrying(once) if retry else once()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ..client import SheetsBackend, make_client
 from ..config import Config, parse_config
+from ..emulator.faults import NO_FAULT_HEADER
 from ..tracker.store import TrackerStore
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -137,6 +138,7 @@ class World:
 
         session = self.sheets.session()
         session.headers["Authorization"] = "Bearer person@pmc.example"
+        session.headers[NO_FAULT_HEADER] = "off"
         client = make_client(session)
         client.http_client.retry_policy = policy(sleep=self.clock.sleep)
         return client

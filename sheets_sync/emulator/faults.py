@@ -1,7 +1,8 @@
 """Fault injection and latency shared by every emulator: the flaky network the tool must survive.
 
 Faults are drawn from a seeded RNG so a failing reliability run can be replayed. Control endpoints
-(``/_emulator/...``) are never faulted: a test must always be able to inspect and steer the emulator.
+(``/_emulator/...``) are never faulted: a test must always be able to inspect and steer the emulator; nor are
+requests sent with ``X-Emulator-Fault: off`` (the simulated people, whose edits come through the Sheets UI).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .http import EmuRequest, EmuResponse, json_response
 
 # The answers a real Google or platform front end gives under load, weighted roughly as seen in practice.
 FAULT_KINDS = ("429", "500", "503", "drop")
+# A caller that stands for a person in the Sheets UI (tests and the demo) is not on the tool's flaky network.
+NO_FAULT_HEADER = "X-Emulator-Fault"
 
 
 @dataclass
@@ -35,7 +38,7 @@ class FaultInjector:
 
     def maybe_fault(self, request: EmuRequest, error_body: dict | None = None) -> EmuResponse | None:
         """A faulty answer for this request, or None to let the core answer."""
-        if "/_emulator/" in request.path:
+        if "/_emulator/" in request.path or request.header(NO_FAULT_HEADER) == "off":
             return None
         if self.latency_s:
             time.sleep(self.latency_s)

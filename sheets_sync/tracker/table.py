@@ -74,7 +74,7 @@ class Table:
         for name in self.missing:
             # A header a person retyped ("Due Date" for "Due By") is the likely cause: name it, so the fix is a
             # rename rather than an init that adds a second, empty column.
-            close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.5)
             if close:
                 self.problems.append(
                     f"{self.tab.title}: the required column {name!r} is missing; column "

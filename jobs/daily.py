@@ -1,0 +1,76 @@
+"""The daily schedule: which jobs run once a day, and when (``schedule.digest_at``, ``schedule.archive_at``).
+
+``sheets-sync run`` passes ``daily_jobs(runner)`` to ``Runner.run_forever``, which registers each job with
+``schedule`` at its time in the configured time zone. Times are ``HH:MM`` (24 h). YAML reads an unquoted
+``8:30`` as the base-60 integer 510 (YAML 1.1), so such integers are turned back into the time they were.
+
+A daily job whose cycle finds the lease held by another runner (a cycle on another machine) waits and tries
+again for up to one lease period, rather than skipping the day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sheets_sync.errors import ConfigError
+
+from .archive import archive_all
+
+DEFAULT_DIGEST_AT = "08:00"
+DEFAULT_ARCHIVE_AT = "02:30"
+RETRY_EVERY_S = 30.0
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_at(value: Any, key: str) -> str:
+    """A ``schedule.<key>`` value as ``HH:MM``; ``ConfigError`` naming the key when it is not a time."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        hours, minutes = divmod(value, 60)  # YAML 1.1 read "8:30" as 8 * 60 + 30
+        return f"{hours:02d}:{minutes:02d}"
+    match = _TIME.match(str(value).strip()) if isinstance(value, str) else None
+    if not match:
+        raise ConfigError(f"`schedule.{key}` must be a time of day as HH:MM (24 h, e.g. \"08:00\"), "
+                          f"got {value!r}.")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def until_lease_free(runner: Any, attempt: Callable[[], tuple[bool, Any]]) -> Any:
+    """Call ``attempt`` (→ (ran, result)) until it ran, waiting between tries, for up to one lease period."""
+    lease_minutes = float(runner.config.lease.get("minutes", 10))
+    tries = max(1, int(lease_minutes * 60 / RETRY_EVERY_S) + 1)
+    result: Any = None
+    for _ in range(tries):
+        ran, result = attempt()
+        if ran or runner.stop_event.is_set():
+            return result
+        runner.sleep(RETRY_EVERY_S)
+    return result
+
+
+def run_digest(runner: Any) -> Any:
+    """Today's digests (a cycle of the ``digest`` job); the CycleResult."""
+    def attempt() -> tuple[bool, Any]:
+        result = runner.cycle(["digest"])
+        return result.ran, result
+    return until_lease_free(runner, attempt)
+
+
+def run_archive(runner: Any) -> dict[str, int]:
+    """The archive to completion (``archive_all``); its totals."""
+    def attempt() -> tuple[bool, dict[str, int]]:
+        totals = archive_all(runner)
+        return not totals.get("skipped"), totals
+    return until_lease_free(runner, attempt)
+
+
+def daily_jobs(runner: Any) -> dict[str, tuple[str, Callable[[], Any]]]:
+    """The daily jobs for ``Runner.run_forever(daily=...)``: name → (``HH:MM`` in the configured zone, job)."""
+    schedule = runner.config.schedule
+    return {
+        "digest": (parse_at(schedule.get("digest_at", DEFAULT_DIGEST_AT), "digest_at"),
+                   lambda: run_digest(runner)),
+        "archive": (parse_at(schedule.get("archive_at", DEFAULT_ARCHIVE_AT), "archive_at"),
+                    lambda: run_archive(runner)),
+    }
