@@ -145,10 +145,19 @@ def load_google_credentials(path: Path, where: str = "credentials") -> Any:
         raise ConfigError(f"{where}: key file {path} does not exist. Create a service-account key in Google "
                           "Cloud Console (IAM > Service accounts > Keys > Add key > JSON) and save it there.")
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{where}: key file {path} is not valid JSON ({exc.__class__.__name__}): download "
-                          "the key again; do not edit it by hand.") from exc
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{where}: key file {path} cannot be read ({exc.strerror}): let the user running "
+                          "sheets-sync read it (chmod 600, owned by that user).") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: key file {path} is not a text JSON file: download the JSON key again "
+                          "(not the .p12 one).") from exc
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # Only the position, and not chained: the JSONDecodeError's ``doc`` holds the whole file, key included.
+        raise ConfigError(f"{where}: key file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                          "download the key again; do not edit it by hand.") from None
     if not isinstance(info, dict):
         raise ConfigError(f"{where}: key file {path} must hold a JSON object.")
     kind = info.get("type")

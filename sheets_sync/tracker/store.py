@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                "majorDimension": "ROWS"}
 FRESH_FIELDS = ("sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-                "data(startRow,startColumn,rowData(values(effectiveValue,userEnteredValue))))")
+                "data(startRow,startColumn,rowData(values(effectiveValue))))")
 
 
 @dataclass
