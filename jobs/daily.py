@@ -1,8 +1,14 @@
 """The daily schedule: which jobs run once a day, and when (``schedule.digest_at``, ``schedule.archive_at``).
 
-``sheets-sync run`` passes ``daily_jobs(runner)`` to ``Runner.run_forever``, which registers each job with
-``schedule`` at its time in the configured time zone. Times are ``HH:MM`` (24 h). YAML reads an unquoted
-``8:30`` as the base-60 integer 510 (YAML 1.1), so such integers are turned back into the time they were.
+``sheets-sync run`` passes ``daily_jobs(runner)`` to ``Runner.run_forever``, which checks each job's
+``daily_trigger`` every half minute. Times are ``HH:MM`` (24 h) in the configured time zone. YAML reads an
+unquoted ``8:30`` as the base-60 integer 510 (YAML 1.1), so such integers are turned back into the time they were.
+
+Why not ``schedule``'s ``every().day.at(at, tz)``: its time-zone support imports ``pytz``, which is not a
+dependency (the service would die at start with ModuleNotFoundError), and it reads the wall clock, which tests
+cannot move. ``daily_trigger`` uses ``zoneinfo`` and the runner's injected clock. A service (re)started shortly
+after a job's time (within ``CATCH_UP``, e.g. a deploy at 08:00) still runs it that day; the digest's ``_state``
+marks and the archive's copy-verify-delete make a repeated run harmless.
 
 A daily job whose cycle finds the lease held by another runner (a cycle on another machine) waits and tries
 again for up to one lease period, rather than skipping the day.
@@ -12,7 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sheets_sync.errors import ConfigError
 
@@ -21,6 +29,8 @@ from .archive import archive_all
 DEFAULT_DIGEST_AT = "08:00"
 DEFAULT_ARCHIVE_AT = "02:30"
 RETRY_EVERY_S = 30.0
+CHECK_EVERY_S = 30
+CATCH_UP = timedelta(hours=2)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -34,6 +44,34 @@ def parse_at(value: Any, key: str) -> str:
         raise ConfigError(f"`schedule.{key}` must be a time of day as HH:MM (24 h, e.g. \"08:00\"), "
                           f"got {value!r}.")
     return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def daily_trigger(at: str, tz: ZoneInfo, job: Callable[[], Any],
+                  clock: Callable[[], datetime]) -> Callable[[], bool]:
+    """A check to call often (every ``CHECK_EVERY_S``): runs ``job`` once each day when ``at`` (``HH:MM`` in
+    ``tz``) has come; returns whether it ran. At creation a time passed more than ``CATCH_UP`` ago counts as
+    done for today, so starting the service in the evening does not send the morning digest then."""
+    hours, minutes = (int(part) for part in parse_at(at, "at").split(":"))
+    at_time = time(hours, minutes)
+
+    def last_due(now: datetime) -> datetime:
+        local = now.astimezone(tz)
+        moment = datetime.combine(local.date(), at_time, tzinfo=tz)
+        return moment if moment <= local else datetime.combine(local.date() - timedelta(days=1), at_time, tzinfo=tz)
+
+    start = clock()
+    due = last_due(start)
+    done: list[date] = [due.date()] if start - due > CATCH_UP else []
+
+    def check() -> bool:
+        day = last_due(clock()).date()
+        if done and done[-1] >= day:
+            return False
+        done[:] = [day]
+        job()
+        return True
+
+    return check
 
 
 def until_lease_free(runner: Any, attempt: Callable[[], tuple[bool, Any]]) -> Any:

@@ -29,6 +29,7 @@ from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.store import TrackerStore
 
 from . import archive, content, dashboard, digest, ingest, reply, route, sla, status
+from . import daily as daily_module
 from .cycle import CycleContext
 
 log = logging.getLogger("sheets_sync.runner")
@@ -101,6 +102,9 @@ class Runner:
         """One cycle of the given jobs (all cycle jobs by default)."""
         assert self.store is not None
         names = jobs or list(CYCLE_JOBS)
+        unknown = [n for n in names if n not in CYCLE_JOBS and n not in OTHER_JOBS]
+        if unknown:
+            raise ValueError(f"unknown job {unknown[0]!r}; jobs: {', '.join(all_job_names())}")
         counter = self.backend.counter
         before = counter.snapshot()
         snapshot = self.store.read(READ_TABS, key_only=["Archive"])
@@ -183,7 +187,9 @@ class Runner:
                     fn()
                 except Exception:  # noqa: BLE001
                     log.exception("daily job %s failed", name)
-            scheduler.every().day.at(at, self.config.timezone).do(guarded)
+            # Not schedule's .day.at(at, tz): its time zones need pytz (not a dependency) and the wall clock.
+            scheduler.every(daily_module.CHECK_EVERY_S).seconds.do(
+                daily_module.daily_trigger(at, self.config.tz, guarded, self.clock))
         self._install_signals()
         guarded_cycle()
         while not self.stop_event.is_set() and (max_cycles is None or cycles < max_cycles):

@@ -75,15 +75,11 @@ class Table:
             # A header a person retyped ("Due Date" for "Due By") is the likely cause: name it, so the fix is a
             # rename rather than an init that adds a second, empty column.
             close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.5)
-            if close:
-                self.problems.append(
-                    f"{self.tab.title}: the required column {name!r} is missing; column "
-                    f"{column_letter(self.col[close[0]])} is headed {close[0]!r}. Rename that header back to "
-                    f"{name!r}, or run `sheets-sync init` to add {name!r} at the end.")
-            else:
-                self.problems.append(
-                    f"{self.tab.title}: the required column {name!r} is missing. Run `sheets-sync init` to add "
-                    "it at the end, or restore the header text.")
+            hint = (f" — column {column_letter(self.col[close[0]])} is headed {close[0]!r}: rename it back to "
+                    f"{name!r}" if close else "")
+            self.problems.append(
+                f"{self.tab.title}: the required column {name!r} is missing. Run `sheets-sync init` to add it at "
+                f"the end, or restore the header text{hint}.")
         if self.tab.key and self.tab.key in self.col:
             k = self.col[self.tab.key]
             first: dict[str, int] = {}

@@ -1,0 +1,89 @@
+"""The runner: one failing job does not stop the others; the lease; SIGTERM; the schedule."""
+
+from __future__ import annotations
+
+import json
+import signal
+from datetime import datetime
+
+import pytest
+
+from jobs import runner as runner_module
+from sheets_sync.demo.world import IST, World
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=IST)
+
+
+@pytest.fixture
+def world(tmp_path):
+    w = World.create(tmp_path, START)
+    post = w.post("facebook", "notice")
+    w.comment("facebook", post, "Garbage not collected in Baner", "Neha")
+    return w
+
+
+def test_one_failing_job_is_logged_and_the_others_run(world, monkeypatch, caplog):
+    def broken(ctx):
+        raise RuntimeError("routing rules unreadable")
+
+    monkeypatch.setitem(runner_module.CYCLE_JOBS, "route", broken)
+    result = world.runner("r").cycle()
+    assert result.failed_jobs == ["route"]
+    assert result.counts["ingest"]["facebook new"] == 1  # ingest ran and its rows were written
+    assert "sla" in result.counts or "dashboard" in result.counts
+    assert any("job route failed" in r.message for r in caplog.records)
+    table = world.runner("reader").store.read(["Tracker"])["Tracker"]
+    assert len(table.key_rows) == 1
+
+
+def test_a_live_lease_makes_a_second_runner_wait_and_a_stale_one_expires(world):
+    first = world.runner("A")
+    snapshot = first.store.read([])
+    held, _ = first.store.claim_lease(snapshot, "A", 10)
+    assert held
+    result = world.runner("B").cycle()
+    assert not result.ran and result.holder == "A" and "held by A" in result.summary()
+    world.clock.advance(minutes=11)  # A died without releasing
+    assert world.runner("B").cycle().ran
+
+
+def test_lease_is_released_at_the_end_of_a_cycle(world):
+    world.runner("A").cycle()
+    state = world.runner("reader").store.read([]).state
+    lease = json.loads(state["lease"])
+    assert lease["runner"] == "A" and datetime.fromisoformat(lease["expires"]) < world.clock.now
+    assert world.runner("B").cycle().ran  # no waiting
+
+
+def test_sigterm_finishes_the_current_step_then_stops(world, monkeypatch):
+    r = world.runner("A")
+    ran: list[str] = []
+    real_ingest = runner_module.CYCLE_JOBS["ingest"]
+
+    def ingest_then_sigterm(ctx):
+        real_ingest(ctx)
+        ran.append("ingest")
+        r._install_signals()
+        signal.raise_signal(signal.SIGTERM)  # arrives mid-cycle
+
+    monkeypatch.setitem(runner_module.CYCLE_JOBS, "ingest", ingest_then_sigterm)
+    result = r.cycle()
+    assert ran == ["ingest"] and r.stop_event.is_set()
+    assert "route" not in result.counts  # later steps skipped
+    # ... but what was done is written: the new comment is in the sheet.
+    table = world.runner("reader").store.read(["Tracker"])["Tracker"]
+    assert len(table.key_rows) == 1
+
+
+def test_run_forever_runs_a_cycle_and_stops(world):
+    r = world.runner("A")
+    r.run_forever(every_minutes=5, max_cycles=1)
+    table = world.runner("reader").store.read(["Tracker"])["Tracker"]
+    assert len(table.key_rows) == 1
+
+
+def test_unknown_job_is_named_before_anything_is_read(world):
+    before = world.sheets.stats()["reads"]
+    with pytest.raises(ValueError, match="unknown job 'nope'; jobs: ingest, content, route"):
+        world.runner("A").cycle(["nope"])
+    assert world.sheets.stats()["reads"] == before
