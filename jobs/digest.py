@@ -2,7 +2,14 @@
 
 Never twice the same day, even after a crash: the day's keys are marked ``sending`` in ``_state`` in the cycle's
 write *before* anything is sent, and ``sent`` after. A key already marked is not sent again — at most once: if
-the process dies mid-send, a department may miss that day's digest (logged), never get it twice.
+the process dies mid-send, a department may miss that day's digest (logged), never get it twice. Why at most
+once: the digest is a snapshot, so tomorrow's repeats whatever is still open, while a duplicate costs the
+heads' trust (see ``reports.mailer``). The marks ride in the cycle's write, which holds the lease, so two
+runners never both mark a key. A message the server never saw (unreachable) has its mark cleared, so a rerun
+the same day (``sheets-sync job digest``) sends it; a refused one is recorded ``failed: ...``.
+
+Row links carry the Tracker tab's sheetId and each row's number as this cycle read it: they open the rows where
+they are when the digest is built.
 """
 
 from __future__ import annotations

@@ -107,10 +107,14 @@ def flag_sheet_problems(ctx: CycleContext, departments: list[str]) -> None:
         ctx.count(JOB, "cell problems", found)
 
 
+def check(ctx: CycleContext) -> None:
+    """The cycle's first step: what people typed that the tool cannot use, named by cell, with the fix."""
+    flag_sheet_problems(ctx, all_departments(ctx.snapshot))
+
+
 def run(ctx: CycleContext) -> None:
     """Route every row that has no Department yet (and fill Category and Language when empty)."""
     rules, departments = sheet_rules(ctx.snapshot, ctx.notes)
-    flag_sheet_problems(ctx, all_departments(ctx.snapshot))
     owners = post_owners(ctx)
     known = set(departments) or None
     tracker = ctx.tracker

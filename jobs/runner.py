@@ -24,6 +24,7 @@ import schedule
 
 from sheets_sync.client import SheetsBackend
 from sheets_sync.config import Config
+from sheets_sync.errors import SchemaError
 from sheets_sync.tracker.cells import utc_now
 from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.store import TrackerStore
@@ -35,6 +36,7 @@ from .cycle import CycleContext
 log = logging.getLogger("sheets_sync.runner")
 
 CYCLE_JOBS: dict[str, Callable[[CycleContext], None]] = {
+    "check": route.check,  # first, so `job reply` alone also reports what people typed that cannot be used
     "ingest": ingest.run,
     "content": content.run,  # before route: a published request's posts route to its department
     "route": route.run,
@@ -150,7 +152,12 @@ class Runner:
         ctx.changes.set_state("last_run", json.dumps({"at": now.isoformat(), "runner": self.runner_id,
                                                       "counts": ctx.counts, "failed": failed},
                                                      ensure_ascii=False))
-        plan = self.store.commit(ctx.changes, snapshot)
+        try:
+            plan = self.store.commit(ctx.changes, snapshot)
+        except SchemaError:
+            # Nothing was written (no cursor moved, so nothing is lost); free the lease for the next runner.
+            self.store.release_lease(snapshot, self.runner_id)
+            raise
         for action in ctx.after_commit:
             try:
                 action(self)

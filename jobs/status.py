@@ -3,16 +3,20 @@ made natively there (→ Reply ID, Reply Posted At, Status Replied, Replied By `
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sheets_sync.errors import SheetsSyncError
 from sheets_sync.tracker.cells import as_text
 
 from .cycle import OPEN_STATUSES, CycleContext, log
+from .ingest import account_of
 
 JOB = "status"
 MAX_PER_CYCLE = 500
 LOOKBACK_DAYS = 30
+# Checking every open comment costs platform calls (on YouTube, a quota unit per thread): a platform's rows
+# are refreshed at most this often, not every cycle.
+DEFAULT_EVERY_MINUTES = 30
 
 
 def run(ctx: CycleContext) -> None:
@@ -30,10 +34,16 @@ def run(ctx: CycleContext) -> None:
         platform = as_text(tracker.raw(n, "Platform"))
         by_platform.setdefault(platform, []).append(
             (-(received.timestamp() if received else 0.0), ticket, as_text(tracker.raw(n, "Comment ID"))))
+    every = float(ctx.config.schedule.get("status_every_minutes", DEFAULT_EVERY_MINUTES))
     for connector in ctx.connectors:
         rows = sorted(by_platform.get(connector.platform, []))[:limit]
         if not rows:
             continue
+        key = f"status_at:{connector.platform}:{account_of(connector)}"
+        last = _when(ctx.snapshot.state.get(key))
+        if last is not None and ctx.now - last < timedelta(minutes=every):
+            continue
+        ctx.changes.set_state(key, ctx.now.isoformat())
         try:
             states = connector.comment_states([cid for _, _, cid in rows])
         except SheetsSyncError as exc:
@@ -59,3 +69,10 @@ def run(ctx: CycleContext) -> None:
             if changed:
                 # Only rows that changed are stamped: a stamp on every checked row would flood the Audit tab.
                 ctx.set(ticket, "Last Synced", ctx.now, JOB)
+
+
+def _when(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None

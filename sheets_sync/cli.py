@@ -144,7 +144,7 @@ def _job(config: Config, name: str) -> int:
 
         print(f"archive: {archive_all(runner)}")
         return 0
-    result = runner.cycle([name])
+    result = runner.cycle([name] if name == "check" else ["check", name])
     print(result.summary())
     return 1 if result.failed_jobs else 0
 

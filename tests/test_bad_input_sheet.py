@@ -149,6 +149,16 @@ def test_broken_tracker_header_refuses_the_write_and_loses_no_comment(world, bre
     assert {f"FB-{later[0]}", f"YT-{later[1]}"} <= set(counts) and len(counts) == 6
 
 
+def test_refused_cycle_releases_the_lease_for_the_next_runner(world):
+    seed(world)
+    world.runner("r1").cycle()
+    _rename(world.worksheet(), "Due By", "Due Date")
+    with pytest.raises(SchemaError):
+        world.runner("r2").cycle()
+    _rename(world.worksheet(), "Due Date", "Due By")
+    assert world.runner("r3").cycle().ran  # e.g. the next `sheets-sync run --once` from cron, 5 minutes later
+
+
 def test_renamed_header_message_names_the_cell_and_both_fixes():
     from sheets_sync.schema import load_schema
 

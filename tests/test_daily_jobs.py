@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from jobs.daily import daily_jobs, daily_trigger, parse_at, run_digest
-from jobs.digest import state_key
 from sheets_sync.config import parse_config
 from sheets_sync.demo.world import IST, World
 from sheets_sync.errors import ConfigError
@@ -93,12 +92,14 @@ def test_daily_trigger_fires_once_a_day_at_its_time_in_the_zone(case: str, start
         return (moment + timedelta(days=int(days or 0))).astimezone(UTC)  # the runner's clock is UTC
 
     now = [at(start)]
-    runs: list[int] = []
-    check = daily_trigger("08:00", IST, lambda: runs.append(index), lambda: now[0])
+    calls: list[datetime] = []
+    check = daily_trigger("08:00", IST, lambda: calls.append(now[0]), lambda: now[0])
+    runs = []
     for index, text in enumerate(checks):
         now[0] = at(text)
-        check()
-    assert runs == ran_at
+        if check():
+            runs.append(index)
+    assert runs == ran_at and calls == [at(checks[i]) for i in ran_at]
 
 
 def test_run_forever_registers_the_daily_jobs(world: World, monkeypatch) -> None:

@@ -215,10 +215,11 @@ def run(cycles: int = 30, seed: int = 11, fault_rate: float = 0.3, kill_rate: fl
         report.cycles += 1
         world.clock.advance(minutes=5)
         _check(world, person, report, seen_rows, audited, final=False)
-    # Calm weather at the end: everything must have arrived, exactly once.
+    # Calm weather at the end, and a day later (past any platform's daily quota reset): everything must have
+    # arrived, exactly once.
     world.sheets.faults.rate = world.platforms.faults.rate = 0.0
-    for _ in range(3):
-        world.clock.advance(minutes=15)
+    for minutes in (15, 15, 24 * 60, 15):
+        world.clock.advance(minutes=minutes)
         world.runner("final").cycle()
     report.sheets_faults = _fault_count(world.sheets)
     report.platform_faults = _fault_count(world.platforms)

@@ -148,6 +148,16 @@ class TrackerStore:
         holder, _ = _parse_lease(as_text(values[0][0] if values[0] else ""))
         return holder == runner, holder or ""
 
+    def release_lease(self, snapshot: Snapshot, runner: str) -> None:
+        """Free the lease at once (a cycle that could not write must not keep others waiting)."""
+        row = snapshot.state_rows.get("lease")
+        if row is None:
+            return
+        past = (self.clock() - timedelta(seconds=1)).isoformat()
+        self.http.values_update(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!B{row}",
+                                params={"valueInputOption": "RAW"},
+                                body={"values": [[json.dumps({"runner": runner, "expires": past})]]})
+
     # -- writing ---------------------------------------------------------------------------------------------
 
     def fresh(self, changes: ChangeSet, snapshot: Snapshot) -> tuple[dict[str, Fresh], dict[str, tuple[int, int, int]]]:
