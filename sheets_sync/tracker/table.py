@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gspread.utils import rowcol_to_a1
+
 from ..errors import SchemaError
 from ..schema import Tab
 from .cells import CellValueError, as_text, parse_cell
@@ -18,12 +20,7 @@ from .cells import CellValueError, as_text, parse_cell
 
 def column_letter(index: int) -> str:
     """0-based column index → A1 letters (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return rowcol_to_a1(1, index + 1).rstrip("0123456789")
 
 
 def quote_title(title: str) -> str:
