@@ -18,11 +18,9 @@ The runner merges the archive spreadsheet's Ticket IDs into each cycle's ``Archi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sheets_sync.schema import Tab
 from sheets_sync.tracker.cells import as_text, to_cell_data
 from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.store import Snapshot, TrackerStore
@@ -71,16 +69,6 @@ def external_keys(store: TrackerStore, spreadsheet_id: str) -> list[str]:
     return [as_text(row[0]).strip() for row in body.get("values") or [] if row and as_text(row[0]).strip()]
 
 
-def archive_spec(store: TrackerStore) -> Tab:
-    """The Archive tab's spec, keyed by Ticket ID.
-
-    ``sheet_schema.yaml`` gives Archive ``columns_from: Tracker`` but no ``key``, so a Table of it has no
-    ``key_rows``: without this, archived rows would look unarchived (copied again each run, re-added by ingest).
-    """
-    spec = store.schema[ARCHIVE]
-    return spec if spec.key else replace(spec, key=store.schema[TRACKER].key)
-
-
 def prepare_archive_keys(store: TrackerStore, snapshot: Snapshot) -> None:
     """Make the snapshot's ``Archive`` table hold every archived Ticket ID as its keys: the Archive tab's (read
     key-only by the runner) and, once there is one, the archive spreadsheet's.
@@ -95,7 +83,7 @@ def prepare_archive_keys(store: TrackerStore, snapshot: Snapshot) -> None:
     sid = external_archive_id(snapshot)
     if sid:
         rows += [[key] for key in external_keys(store, sid)]
-    snapshot.tables[ARCHIVE] = Table(archive_spec(store), list(local.header), rows, store.tz)
+    snapshot.tables[ARCHIVE] = Table(store.schema[ARCHIVE], list(local.header), rows, store.tz)
 
 
 def total_cells(store: TrackerStore) -> int:
@@ -199,20 +187,6 @@ def copy_external(ctx: CycleContext, sid: str, rows: list[dict[str, Any]]) -> No
         "fields": "userEnteredValue"}}]})
 
 
-def _full_archive_header(ctx: CycleContext) -> None:
-    """Make the key-only ``Archive`` table writable: read its header row and rebuild it with the keys.
-
-    The runner reads only the Archive's key column (it may hold years of rows), but ``TrackerStore.commit``
-    checks every appended-to tab's header as read: a key-only table looks like a tab missing 23 columns.
-    """
-    table = ctx.snapshot.tables.get(ARCHIVE)
-    store = ctx.store
-    body = store.http.values_get(store.spreadsheet_id, f"{quote_title(ARCHIVE)}!1:1")
-    header = [as_text(h) for h in ((body.get("values") or [[]])[0])]
-    rows = list(table.rows) if table is not None else []
-    ctx.snapshot.tables[ARCHIVE] = Table(archive_spec(store), header, rows, store.tz)
-
-
 def raw_row(table: Table, number: int) -> dict[str, Any]:
     """A row's raw values (as read: serial numbers, booleans, text) by header — copied as they are."""
     return {name: table.raw(number, name) for name in table.col}
@@ -234,7 +208,6 @@ def run(ctx: CycleContext) -> None:
         if target:
             copy_external(ctx, target, rows)
         else:
-            _full_archive_header(ctx)
             for row in rows:
                 ctx.changes.append(ARCHIVE, row, JOB)
     ctx.count(JOB, "copied", len(to_copy))

@@ -114,6 +114,8 @@ def parse_schema(raw: dict[str, Any], where: str = "sheet_schema.yaml") -> Schem
                 raise SchemaError(f"{where}: tab {title} copies columns from {spec['columns_from']!r}, which must "
                                   "be defined above it.")
             columns = source.columns
+            # A tab that copies another's columns (Archive) is keyed like it, unless it says otherwise.
+            spec = {"key": source.key, **spec}
         else:
             columns = tuple(_column(c, f"{where}: tab {title}") for c in spec.get("columns") or [])
         headers = [c.header for c in columns]

@@ -40,6 +40,7 @@ class Snapshot:
     tables: dict[str, Table]
     state: dict[str, str] = field(default_factory=dict)
     state_rows: dict[str, int] = field(default_factory=dict)
+    key_only: frozenset[str] = frozenset()  # tabs of which only the key column was read
 
     def __getitem__(self, tab: str) -> Table:
         return self.tables[tab]
@@ -114,7 +115,7 @@ class TrackerStore:
             if key and key not in state_rows:
                 state_rows[key] = number
                 state[key] = as_text(state_table.raw(number, "Value"))
-        return Snapshot(tables, state, state_rows)
+        return Snapshot(tables, state, state_rows, frozenset(key_only))
 
     # -- the runner's lease ----------------------------------------------------------------------------------
 
@@ -234,7 +235,7 @@ class TrackerStore:
             return Plan([], [], [], [])
         for tab in changes.tabs_updated() | {r.tab for r in changes.appends}:
             table = snapshot.tables.get(tab)
-            if table is not None:
+            if table is not None and tab not in snapshot.key_only:
                 table.require_writable()
         fresh, sizes = self.fresh(changes, snapshot)
         read_headers = {}
@@ -243,6 +244,10 @@ class TrackerStore:
             while header and header[-1] == "":
                 header.pop()
             read_headers[title] = header
+        for title in snapshot.key_only:
+            # Only its key column was read: rows are appended in the header order seen just now.
+            if title in fresh:
+                read_headers[title] = fresh[title].header
         state_sheet = sizes.get(STATE_TAB, (None, 0, 0))[0]
         audit_sheet = sizes.get(AUDIT_TAB, (None, 0, 0))[0]
         plan = plan_write(changes, fresh, read_headers, snapshot.state_rows, state_sheet, audit_sheet,
