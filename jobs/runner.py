@@ -93,6 +93,8 @@ class Runner:
     extras: dict[str, Any] = field(default_factory=dict)
     after_jobs: list[Callable[[CycleContext], None]] = field(default_factory=list)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # Set by the webhook receiver (a comment just arrived): run a cycle now instead of at the next tick.
+    wake_event: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -202,7 +204,15 @@ class Runner:
         while not self.stop_event.is_set() and (max_cycles is None or cycles < max_cycles):
             scheduler.run_pending()
             idle = scheduler.idle_seconds
-            self.stop_event.wait(min(30.0, max(0.5, idle if idle is not None else 30.0)))
+            if self.wake_event.wait(min(30.0, max(0.5, idle if idle is not None else 30.0))):
+                self.wake_event.clear()
+                if not self.stop_event.is_set():
+                    log.info("woken by a webhook event: cycle now")
+                    guarded_cycle()
+
+    def wake_up(self) -> None:
+        """Ask for a cycle now (thread-safe: the webhook receiver's threads call it)."""
+        self.wake_event.set()
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -210,6 +220,7 @@ class Runner:
         def stop(signum: int, _frame: Any) -> None:
             log.info("signal %d: finishing the current step, then exiting", signum)
             self.stop_event.set()
+            self.wake_event.set()
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
 

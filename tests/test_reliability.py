@@ -27,7 +27,8 @@ def test_short_run_keeps_every_invariant(tmp_path):
     assert summary["sheets_faults_injected"] > 10 and summary["platform_faults_injected"] > 10
     assert summary["kills"] >= 3 and summary["two_runner_starts"] >= 1
     assert summary["person_edits"] > 10 and summary["sorts"] >= 3
-    assert summary["replies_posted"] == summary["replies_typed"]
+    # Replies typed on comments that were later deleted are refused (and explained in the row), never doubled.
+    assert 0 < summary["replies_posted"] <= summary["replies_typed"]
 
 
 @pytest.mark.long

@@ -87,3 +87,35 @@ def test_unknown_job_is_named_before_anything_is_read(world):
     with pytest.raises(ValueError, match="unknown job 'nope'; jobs: check, ingest, content, route"):
         world.runner("A").cycle(["nope"])
     assert world.sheets.stats()["reads"] == before
+
+
+def test_a_signed_webhook_event_triggers_a_cycle_at_once(world):
+    import hashlib
+    import hmac
+    import threading
+
+    import requests
+
+    from sheets_sync.connectors.webhook import WebhookReceiver, serve_webhook_in_thread
+
+    r = world.runner("A")
+    receiver = WebhookReceiver(lambda events: r.wake_up(), env={"FB_APP_SECRET": "s3cret"})
+    server, url = serve_webhook_in_thread(receiver, 0)
+    thread = threading.Thread(target=r.run_forever, kwargs={"every_minutes": 60, "max_cycles": 2})
+    thread.start()
+    try:
+        post = world.post("facebook", "another notice")
+        comment = world.comment("facebook", post, "Streetlight not working in Aundh", "Ravi")
+        body = ('{"object":"page","entry":[{"id":"104000000000001","changes":[{"field":"feed","value":'
+                f'{{"item":"comment","verb":"add","comment_id":"{comment}","post_id":"{post}"}}}}]}}]}}').encode()
+        signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        answer = requests.post(f"{url}/webhook", data=body, headers={"X-Hub-Signature-256": signature}, timeout=10)
+        assert answer.status_code == 200
+        thread.join(timeout=60)
+        assert not thread.is_alive()  # the second cycle ran at once, not after the 60-minute tick
+    finally:
+        r.stop_event.set()
+        r.wake_up()
+        server.shutdown()
+    table = world.runner("reader").store.read(["Tracker"])["Tracker"]
+    assert f"FB-{comment}" in table.key_rows
