@@ -34,6 +34,7 @@ def write_xlsx(tabs: dict[str, list[list[str]]], out: Path) -> None:
     os.close(fd)
     try:
         book.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the export is meant to be opened and shared
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
