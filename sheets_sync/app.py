@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from .client import SheetsBackend, connect, remember_embedded_spreadsheet
@@ -29,6 +30,32 @@ def ensure_spreadsheet(config: Config, backend: SheetsBackend, title: str = EMBE
     return spreadsheet.id
 
 
+YOUTUBE_SCOPES = ["https://www.googleapis.com/auth/youtube.force-ssl"]
+
+
+def platform_sessions(config: Config) -> dict[str, Any]:
+    """Sessions the connectors must use instead of a plain one: google-auth's ``AuthorizedSession`` for a
+    YouTube entry with ``credentials`` (its token is refreshed as it expires)."""
+    sessions: dict[str, Any] = {}
+    for entry in config.platforms:
+        if entry.get("kind") == "youtube" and entry.get("credentials"):
+            from google.auth.transport.requests import AuthorizedSession
+            from google.oauth2.credentials import Credentials
+
+            base = config.path.parent if config.path else Path.cwd()
+            path = base / str(entry["credentials"])
+            if not path.is_file():
+                raise ConfigError(f"{config.where('platforms')} (youtube): credentials file {path} does not exist; "
+                                  "create it with the OAuth flow for the channel's owner (README, YouTube).")
+            try:
+                creds = Credentials.from_authorized_user_file(str(path), YOUTUBE_SCOPES)
+            except (ValueError, KeyError) as exc:
+                raise ConfigError(f"{config.where('platforms')} (youtube): {path} is not an authorized-user file "
+                                  "(client_id, client_secret, refresh_token); run the OAuth flow again.") from exc
+            sessions["youtube"] = AuthorizedSession(creds)
+    return sessions
+
+
 def build_runner(config: Config, backend: SheetsBackend | None = None, connectors: list[Any] | None = None,
                  **kwargs: Any) -> Any:
     """A ``jobs.runner.Runner`` for this configuration."""
@@ -39,5 +66,5 @@ def build_runner(config: Config, backend: SheetsBackend | None = None, connector
     backend = backend or connect(config)
     ensure_spreadsheet(config, backend)
     if connectors is None:
-        connectors = build_connectors(config.platforms)
+        connectors = build_connectors(config.platforms, sessions=platform_sessions(config))
     return Runner(config=config, backend=backend, connectors=connectors, **kwargs)

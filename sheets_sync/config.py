@@ -42,7 +42,7 @@ SPREADSHEET_KEYS = {"id", "endpoint"}
 # A platform entry's account-id key by kind, and every key an entry may hold (connectors/registry.py reads them).
 PLATFORM_ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
 PLATFORM_KEYS = {"kind", "enabled", "token_env", "endpoint", "api_version", "recheck_days", "daily_quota",
-                 "deep_scan_minutes", *PLATFORM_ID_KEYS.values()}
+                 "deep_scan_minutes", "credentials", *PLATFORM_ID_KEYS.values()}
 # Numbers the jobs read from the sections: a typo such as `minutes: ten` must fail here, not mid-cycle.
 NUMERIC_KEYS = {("lease", "minutes"), ("schedule", "every_minutes"), ("schedule", "status_max_rows"),
                 ("archive", "after_days")}
@@ -135,7 +135,14 @@ def _check_platform(entry: dict[str, Any], where: str) -> None:
     if token_env is not None and (not isinstance(token_env, str) or not token_env.strip()):
         raise ConfigError(f"{where} ({kind}): `token_env` must be the name of an environment variable such as "
                           f"{kind.upper()}_TOKEN, got {token_env!r}.")
-    # YouTube may run on the service's own OAuth session instead of a token; every other kind needs one.
+    # YouTube may run on an OAuth session (`credentials`: the channel owner's authorized-user file, refreshed
+    # by google-auth) instead of a token; every other kind needs a token.
+    if entry.get("credentials") is not None and kind != "youtube":
+        raise ConfigError(f"{where} ({kind}): `credentials` is for YouTube only; use `token_env` for {kind}.")
+    if token_env is None and kind == "youtube" and not entry.get("credentials"):
+        raise ConfigError(f"{where} (youtube): name either `token_env` (an environment variable holding an OAuth "
+                          "access token) or `credentials` (an authorized-user JSON file with the youtube.force-ssl "
+                          "scope).")
     if token_env is None and kind != "youtube":
         raise ConfigError(f"{where} ({kind}): `token_env` is missing: name the environment variable that holds "
                           f"the {kind} token (e.g. token_env: {kind.upper()}_TOKEN); never put the token itself "

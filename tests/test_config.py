@@ -100,3 +100,22 @@ def test_example_key_file_is_refused_without_echoing_the_key(tmp_path):
     with pytest.raises(ConfigError, match="cannot be loaded") as exc:
         load_google_credentials(example)
     assert "FAKE-KEY" not in str(exc.value)
+
+
+def test_youtube_on_an_authorized_session(tmp_path):
+    from google.auth.transport.requests import AuthorizedSession
+
+    from sheets_sync.app import platform_sessions
+    from sheets_sync.config import parse_config
+
+    (tmp_path / "yt-owner.json").write_text(json.dumps({
+        "type": "authorized_user", "client_id": "x.apps.googleusercontent.com", "client_secret": "not-a-secret",
+        "refresh_token": "1//not-a-token"}))
+    cfg = parse_config({"platforms": [{"kind": "youtube", "channel_id": "UC1", "credentials": "yt-owner.json"}]},
+                       tmp_path / "sheets-sync.yaml")
+    assert isinstance(platform_sessions(cfg)["youtube"], AuthorizedSession)
+    with pytest.raises(ConfigError, match="either `token_env`.*or `credentials`"):
+        parse_config({"platforms": [{"kind": "youtube", "channel_id": "UC1"}]}, tmp_path / "sheets-sync.yaml")
+    with pytest.raises(ConfigError, match="for YouTube only"):
+        parse_config({"platforms": [{"kind": "x", "user_id": "1", "credentials": "a.json"}]},
+                     tmp_path / "sheets-sync.yaml")
