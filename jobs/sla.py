@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from sheets_sync.sla import SlaPolicy, due_by, overdue_state, reply_hours
 from sheets_sync.tracker.cells import as_text
+from sheets_sync.tracker.table import column_letter
 
 from .cycle import CycleContext
 
 JOB = "sla"
 
 
-def department_hours(ctx: CycleContext) -> dict[str, str]:
-    """Department → its Reply Hours cell (may be empty)."""
+def department_hours(ctx: CycleContext, policy: SlaPolicy) -> dict[str, str]:
+    """Department → its Reply Hours cell (may be empty). A cell that is not a number of hours is reported with
+    its address and left out, so that department's rows get the category default instead of no deadline."""
     table = ctx.snapshot.tables.get("Departments")
     if table is None:
         return {}
-    return {as_text(table.raw(n, "Department")).strip(): as_text(table.raw(n, "Reply Hours")).strip()
-            for n in table.row_numbers()}
+    hours: dict[str, str] = {}
+    column = column_letter(table.col.get("Reply Hours", 0))
+    for n in table.row_numbers():
+        name = as_text(table.raw(n, "Department")).strip()
+        cell = as_text(table.raw(n, "Reply Hours")).strip()
+        try:
+            reply_hours(None, cell or None, policy)
+        except ValueError as exc:
+            ctx.notes.append(f"Departments!{column}{n} (Reply Hours of {name}): {exc}; the category default "
+                             "is used until then.")
+            continue
+        hours[name] = cell
+    return hours
 
 
 def unparsable(ctx: CycleContext, ticket: str, header: str) -> bool:
@@ -30,7 +43,7 @@ def unparsable(ctx: CycleContext, ticket: str, header: str) -> bool:
 def run(ctx: CycleContext) -> None:
     """Set Due By where missing and refresh Overdue on every row that is not finished."""
     policy = ctx.extras.get("sla_policy") or SlaPolicy.from_config(ctx.config.sla, ctx.config.timezone)
-    hours_by_dept = department_hours(ctx)
+    hours_by_dept = department_hours(ctx, policy)
     tracker = ctx.tracker
     statuses = tracker.column("Status")
     overdue_col = tracker.column("Overdue")
