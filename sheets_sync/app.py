@@ -27,6 +27,11 @@ def ensure_spreadsheet(config: Config, backend: SheetsBackend, title: str = EMBE
     if backend.kind == "embedded":
         remember_embedded_spreadsheet(config.data_dir, spreadsheet.id)
     log.info("created the Tracker Sheet %s in the %s emulator", spreadsheet.id, backend.kind)
+    # A sheet we just created is empty: lay out its tabs at once, so `run` works without a separate `init`.
+    from .tracker.init import run_init
+    from .tracker.store import TrackerStore
+
+    run_init(TrackerStore(backend, tz=config.tz))
     return spreadsheet.id
 
 

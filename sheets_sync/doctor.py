@@ -83,7 +83,7 @@ def check_platforms(config: Config) -> list[Check]:
     from .connectors.registry import build_connectors
 
     if not config.platforms:
-        return [Check("platforms", WARN, "none configured — comments will not be fetched (see README, Platforms)")]
+        return [Check("platforms", WARN, "none configured — comments will not be fetched (add `platforms:` entries; see the README's configuration reference)")]
     checks = []
     for entry in config.platforms:
         name = f"platform {entry.get('kind', '?')}"
