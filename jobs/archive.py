@@ -134,6 +134,38 @@ def _setup_archive_tab(store: TrackerStore, sid: str, header: list[str]) -> None
     store.http.batch_update(sid, {"requests": requests})
 
 
+def share_with(ctx: CycleContext) -> list[str]:
+    """Who must see the archive spreadsheet: ``archive.share_with`` (addresses), else the Tracker Sheet's own
+    human editors, else the cell's address. A spreadsheet the service account creates is visible to nobody
+    else until shared: archived comments must not vanish from people's view."""
+    configured = ctx.config.archive.get("share_with")
+    if configured:
+        return [configured] if isinstance(configured, str) else [str(a) for a in configured]
+    client = ctx.store.backend.client
+    try:
+        people = [p.get("emailAddress") for p in client.list_permissions(ctx.store.spreadsheet_id)
+                  if p.get("type") == "user" and p.get("emailAddress")
+                  and not str(p.get("emailAddress")).endswith("gserviceaccount.com")]
+    except Exception:  # noqa: BLE001 - listing needs Drive scope; the cell's address is the fallback
+        people = []
+    cell = ctx.config.digest.get("cell_email")
+    return sorted(set(people)) or ([cell] if cell else [])
+
+
+def share_archive(ctx: CycleContext, sid: str) -> None:
+    """Share the archive spreadsheet (as writers: people add notes to old rows too), once per address."""
+    client = ctx.store.backend.client
+    try:
+        existing = {p.get("emailAddress") for p in client.list_permissions(sid)}
+    except Exception:  # noqa: BLE001
+        existing = set()
+    targets = [a for a in share_with(ctx) if a not in existing]
+    for address in targets:
+        client.insert_permission(sid, address, perm_type="user", role="writer", notify=False)
+    if not targets and not existing - {None}:
+        log.warning("archive: spreadsheet %s is shared with nobody; set archive.share_with in the config", sid)
+
+
 def open_external_archive(ctx: CycleContext) -> str:
     """Create (or find, after a crash) the archive spreadsheet, set it up, and record its id in ``_state``.
 
@@ -146,6 +178,7 @@ def open_external_archive(ctx: CycleContext) -> str:
     title = archive_title(store.spreadsheet_id)
     found = client.list_spreadsheet_files(title=title)
     sid = found[0]["id"] if found else client.create(title).id
+    share_archive(ctx, sid)
     header = [h for h in ctx.tracker.header if h]
     _setup_archive_tab(store, sid, header)
     record = ChangeSet(store.schema)

@@ -117,7 +117,8 @@ KILLS: dict[str, Callable[[ChangeSet], bool]] = {
     "delete cycle, before its write": lambda ch: cycle_write(ch) and bool(ch.deletes),
     "recording the archive spreadsheet": lambda ch: STATE_KEY in ch.state,
 }
-TARGETS = {"Archive tab": {}, "archive spreadsheet": {"cell_limit_fraction": 1e-9}}
+TARGETS = {"Archive tab": {}, "archive spreadsheet": {"cell_limit_fraction": 1e-9,
+                                                      "share_with": ["socialmedia-cell@pmc.example"]}}
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
@@ -139,6 +140,9 @@ def test_archive_moves_finished_rows_once(tmp_path: Path, target: str) -> None:
         assert book.title == archive_title(f.world.backend.spreadsheet_id)
         assert [ws.title for ws in book.worksheets()] == ["Archive"]
         assert book.worksheet("Archive").row_values(1) == tracker_header
+        # People can see it: shared with the configured addresses as writers, once even after two runs.
+        shared = [p for p in book.list_permissions() if p.get("role") == "writer"]
+        assert [p["emailAddress"] for p in shared] == ["socialmedia-cell@pmc.example"]
 
 
 def check_nothing_lost_or_doubled(f: Finished) -> None:

@@ -74,6 +74,10 @@ ROUTES = [
     _route("DELETE", rf"/drive/v3/files/{_ID}", "DELETE /drive/v3/files/{id}", "drive", "drive_delete"),
     _route("POST", rf"/drive/v3/files/{_ID}/copy", "POST /drive/v3/files/{id}/copy", "drive", "drive_copy"),
     _route("GET", rf"/drive/v3/files/{_ID}/export", "GET /drive/v3/files/{id}/export", "drive", "drive_export"),
+    _route("POST", rf"/drive/v3/files/{_ID}/permissions", "POST /drive/v3/files/{id}/permissions", "drive",
+           "drive_share"),
+    _route("GET", rf"/drive/v3/files/{_ID}/permissions", "GET /drive/v3/files/{id}/permissions", "drive",
+           "drive_permissions"),
     _route("GET", rf"/drive/v3/files/{_ID}/comments", "GET /drive/v3/files/{id}/comments", "drive",
            "drive_comments"),
     _route("PUT", rf"/upload/drive/v2/files/{_ID}", "PUT /upload/drive/v2/files/{id}", "drive", "drive_v2_upload"),
@@ -390,6 +394,19 @@ class SheetsEmulator:
     def _do_drive_export(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._drive_book(unquote(match["id"]))
         return drive.export_csv(book, request.arg("mimeType"))
+
+    def _do_drive_share(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        permission = drive.new_permission(request.json() or {}, len(book.permissions))
+        book.permissions.append(permission)
+        self._touch(book)
+        return drive.ok(permission)
+
+    def _do_drive_permissions(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._drive_book(unquote(match["id"]))
+        owner = {"kind": "drive#permission", "id": "owner", "type": "user", "role": "owner",
+                 "emailAddress": book.owner or self.service_account}
+        return drive.ok({"kind": "drive#permissionList", "permissions": [owner, *book.permissions]})
 
     def _do_drive_comments(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         # The emulator has no way to add comments, so every file truthfully has none.

@@ -156,6 +156,28 @@ def import_csv(book: Spreadsheet, data: bytes) -> None:
     book.named_ranges = []
 
 
+PERMISSION_TYPES = ("user", "group", "domain", "anyone")
+PERMISSION_ROLES = ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader")
+
+
+def new_permission(body: dict[str, Any], index: int) -> dict[str, Any]:
+    """A Drive v3 permission resource from a permissions.create body; 400 for a bad type or role."""
+    kind, role = body.get("type"), body.get("role")
+    if kind not in PERMISSION_TYPES:
+        raise DriveError(400, f"The permission type field is required and must be one of {PERMISSION_TYPES}.",
+                         "invalid")
+    if role not in PERMISSION_ROLES:
+        raise DriveError(400, "The permission role field is required and must be a valid role.", "invalid")
+    if kind in ("user", "group") and not body.get("emailAddress"):
+        raise DriveError(400, "The permission emailAddress field is required for user and group.", "invalid")
+    permission = {"kind": "drive#permission", "id": f"{10**19 + index * 7919}", "type": kind, "role": role}
+    if body.get("emailAddress"):
+        permission["emailAddress"] = body["emailAddress"]
+    if body.get("domain"):
+        permission["domain"] = body["domain"]
+    return permission
+
+
 def no_content() -> EmuResponse:
     """Drive's 204 for a delete."""
     return EmuResponse(status=204, body=b"", headers={"Content-Type": "text/html"})

@@ -194,6 +194,7 @@ class Spreadsheet:
         self.created_time = iso_now(now)
         self.modified_time = self.created_time
         self.next_metadata_id = 1
+        self.permissions: list[dict[str, Any]] = []  # Drive sharing, besides the owner
 
     @property
     def title(self) -> str:
@@ -247,6 +248,7 @@ class Spreadsheet:
         new.created_time = self.created_time
         new.modified_time = self.modified_time
         new.next_metadata_id = self.next_metadata_id
+        new.permissions = copy.deepcopy(self.permissions)
         return new
 
     def to_json(self) -> dict[str, Any]:
@@ -255,7 +257,7 @@ class Spreadsheet:
             "id": self.id, "owner": self.owner, "properties": self.properties, "sheets": [s.to_json() for s in self.sheets],
             "named_ranges": self.named_ranges, "developer_metadata": self.developer_metadata,
             "created_time": self.created_time, "modified_time": self.modified_time,
-            "next_metadata_id": self.next_metadata_id,
+            "next_metadata_id": self.next_metadata_id, "permissions": self.permissions,
         }
 
     @classmethod
@@ -271,6 +273,7 @@ class Spreadsheet:
         new.created_time = data["created_time"]
         new.modified_time = data["modified_time"]
         new.next_metadata_id = data.get("next_metadata_id", 1)
+        new.permissions = data.get("permissions", [])
         return new
 
 
