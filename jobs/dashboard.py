@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sheets_sync.reports.dashboard import dashboard_grid
+from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dashboard_grid
 from sheets_sync.tracker.cells import as_text
+from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 
 from .cycle import TRACKER, CycleContext
 
 JOB = "dashboard"
+CHART_STATE_KEY = "dashboard_chart_departments"
 COLUMNS = ("Department", "Platform", "Status", "Overdue", "Received At", "Reply Posted At")
 DATETIMES = ("Received At", "Reply Posted At")
 
@@ -43,7 +45,35 @@ def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
 
 
 def run(ctx: CycleContext) -> None:
-    """Queue the Dashboard's new grid."""
+    """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed)."""
     grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz)
     ctx.changes.replace_grid("Dashboard", grid)
     ctx.count(JOB, "rows", len(grid))
+    aim_chart(ctx, grid)
+
+
+def aim_chart(ctx: CycleContext, grid: list[list[Any]]) -> None:
+    """The chart reads a fixed block of rows; when the department rows grow or shrink, point it at the new
+    block. Only the chart ``init`` made (known id) is touched, and only when the count changed."""
+    n_departments = _department_rows(grid)
+    seen = ctx.snapshot.state.get(CHART_STATE_KEY)
+    if seen == str(n_departments):
+        return
+    # Recorded either way, so these two small reads happen once per change, not every cycle.
+    ctx.changes.set_state(CHART_STATE_KEY, str(n_departments))
+    sheet_id = ctx.store.sheet_ids().get("Dashboard")
+    if sheet_id is None or DASHBOARD_CHART_ID not in ctx.store.charts("Dashboard"):
+        return  # a chart people made themselves, or none: not ours to move
+    spec = dashboard_chart_spec(sheet_id, HEADER_ROW, n_departments, chart_id=DASHBOARD_CHART_ID)
+    ctx.changes.extra_requests.append({"updateChartSpec": {"chartId": DASHBOARD_CHART_ID,
+                                                           "spec": spec["addChart"]["chart"]["spec"]}})
+
+
+def _department_rows(grid: list[list[Any]]) -> int:
+    # The block under the header row, up to the Total row.
+    rows = 0
+    for row in grid[HEADER_ROW + 1:]:
+        if not row or row[0] in ("Total", ""):
+            break
+        rows += 1
+    return rows

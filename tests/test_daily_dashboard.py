@@ -202,3 +202,9 @@ def test_rows_below_a_shorter_dashboard_are_cleared(tmp_path: Path) -> None:
     full = world.worksheet("Dashboard").get_all_values()
     assert all(not any(row) for row in full[len(after):])
     assert sum(row[0] == "Total" for row in full) == 2
+    # The chart now reads the two department rows (header + 2, Total left out), not the old nineteen.
+    meta = world.person_client().http_client.fetch_sheet_metadata(
+        world.backend.spreadsheet_id, params={"fields": "sheets(properties(title),charts)"})
+    [chart] = [c for sh in meta["sheets"] if sh["properties"]["title"] == "Dashboard" for c in sh.get("charts", [])]
+    [source] = chart["spec"]["basicChart"]["domains"][0]["domain"]["sourceRange"]["sources"]
+    assert source["endRowIndex"] - source["startRowIndex"] == 1 + 2

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 DATETIME_PATTERN = "yyyy-mm-dd hh:mm"
 DATE_PATTERN = "yyyy-mm-dd"
+# The Dashboard chart's id: stable, so the dashboard job can re-aim it when the departments change.
+DASHBOARD_CHART_ID = 7_300_001
 MIN_ROWS = {"Tracker": 2000, "Audit": 1000, "Dashboard": 60}
 RED, AMBER, GREEN = (
     {"red": 0.96, "green": 0.8, "blue": 0.8},
@@ -131,7 +133,7 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
         if title == "Dashboard" and not (sheet or {}).get("charts"):
             from ..reports.dashboard import HEADER_ROW, dashboard_chart_spec
 
-            req.append(dashboard_chart_spec(sheet_id, HEADER_ROW, len(departments)))
+            req.append(dashboard_chart_spec(sheet_id, HEADER_ROW, len(departments), chart_id=DASHBOARD_CHART_ID))
             report.actions.append("Dashboard: chart of overdue items by department")
         if not tab.columns:
             continue
@@ -295,7 +297,9 @@ def default_seeds(schema: Schema) -> dict[str, list[list[Any]]]:
     return {
         "Departments": [[d.get(h, "") for h in schema["Departments"].headers] for d in departments],
         "Routing": [[r.keyword, r.department, r.category or "", r.weight, r.active] for r in rules],
-        STATE_TAB: [["schema_version", str(schema.version), ""], ["lease", "", ""]],
+        STATE_TAB: [["schema_version", str(schema.version), ""], ["lease", "", ""],
+                    # The Dashboard chart init draws covers this many department rows (jobs/dashboard.py).
+                    ["dashboard_chart_departments", str(len(departments)), ""]],
     }
 
 

@@ -149,6 +149,13 @@ class TrackerStore:
         holder, _ = _parse_lease(as_text(values[0][0] if values[0] else ""))
         return holder == runner, holder or ""
 
+    def charts(self, tab: str) -> set[int]:
+        """The chart ids on one tab (a small ``spreadsheets.get``)."""
+        body = self.http.fetch_sheet_metadata(self.spreadsheet_id,
+                                              params={"fields": "sheets(properties(title),charts(chartId))"})
+        return {int(c["chartId"]) for s in body.get("sheets", []) if s["properties"]["title"] == tab
+                for c in s.get("charts", [])}
+
     def release_lease(self, snapshot: Snapshot, runner: str) -> None:
         """Free the lease at once (a cycle that could not write must not keep others waiting)."""
         row = snapshot.state_rows.get("lease")

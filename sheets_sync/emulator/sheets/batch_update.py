@@ -1141,6 +1141,20 @@ def add_chart(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> dict[str,
     return {"chart": copy.deepcopy(chart)}
 
 
+@handler("updateChartSpec")
+def update_chart_spec(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
+    """Replace a chart's spec, found by chartId on any sheet."""
+    chart_id, spec = req.get("chartId"), req.get("spec")
+    if not spec:
+        raise RequestError("spec is required")
+    for sheet in book.sheets:
+        for chart in sheet.extras.get("charts", []):
+            if chart.get("chartId") == chart_id:
+                chart["spec"] = copy.deepcopy(spec)
+                return None
+    raise RequestError(f"No chart with id: {chart_id}")
+
+
 @handler("findReplace")
 def find_replace(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Plain-text find/replace in values (no regex, no formulas)."""
