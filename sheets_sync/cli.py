@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="data directory (persisted, crash-safe)")
     p.add_argument("--quota-per-minute", type=int, default=60, help="Sheets read and write quota (0: none)")
     p.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests faulted (0..1)")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request (not control endpoints)")
     p.add_argument("--seed", type=int, default=None)
     return parser
 
@@ -186,11 +187,12 @@ def _emulator(args: argparse.Namespace) -> int:
         from .emulator.sheets import SheetsEmulator
 
         core = SheetsEmulator(data_dir=args.data, quota_per_minute=args.quota_per_minute,
-                              fault_rate=args.fault_rate, seed=args.seed)
+                              fault_rate=args.fault_rate, latency_s=args.latency_ms / 1000, seed=args.seed)
     else:
         from .emulator.platforms import PlatformEmulator
 
         core = PlatformEmulator(data_dir=args.data, fault_rate=args.fault_rate, seed=args.seed)
+        core.faults.latency_s = args.latency_ms / 1000
     server = make_server(core, args.port)
     host, port = server.server_address[:2]
     print(json.dumps({"url": f"http://{host}:{port}", "emulator": args.which}), flush=True)
