@@ -69,17 +69,3 @@ class CycleContext:
         old = self.tracker.typed(row, header)
         existing = self.changes.updates.get((TRACKER, ticket, header))
         return self.changes.set(TRACKER, ticket, header, existing.old if existing else old, new, job)
-
-    def tickets(self) -> list[str]:
-        """Every Ticket ID of the cycle: rows in the sheet (unique ones) and pending rows."""
-        return list(self.tracker.key_rows) + list(self.pending)
-
-    def record(self, ticket: str) -> dict[str, Any]:
-        """A Tracker row as this cycle sees it (typed), pending or read, with this cycle's changes applied."""
-        if ticket in self.pending:
-            return dict(self.pending[ticket])
-        rec = self.tracker.record(self.tracker.key_rows[ticket])
-        for (tab, key, header), change in self.changes.updates.items():
-            if tab == TRACKER and key == ticket:
-                rec[header] = change.new
-        return rec

@@ -59,10 +59,10 @@ def aim_chart(ctx: CycleContext, grid: list[list[Any]]) -> None:
     seen = ctx.snapshot.state.get(CHART_STATE_KEY)
     if seen == str(n_departments):
         return
-    # Recorded either way, so these two small reads happen once per change, not every cycle.
+    # Recorded either way, so this small read happens once per change, not every cycle.
     ctx.changes.set_state(CHART_STATE_KEY, str(n_departments))
-    sheet_id = ctx.store.sheet_ids().get("Dashboard")
-    if sheet_id is None or DASHBOARD_CHART_ID not in ctx.store.charts("Dashboard"):
+    sheet_id, charts = ctx.store.tabs_meta().get("Dashboard", (None, set()))
+    if sheet_id is None or DASHBOARD_CHART_ID not in charts:
         return  # a chart people made themselves, or none: not ours to move
     spec = dashboard_chart_spec(sheet_id, HEADER_ROW, n_departments, chart_id=DASHBOARD_CHART_ID)
     ctx.changes.extra_requests.append({"updateChartSpec": {"chartId": DASHBOARD_CHART_ID,

@@ -91,7 +91,6 @@ class Runner:
     sleep: Callable[[float], None] = time.sleep
     settle_s: float = DEFAULT_SETTLE_S
     extras: dict[str, Any] = field(default_factory=dict)
-    after_jobs: list[Callable[[CycleContext], None]] = field(default_factory=list)
     stop_event: threading.Event = field(default_factory=threading.Event)
     # Set by the webhook receiver (a comment just arrived): run a cycle now instead of at the next tick.
     wake_event: threading.Event = field(default_factory=threading.Event)
@@ -142,8 +141,6 @@ class Runner:
                 failed.append(name)
                 ctx.notes.append(f"{name} failed: {exc}")
                 log.exception("job %s failed; the other jobs go on", name)
-        for hook in self.after_jobs:
-            hook(ctx)
         for connector in self.connectors:
             if hasattr(connector, "quota_state"):
                 ctx.changes.set_state(_quota_key(connector), connector.quota_state())

@@ -50,20 +50,15 @@ class RequestCounter:
 
     reads: int = 0
     writes: int = 0
-    by_endpoint: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, method: str, url: str) -> None:
+    def add(self, method: str) -> None:
         """Count one request."""
-        path = urlsplit(url).path
-        kind = path.rsplit("/", 1)[-1].split(":")[-1] if ":" in path.rsplit("/", 1)[-1] else ""
-        key = f"{method.upper()} {'values' if '/values' in path else 'spreadsheets'}{':' + kind if kind else ''}"
         with self._lock:
             if method.upper() == "GET":
                 self.reads += 1
             else:
                 self.writes += 1
-            self.by_endpoint[key] = self.by_endpoint.get(key, 0) + 1
 
     @property
     def total(self) -> int:
@@ -100,7 +95,7 @@ class RetryingHTTPClient(HTTPClient):
         idempotent = _is_idempotent(method, endpoint)
 
         def once() -> requests.Response:
-            self.counter.add(method, endpoint)
+            self.counter.add(method)
             try:
                 return HTTPClient.request(self, method, endpoint, *args, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from ..schema import Schema, Tab, load_schema
 from .cells import as_text, to_cell_data
 from .changes import STATE_TAB
-from .table import column_letter, quote_title
+from .table import column_letter, quote_title, trim_header
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,9 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
             continue
 
         # Header cells: keep what is there, add the missing required ones after the last header.
-        header = list(headers.get(title, []))
-        while header and not as_text(header[-1]).strip():
-            header.pop()
-        present = {as_text(h).strip() for h in header}
-        positions: dict[str, int] = {as_text(h).strip(): i for i, h in enumerate(header) if as_text(h).strip()}
+        header = trim_header(headers.get(title, []))
+        present = set(header)
+        positions: dict[str, int] = {h: i for i, h in enumerate(header) if h}
         new_cols = [c for c in tab.columns if c.header not in present]
         width_needed = len(header) + len(new_cols)
         if width_needed > grid_props.get("columnCount", 26):

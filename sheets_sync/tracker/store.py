@@ -23,7 +23,7 @@ from ..errors import SchemaError
 from ..schema import Schema, load_schema
 from .cells import as_text, utc_now
 from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, plan_write
-from .table import Table, column_letter, quote_title
+from .table import Table, column_letter, quote_title, trim_header
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,17 @@ class TrackerStore:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
+    def tabs_meta(self) -> dict[str, tuple[int, set[int]]]:
+        """Tab title → (sheetId, chart ids), in one small ``spreadsheets.get``."""
+        body = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={
+            "fields": "sheets(properties(sheetId,title),charts(chartId))"})
+        return {s["properties"]["title"]: (int(s["properties"]["sheetId"]),
+                                           {int(c["chartId"]) for c in s.get("charts", [])})
+                for s in body.get("sheets", [])}
+
     def sheet_ids(self) -> dict[str, int]:
-        """Tab title → sheetId (one small ``spreadsheets.get``; for links such as ``#gid=``)."""
-        body = self.http.fetch_sheet_metadata(self.spreadsheet_id,
-                                              params={"fields": "sheets(properties(sheetId,title))"})
-        return {s["properties"]["title"]: int(s["properties"]["sheetId"]) for s in body.get("sheets", [])}
+        """Tab title → sheetId (for links such as ``#gid=``)."""
+        return {title: meta[0] for title, meta in self.tabs_meta().items()}
 
     def read(self, tabs: Sequence[str], key_only: Sequence[str] = ()) -> Snapshot:
         """One ``values:batchGet`` of the given tabs plus ``_state``; of the ``key_only`` tabs (tool-written,
@@ -149,13 +155,6 @@ class TrackerStore:
         holder, _ = _parse_lease(as_text(values[0][0] if values[0] else ""))
         return holder == runner, holder or ""
 
-    def charts(self, tab: str) -> set[int]:
-        """The chart ids on one tab (a small ``spreadsheets.get``)."""
-        body = self.http.fetch_sheet_metadata(self.spreadsheet_id,
-                                              params={"fields": "sheets(properties(title),charts(chartId))"})
-        return {int(c["chartId"]) for s in body.get("sheets", []) if s["properties"]["title"] == tab
-                for c in s.get("charts", [])}
-
     def release_lease(self, snapshot: Snapshot, runner: str) -> None:
         """Free the lease at once (a cycle that could not write must not keep others waiting)."""
         row = snapshot.state_rows.get("lease")
@@ -204,11 +203,9 @@ class TrackerStore:
                 rows = _grid_rows(data)
                 start_row, start_col = data.get("startRow", 0), data.get("startColumn", 0)
                 if start_row == 0:
-                    header = [as_text(v).strip() for v in (rows[0] if rows else [])]
+                    header = trim_header(rows[0] if rows else [])
                 else:
                     columns[start_col] = [r[0] if r else "" for r in rows]
-            while header and header[-1] == "":
-                header.pop()
             table = snapshot.tables.get(title)
             key_rows: dict[str, int] = {}
             duplicates: set[str] = set()
@@ -245,12 +242,7 @@ class TrackerStore:
             if table is not None and tab not in snapshot.key_only:
                 table.require_writable()
         fresh, sizes = self.fresh(changes, snapshot)
-        read_headers = {}
-        for title, table in snapshot.tables.items():
-            header = list(table.header)
-            while header and header[-1] == "":
-                header.pop()
-            read_headers[title] = header
+        read_headers = {title: list(table.header) for title, table in snapshot.tables.items()}
         for title in snapshot.key_only:
             # Only its key column was read: rows are appended in the header order seen just now.
             if title in fresh:

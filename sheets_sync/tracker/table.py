@@ -23,6 +23,14 @@ def column_letter(index: int) -> str:
     return rowcol_to_a1(1, index + 1).rstrip("0123456789")
 
 
+def trim_header(header: list[Any]) -> list[str]:
+    """A header row as text, trailing empty cells dropped (the API omits them, people leave them)."""
+    out = [as_text(h).strip() for h in header]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
 def quote_title(title: str) -> str:
     """A sheet title quoted for A1 notation (``'It''s'``)."""
     return "'" + title.replace("'", "''") + "'"
@@ -49,7 +57,7 @@ class Table:
     duplicate_keys: dict[str, list[int]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.header = [as_text(h).strip() for h in self.header]
+        self.header = trim_header(self.header)
         self.col = {}
         seen: dict[str, int] = {}
         for i, name in enumerate(self.header):
