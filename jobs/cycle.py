@@ -1,71 +1,65 @@
-"""One cycle's shared state: the snapshot read, the rows being added, and the ChangeSet all jobs fill."""
+"""What every job of a cycle sees: the configuration, the cycle's unit of work, the time, the connectors.
+
+Jobs read and change rows through ``ctx.work`` (``sheets_sync.tracker.unit_of_work``): what an earlier job of
+the cycle appended or changed is already visible there, and nothing reaches the sheet before the runner
+commits. Jobs hand each other nothing else: a later job reads what an earlier one wrote.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sheets_sync.config import Config
-from sheets_sync.tracker.changes import ChangeSet
-from sheets_sync.tracker.store import Snapshot, TrackerStore
+from sheets_sync.connectors.base import Connector
+from sheets_sync.tracker.unit_of_work import TabRows, UnitOfWork
+from sheets_sync.vocabulary import Overdue, Status
 
 log = logging.getLogger("sheets_sync.jobs")
-
-TRACKER = "Tracker"
-OPEN_STATUSES = ("New", "Assigned", "Escalated")
 
 
 @dataclass
 class CycleContext:
-    """What every job of a cycle sees and fills."""
+    """One cycle, as the jobs see it."""
 
     config: Config
-    store: TrackerStore
-    snapshot: Snapshot
-    changes: ChangeSet
+    work: UnitOfWork
     now: datetime
-    connectors: list[Any] = field(default_factory=list)
-    # Rows ingested this cycle, not yet in the sheet: later jobs (route, sla) fill them before the write.
-    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
-    # Run after the cycle's write has landed (sending digests only once the "sending" marks are saved).
-    after_commit: list[Callable[[Any], None]] = field(default_factory=list)
+    connectors: Sequence[Connector]
+    # Digests go through this mailer when set (tests, the demo); else SMTP or .eml files as configured.
+    mailer: Any = None
+    # The runner's sleep: simulated time in tests and the demo, real time in production.
     sleep: Callable[[float], None] | None = None
 
     @property
-    def tracker(self):  # noqa: ANN201 - Table
-        """The Tracker tab as read."""
-        return self.snapshot[TRACKER]
+    def tracker(self) -> TabRows:
+        """The Tracker tab's rows: as read, appended this cycle, and changed."""
+        return self.work.tracker
 
     def count(self, job: str, what: str, n: int = 1) -> None:
-        """Add to this cycle's figures (logged at the end)."""
-        bucket = self.counts.setdefault(job, {})
-        bucket[what] = bucket.get(what, 0) + n
+        """Add to this cycle's figures."""
+        self.work.count(job, what, n)
 
-    def value(self, ticket: str, header: str) -> Any:
-        """A Tracker cell as this cycle sees it: pending rows, then changes made earlier in the cycle, then the
-        sheet as read."""
-        if ticket in self.pending:
-            return self.pending[ticket].get(header, "")
-        change = self.changes.updates.get((TRACKER, ticket, header))
-        if change is not None:
-            return change.new
-        row = self.tracker.key_rows.get(ticket)
-        return "" if row is None else self.tracker.typed(row, header)
+    def note(self, message: str) -> None:
+        """Something people should know about this cycle."""
+        self.work.note(message)
 
-    def set(self, ticket: str, header: str, new: Any, job: str) -> bool:
-        """Change a Tracker cell (pending rows are filled directly); False when not the tool's to change."""
-        if ticket in self.pending:
-            self.pending[ticket][header] = new
-            return True
-        row = self.tracker.key_rows.get(ticket)
-        if row is None:
-            return False
-        old = self.tracker.typed(row, header)
-        existing = self.changes.updates.get((TRACKER, ticket, header))
-        return self.changes.set(TRACKER, ticket, header, existing.old if existing else old, new, job)
+
+def mark_replied(ctx: CycleContext, ticket: str, reply_id: str, posted_at: Any, job: str,
+                 replied_by: str | None = None) -> None:
+    """Record that a reply is on the platform — posted by the tool (``reply``) or by the account itself
+    (``status``, ``replied_by="on platform"``): Reply ID and time, Status Replied, no Overdue flag, no pending
+    Sync Notes, Last Synced now."""
+    tracker = ctx.tracker
+    tracker.set(ticket, "Reply ID", reply_id, job)
+    tracker.set(ticket, "Reply Posted At", posted_at, job)
+    if tracker.text(ticket, "Status") != Status.REPLIED:
+        tracker.set(ticket, "Status", Status.REPLIED.value, job)
+    tracker.set(ticket, "Overdue", Overdue.NONE.value, job)
+    if replied_by:
+        tracker.set(ticket, "Replied By", replied_by, job)
+    tracker.set(ticket, "Sync Notes", "", job)
+    tracker.set(ticket, "Last Synced", ctx.now, job)

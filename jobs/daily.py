@@ -76,7 +76,7 @@ def daily_trigger(at: str, tz: ZoneInfo, job: Callable[[], Any],
 
 def until_lease_free(runner: Any, attempt: Callable[[], tuple[bool, Any]]) -> Any:
     """Call ``attempt`` (→ (ran, result)) until it ran, waiting between tries, for up to one lease period."""
-    lease_minutes = float(runner.config.lease.get("minutes", 10))
+    lease_minutes = runner.config.lease.minutes
     tries = max(1, int(lease_minutes * 60 / RETRY_EVERY_S) + 1)
     result: Any = None
     for _ in range(tries):
@@ -107,8 +107,8 @@ def daily_jobs(runner: Any) -> dict[str, tuple[str, Callable[[], Any]]]:
     """The daily jobs for ``Runner.run_forever(daily=...)``: name → (``HH:MM`` in the configured zone, job)."""
     schedule = runner.config.schedule
     return {
-        "digest": (parse_at(schedule.get("digest_at", DEFAULT_DIGEST_AT), "digest_at"),
+        "digest": (schedule.digest_at,
                    lambda: run_digest(runner)),
-        "archive": (parse_at(schedule.get("archive_at", DEFAULT_ARCHIVE_AT), "archive_at"),
+        "archive": (schedule.archive_at,
                     lambda: run_archive(runner)),
     }

@@ -9,7 +9,7 @@ from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dash
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 
-from .cycle import TRACKER, CycleContext
+from .cycle import CycleContext
 
 JOB = "dashboard"
 CHART_STATE_KEY = "dashboard_chart_departments"
@@ -18,36 +18,39 @@ DATETIMES = ("Received At", "Reply Posted At")
 
 
 def metric_rows(ctx: CycleContext) -> list[dict[str, Any]]:
-    """The few columns the figures need, for every row (read, changed this cycle, or pending)."""
+    """The few columns the figures need, for every row as this cycle leaves it.
+
+    Read by whole columns, then the cycle's changes laid over them: a 100,000-row Tracker costs little.
+    """
     tracker = ctx.tracker
-    rows: list[dict[str, Any]] = []
     overlay: dict[str, dict[str, Any]] = {}
-    for (tab, key, header), change in ctx.changes.updates.items():
-        if tab == TRACKER and header in COLUMNS:
-            overlay.setdefault(key, {})[header] = change.new
+    for header in COLUMNS:
+        for key, value in tracker.changed(header):
+            overlay.setdefault(key, {})[header] = value
     cols = {h: tracker.column(h) for h in COLUMNS if h not in DATETIMES}
-    for ticket, n in tracker.key_rows.items():
-        i = n - 2
-        row = {h: as_text(cols[h][i]).strip() for h in cols}
+    rows: list[dict[str, Any]] = []
+    for ticket, n in tracker.read_keys().items():
+        row = {h: as_text(cols[h][n - 2]).strip() for h in cols}
         for h in DATETIMES:
-            row[h] = tracker.typed(n, h)
+            row[h] = tracker.table.typed(n, h)
         row.update(overlay.get(ticket, {}))
         rows.append(row)
-    for values in ctx.pending.values():
-        rows.append({h: values.get(h, "" if h not in DATETIMES else None) for h in COLUMNS})
+    for ticket in tracker.new_keys():
+        rows.append({h: tracker.get(ticket, h) if h not in DATETIMES else tracker.get(ticket, h) or None
+                     for h in COLUMNS})
     return rows
 
 
 def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
     """The Departments tab as records."""
-    table = ctx.snapshot.tables.get("Departments")
-    return table.records() if table is not None else []
+    view = ctx.work.tab("Departments")
+    return view.table.records() if view is not None else []
 
 
 def run(ctx: CycleContext) -> None:
     """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed)."""
     grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz)
-    ctx.changes.replace_grid("Dashboard", grid)
+    ctx.work.replace_grid("Dashboard", grid)
     ctx.count(JOB, "rows", len(grid))
     aim_chart(ctx, grid)
 
@@ -56,17 +59,16 @@ def aim_chart(ctx: CycleContext, grid: list[list[Any]]) -> None:
     """The chart reads a fixed block of rows; when the department rows grow or shrink, point it at the new
     block. Only the chart ``init`` made (known id) is touched, and only when the count changed."""
     n_departments = _department_rows(grid)
-    seen = ctx.snapshot.state.get(CHART_STATE_KEY)
-    if seen == str(n_departments):
+    if ctx.work.state.get(CHART_STATE_KEY) == str(n_departments):
         return
     # Recorded either way, so this small read happens once per change, not every cycle.
-    ctx.changes.set_state(CHART_STATE_KEY, str(n_departments))
-    sheet_id, charts = ctx.store.tabs_meta().get("Dashboard", (None, set()))
+    ctx.work.set_state(CHART_STATE_KEY, str(n_departments))
+    sheet_id, charts = ctx.work.tabs_meta().get("Dashboard", (None, set()))
     if sheet_id is None or DASHBOARD_CHART_ID not in charts:
         return  # a chart people made themselves, or none: not ours to move
     spec = dashboard_chart_spec(sheet_id, HEADER_ROW, n_departments, chart_id=DASHBOARD_CHART_ID)
-    ctx.changes.extra_requests.append({"updateChartSpec": {"chartId": DASHBOARD_CHART_ID,
-                                                           "spec": spec["addChart"]["chart"]["spec"]}})
+    ctx.work.add_request({"updateChartSpec": {"chartId": DASHBOARD_CHART_ID,
+                                              "spec": spec["addChart"]["chart"]["spec"]}})
 
 
 def _department_rows(grid: list[list[Any]]) -> int:

@@ -15,16 +15,18 @@ they are when the digest is built.
 from __future__ import annotations
 
 import json
+from email.message import EmailMessage
 from typing import Any
 
 from sheets_sync.reports.digest import build_digests
-from sheets_sync.reports.mailer import EmlFolderMailer, Mailer, message_key
+from sheets_sync.reports.mailer import SendResult, build_mailer, message_key
 from sheets_sync.retry import policy
-from sheets_sync.tracker.changes import ChangeSet
+from sheets_sync.tracker.store import TrackerStore
 
 from .cycle import CycleContext, log
 
 JOB = "digest"
+DEFAULT_SENDER = "sheets-sync@localhost"
 
 
 def state_key(key: str) -> str:
@@ -33,55 +35,53 @@ def state_key(key: str) -> str:
 
 
 def make_mailer(ctx: CycleContext) -> Any:
-    """SMTP when configured, else .eml files in the digest folder."""
-    if "mailer" in ctx.extras:
-        return ctx.extras["mailer"]
-    if ctx.config.smtp:
-        # The runner's sleep: a simulated clock in tests and the demo, real time in production.
-        return Mailer.from_config(ctx.config, retry=policy(sleep=ctx.sleep) if ctx.sleep else None)
-    return EmlFolderMailer(ctx.config.digest.get("folder") or (ctx.config.data_dir / "digests"))
+    """The injected mailer, else SMTP when configured, else .eml files in the digest folder."""
+    if ctx.mailer is not None:
+        return ctx.mailer
+    # The runner's sleep: a simulated clock in tests and the demo, real time in production.
+    return build_mailer(ctx.config, **({"retry": policy(sleep=ctx.sleep)} if ctx.sleep and ctx.config.smtp else {}))
 
 
 def run(ctx: CycleContext) -> None:
     """Build today's digests, mark the unsent ones ``sending`` in this cycle's write, send after it lands."""
+    work = ctx.work
     tracker = ctx.tracker
-    rows = [tracker.record(n) for n in tracker.key_rows.values()]
-    departments = ctx.snapshot["Departments"].records() if "Departments" in ctx.snapshot.tables else []
-    content = ctx.snapshot["Content"].records() if "Content" in ctx.snapshot.tables else []
-    gid = ctx.extras.get("tracker_gid") or ctx.store.sheet_ids().get("Tracker", 0)
-    sender = (ctx.config.smtp or {}).get("from") or ctx.config.digest.get("from") or "sheets-sync@localhost"
-    messages = build_digests(rows, departments, content, ctx.now, ctx.config.tz, ctx.store.spreadsheet_id, gid,
-                             ctx.config.digest.get("cell_email", ""), sender)
+    rows = [tracker.table.record(n) for n in tracker.read_keys().values()]
+    departments, content = (work.tab(t) for t in ("Departments", "Content"))
+    gid = work.tabs_meta().get("Tracker", (0, set()))[0]
+    sender = (ctx.config.smtp.sender if ctx.config.smtp else "") or DEFAULT_SENDER
+    messages = build_digests(rows, departments.table.records() if departments else [],
+                             content.table.records() if content else [], ctx.now, ctx.config.tz,
+                             work.store.spreadsheet_id, gid, ctx.config.digest.cell_email, sender)
     outbox = []
     for message in messages:
         key = message_key(message)
-        if not key or ctx.snapshot.state.get(state_key(key)):
+        if not key or work.state.get(state_key(key)):
             continue
-        ctx.changes.set_state(state_key(key), json.dumps({"status": "sending", "at": ctx.now.isoformat()}))
+        work.set_state(state_key(key), json.dumps({"status": "sending", "at": ctx.now.isoformat()}))
         outbox.append(message)
     ctx.count(JOB, "to send", len(outbox))
     ctx.count(JOB, "already sent today", len(messages) - len(outbox))
+    if outbox:
+        work.after_write(JOB, lambda store: _send(ctx, store, outbox))
 
-    def send_after_commit(runner: Any) -> None:
-        if not outbox:
-            return
-        results = make_mailer(ctx).deliver(outbox)
-        done = ChangeSet(runner.store.schema)
-        for result in results:
-            if result.key is None:
-                continue
-            if result.ok:
-                status = "sent"
-            elif not result.attempted:
-                status = ""  # never reached the server: free to send again later today
-            else:
-                status = "failed: " + result.error[:200]
-            done.set_state(state_key(result.key), json.dumps({"status": status, "at": ctx.now.isoformat()})
-                           if status else "")
-        snapshot = runner.store.read([])
-        runner.store.commit(done, snapshot)
-        sent = sum(1 for r in results if r.ok)
-        log.info("digest: %d sent, %d not sent", sent, len(results) - sent)
-        ctx.count(JOB, "sent", sent)
 
-    ctx.after_commit.append(send_after_commit)
+def _send(ctx: CycleContext, store: TrackerStore, outbox: list[EmailMessage]) -> None:
+    """Send what this cycle's write marked ``sending``; record each outcome in ``_state``."""
+    results = make_mailer(ctx).deliver(outbox)
+    store.write_state({state_key(r.key): _outcome(r, ctx) for r in results if r.key is not None})
+    sent = sum(1 for r in results if r.ok)
+    log.info("digest: %d sent, %d not sent", sent, len(results) - sent)
+    ctx.count(JOB, "sent", sent)
+
+
+def _outcome(result: SendResult, ctx: CycleContext) -> str:
+    """A digest key's mark after sending: ``sent``; cleared ("") when the server never saw it, so a rerun today
+    sends it; ``failed: ...`` when refused."""
+    if result.ok:
+        status = "sent"
+    elif not result.attempted:
+        return ""
+    else:
+        status = "failed: " + result.error[:200]
+    return json.dumps({"status": status, "at": ctx.now.isoformat()})

@@ -7,95 +7,80 @@ added once. A platform that fails (expired token, quota) is reported and skipped
 
 from __future__ import annotations
 
-from typing import Any
-
+from sheets_sync.connectors.base import Comment, Connector, FetchResult
 from sheets_sync.errors import SheetsSyncError
-from sheets_sync.tracker.cells import as_text, ticket_id
+from sheets_sync.tracker.unit_of_work import TabRows
+from sheets_sync.vocabulary import PlatformStatus, Status, ticket_id
 
 from .cycle import CycleContext, log
 
 JOB = "ingest"
 
 
-def account_of(connector: Any) -> str:
-    """The account a connector reads (Page, IG user, channel or X user id)."""
-    for name in ("account_id", "page_id", "ig_user_id", "channel_id", "user_id"):
-        value = getattr(connector, name, None)
-        if value:
-            return str(value)
-    return ""
-
-
-def cursor_key(connector: Any) -> str:
-    """The ``_state`` key of a connector's cursor: platform and account."""
-    return f"cursor:{connector.platform}:{account_of(connector)}"
-
-
 def run(ctx: CycleContext) -> None:
-    """Fetch from every platform and queue the new rows and new posts."""
-    known = set(ctx.tracker.key_rows) | set(ctx.tracker.duplicate_keys)
-    archive = ctx.snapshot.tables.get("Archive")
-    if archive is not None:
-        known |= set(archive.key_rows) | set(archive.duplicate_keys)
-    posts = ctx.snapshot.tables.get("Posts")
-    known_posts = {as_text(p).strip() for p in posts.column("Post ID")} if posts is not None else set()
+    """Fetch from every platform; new comments become Tracker rows, their unknown posts Posts rows."""
     for connector in ctx.connectors:
-        key = cursor_key(connector)
-        try:
-            result = connector.fetch_new(ctx.snapshot.state.get(key) or None)
-        except SheetsSyncError as exc:
-            ctx.notes.append(_named(connector.platform, str(exc)))
-            ctx.count(JOB, f"{connector.platform} failed")
-            log.error("ingest %s: %s", connector.platform, exc)
+        result = _fetch(ctx, connector)
+        if result is None:
             continue
-        except Exception as exc:  # noqa: BLE001 - JSON of an unexpected shape must not stop the other platforms
-            ctx.notes.append(f"{connector.platform}: unexpected answer from the platform ({type(exc).__name__}: "
-                             f"{exc}); skipped this cycle, its cursor kept, so nothing is lost. If it repeats, "
-                             "report it with the log.")
-            ctx.count(JOB, f"{connector.platform} failed")
-            log.exception("ingest %s: unexpected failure", connector.platform)
-            continue
-        added = 0
-        for comment in result.comments:
-            ticket = ticket_id(comment.platform, comment.comment_id)
-            if ticket in known:
-                continue
-            known.add(ticket)
-            ctx.pending[ticket] = {
-                "Ticket ID": ticket,
-                "Platform": comment.platform,
-                "Comment ID": comment.comment_id,
-                "Post ID": comment.post_id,
-                "Received At": comment.created_at,
-                "Author": comment.author_name or comment.author_id,
-                "Comment": comment.text,
-                "Link": comment.permalink,
-                "Status": "New",
-                "Platform Status": "visible",
-                "Send": False,
-                "Last Synced": ctx.now,
-            }
-            added += 1
-            if comment.post_id and comment.post_id not in known_posts:
-                known_posts.add(comment.post_id)
-                ctx.changes.append("Posts", {
-                    "Platform": comment.platform,
-                    "Post ID": comment.post_id,
-                    "Link": comment.post_link or "",
-                    "Title": (comment.post_title or "")[:500],
-                    "Published At": comment.post_published_at,
-                }, JOB)
-                ctx.count(JOB, "posts registered")
-        ctx.changes.set_state(key, result.cursor)
+        added = sum(_add(ctx, comment) for comment in result.comments)
+        ctx.work.set_state(connector.cursor_key, result.cursor)
         ctx.count(JOB, f"{connector.platform} new", added)
+
+
+def _fetch(ctx: CycleContext, connector: Connector) -> FetchResult | None:
+    """What is new on one platform since its cursor; None (noted) when the platform failed this cycle."""
+    try:
+        return connector.fetch_new(ctx.work.state.get(connector.cursor_key) or None)
+    except SheetsSyncError as exc:
+        ctx.note(_named(connector.platform, str(exc)))
+        log.error("ingest %s: %s", connector.platform, exc)
+    except Exception as exc:  # noqa: BLE001 - JSON of an unexpected shape must not stop the other platforms
+        ctx.note(f"{connector.platform}: unexpected answer from the platform ({type(exc).__name__}: {exc}); "
+                 "skipped this cycle, its cursor kept, so nothing is lost. If it repeats, report it with the log.")
+        log.exception("ingest %s: unexpected failure", connector.platform)
+    ctx.count(JOB, f"{connector.platform} failed")
+    return None
+
+
+def _add(ctx: CycleContext, comment: Comment) -> bool:
+    """Queue one comment as a Tracker row unless it is in the Tracker or the archive already."""
+    ticket = ticket_id(comment.platform, comment.comment_id)
+    archive = ctx.work.tab("Archive")
+    if ctx.tracker.known(ticket) or (archive is not None and archive.known(ticket)):
+        return False
+    ctx.tracker.append({
+        "Ticket ID": ticket,
+        "Platform": comment.platform,
+        "Comment ID": comment.comment_id,
+        "Post ID": comment.post_id,
+        "Received At": comment.created_at,
+        "Author": comment.author_name or comment.author_id,
+        "Comment": comment.text,
+        "Link": comment.permalink,
+        "Status": Status.NEW.value,
+        "Platform Status": PlatformStatus.VISIBLE.value,
+        "Send": False,
+        "Last Synced": ctx.now,
+    }, JOB)
+    posts = ctx.work.tab("Posts")
+    if comment.post_id and posts is not None and not posts.known(comment.post_id):
+        _register_post(ctx, posts, comment)
+    return True
+
+
+def _register_post(ctx: CycleContext, posts: TabRows, comment: Comment) -> None:
+    """A post first seen through a comment goes into the Posts register (the cell fills its Department)."""
+    posts.append({
+        "Platform": comment.platform,
+        "Post ID": comment.post_id,
+        "Link": comment.post_link or "",
+        "Title": (comment.post_title or "")[:500],
+        "Published At": comment.post_published_at,
+    }, JOB)
+    ctx.count(JOB, "posts registered")
 
 
 def _named(platform: str, message: str) -> str:
     """A note that starts with the platform's name exactly once (connector errors usually name it already)."""
     return message if message.startswith(f"{platform}:") else f"{platform}: {message}"
-
-
-def flush(ctx: CycleContext) -> None:
-    """Queue the pending rows (filled by route and sla meanwhile) as appended Tracker rows."""
-    for values in ctx.pending.values():
-        ctx.changes.append("Tracker", values, JOB)

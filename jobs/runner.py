@@ -24,10 +24,11 @@ import schedule
 
 from sheets_sync.client import SheetsBackend
 from sheets_sync.config import Config
+from sheets_sync.connectors.base import Connector
 from sheets_sync.errors import SchemaError
 from sheets_sync.tracker.cells import utc_now
-from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.store import TrackerStore
+from sheets_sync.tracker.unit_of_work import UnitOfWork
 
 from . import archive, content, dashboard, digest, ingest, reply, route, sla, status
 from . import daily as daily_module
@@ -51,8 +52,6 @@ OTHER_JOBS: dict[str, Callable[[CycleContext], None]] = {
     "digest": digest.run,
 }
 READ_TABS = ["Tracker", "Posts", "Departments", "Routing", "Content"]
-DEFAULT_EVERY_MINUTES = 5
-DEFAULT_LEASE_MINUTES = 10
 DEFAULT_SETTLE_S = 2.0
 
 
@@ -65,7 +64,6 @@ class CycleResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
-    skipped_writes: list[str] = field(default_factory=list)
     failed_jobs: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -84,13 +82,14 @@ class Runner:
 
     config: Config
     backend: SheetsBackend
-    connectors: list[Any]
+    connectors: list[Connector]
     store: TrackerStore | None = None
     runner_id: str = ""
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
     settle_s: float = DEFAULT_SETTLE_S
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Digests go through this mailer when set (tests, the demo); else SMTP or .eml files as configured.
+    mailer: Any = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     # Set by the webhook receiver (a comment just arrived): run a cycle now instead of at the next tick.
     wake_event: threading.Event = field(default_factory=threading.Event)
@@ -102,79 +101,74 @@ class Runner:
             self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     def cycle(self, jobs: list[str] | None = None) -> CycleResult:
-        """One cycle of the given jobs (all cycle jobs by default)."""
+        """One cycle of the given jobs (all cycle jobs by default): read → lease → jobs → commit."""
         assert self.store is not None
-        names = jobs or list(CYCLE_JOBS)
-        unknown = [n for n in names if n not in CYCLE_JOBS and n not in OTHER_JOBS]
-        if unknown:
-            raise ValueError(f"unknown job {unknown[0]!r}; jobs: {', '.join(all_job_names())}")
-        counter = self.backend.counter
-        before = counter.snapshot()
-        snapshot = self.store.read(READ_TABS, key_only=["Archive"])
-        lease_minutes = float(self.config.lease.get("minutes", DEFAULT_LEASE_MINUTES))
-        held, holder = self.store.claim_lease(snapshot, self.runner_id, lease_minutes,
+        names = resolve_jobs(jobs)
+        before = self.backend.counter.snapshot()
+        work = self.store.begin(READ_TABS)
+        held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
                                               settle=lambda: self.sleep(self.settle_s))
         if not held:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
-        # Archived Ticket IDs, in the Archive tab or an archive spreadsheet: ingest must not re-add them.
-        archive.prepare_archive_keys(self.store, snapshot)
-        now = self.clock()
-        # A quota counted per process would restart at zero each run: the day's spend lives in the sheet.
+        ctx = self._begin(work)
+        failed = self._run_jobs(ctx, names)
+        failed += self._commit(ctx, failed)
+        after = self.backend.counter.snapshot()
+        result = CycleResult(ran=True, counts=work.counts, notes=work.notes,
+                             requests={k: after[k] - before[k] for k in after}, failed_jobs=failed)
+        log.info(result.summary())
+        return result
+
+    def _begin(self, work: UnitOfWork) -> CycleContext:
+        """The jobs' view of this cycle. A quota counted per process would restart at zero each run: each
+        connector resumes the day's spend kept in the sheet."""
         for connector in self.connectors:
-            if hasattr(connector, "restore_quota"):
-                connector.restore_quota(snapshot.state.get(_quota_key(connector)))
-        ctx = CycleContext(config=self.config, store=self.store, snapshot=snapshot,
-                           changes=ChangeSet(self.store.schema), now=now, connectors=self.connectors,
-                           extras=dict(self.extras), sleep=self.sleep)
+            connector.restore_quota(work.state.get(connector.quota_key))
+        return CycleContext(config=self.config, work=work, now=self.clock(), connectors=self.connectors,
+                            mailer=self.mailer, sleep=self.sleep)
+
+    def _run_jobs(self, ctx: CycleContext, names: list[str]) -> list[str]:
+        """Run the jobs in order; one failing is noted and the others go on. Returns the failed ones' names."""
         failed = []
         for name in names:
             if self.stop_event.is_set():
                 log.info("stopping after the current step (SIGTERM)")
                 break
-            job = CYCLE_JOBS.get(name) or OTHER_JOBS.get(name)
-            if job is None:
-                raise ValueError(f"unknown job {name!r}; jobs: {', '.join(all_job_names())}")
             try:
-                job(ctx)
+                job_function(name)(ctx)
             except Exception as exc:  # noqa: BLE001 - one job failing must not stop the others
                 failed.append(name)
-                ctx.notes.append(f"{name} failed: {exc}")
+                ctx.note(f"{name} failed: {exc}")
                 log.exception("job %s failed; the other jobs go on", name)
+        return failed
+
+    def _commit(self, ctx: CycleContext, failed: list[str]) -> list[str]:
+        """The cycle's one write — quota spend, lease released, last run recorded, with every job's changes —
+        then the after-write steps. Returns the steps that failed."""
+        work, now = ctx.work, ctx.now
         for connector in self.connectors:
-            if hasattr(connector, "quota_state"):
-                ctx.changes.set_state(_quota_key(connector), connector.quota_state())
-        ingest.flush(ctx)
+            saved = connector.quota_state()
+            if saved is not None:
+                work.set_state(connector.quota_key, saved)
         # Release the lease in the same write: an expiry in the past frees it for the next runner at once.
-        ctx.changes.set_state("lease", json.dumps({"runner": self.runner_id,
-                                                   "expires": (now - timedelta(seconds=1)).isoformat()}))
-        ctx.changes.set_state("last_run", json.dumps({"at": now.isoformat(), "runner": self.runner_id,
-                                                      "counts": ctx.counts, "failed": failed},
-                                                     ensure_ascii=False))
+        work.set_state("lease", json.dumps({"runner": self.runner_id,
+                                            "expires": (now - timedelta(seconds=1)).isoformat()}))
+        work.set_state("last_run", json.dumps({"at": now.isoformat(), "runner": self.runner_id,
+                                               "counts": work.counts, "failed": failed}, ensure_ascii=False))
+        assert self.store is not None
         try:
-            plan = self.store.commit(ctx.changes, snapshot)
+            work.commit()
         except SchemaError:
             # Nothing was written (no cursor moved, so nothing is lost); free the lease for the next runner.
-            self.store.release_lease(snapshot, self.runner_id)
+            self.store.release_lease(work.snapshot, self.runner_id)
             raise
-        for action in ctx.after_commit:
-            try:
-                action(self)
-            except Exception as exc:  # noqa: BLE001 - reported; the cycle's write has landed
-                failed.append(getattr(action, "__name__", "after_commit"))
-                ctx.notes.append(f"after the write: {exc}")
-                log.exception("post-write step failed")
-        after = counter.snapshot()
-        result = CycleResult(ran=True, counts=ctx.counts, notes=ctx.notes,
-                             requests={k: after[k] - before[k] for k in after},
-                             skipped_writes=plan.skipped, failed_jobs=failed)
-        log.info(result.summary())
-        return result
+        return work.run_after_write()
 
     def run_forever(self, every_minutes: float | None = None, daily: dict[str, tuple[str, Callable[[], Any]]] | None = None,
                     max_cycles: int | None = None) -> None:
         """Run cycles every N minutes and the daily jobs at their times, until SIGTERM/SIGINT."""
-        every = every_minutes or float(self.config.schedule.get("every_minutes", DEFAULT_EVERY_MINUTES))
+        every = every_minutes or self.config.schedule.every_minutes
         scheduler = schedule.Scheduler()
         cycles = 0
 
@@ -222,10 +216,22 @@ class Runner:
         signal.signal(signal.SIGINT, stop)
 
 
-def _quota_key(connector: Any) -> str:
-    return f"quota:{connector.platform}:{ingest.account_of(connector)}"
-
-
 def all_job_names() -> list[str]:
     """Every job `sheets-sync job NAME` accepts."""
     return list(CYCLE_JOBS) + list(OTHER_JOBS)
+
+
+def job_function(name: str) -> Callable[[CycleContext], None]:
+    """The job called ``name`` (``ValueError`` naming the jobs there are)."""
+    job = CYCLE_JOBS.get(name) or OTHER_JOBS.get(name)
+    if job is None:
+        raise ValueError(f"unknown job {name!r}; jobs: {', '.join(all_job_names())}")
+    return job
+
+
+def resolve_jobs(jobs: list[str] | None) -> list[str]:
+    """The jobs of a cycle: the given ones, checked (all cycle jobs by default)."""
+    names = jobs or list(CYCLE_JOBS)
+    for name in names:
+        job_function(name)
+    return names

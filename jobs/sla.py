@@ -5,6 +5,7 @@ from __future__ import annotations
 from sheets_sync.sla import SlaPolicy, due_by, overdue_state, reply_hours
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.table import column_letter
+from sheets_sync.vocabulary import is_finished
 
 from .cycle import CycleContext
 
@@ -14,9 +15,10 @@ JOB = "sla"
 def department_hours(ctx: CycleContext, policy: SlaPolicy) -> dict[str, str]:
     """Department → its Reply Hours cell (may be empty). A cell that is not a number of hours is reported with
     its address and left out, so that department's rows get the category default instead of no deadline."""
-    table = ctx.snapshot.tables.get("Departments")
-    if table is None:
+    view = ctx.work.tab("Departments")
+    if view is None:
         return {}
+    table = view.table
     hours: dict[str, str] = {}
     column = column_letter(table.col.get("Reply Hours", 0))
     for n in table.row_numbers():
@@ -25,51 +27,41 @@ def department_hours(ctx: CycleContext, policy: SlaPolicy) -> dict[str, str]:
         try:
             reply_hours(None, cell or None, policy)
         except ValueError as exc:
-            ctx.notes.append(f"Departments!{column}{n} (Reply Hours of {name}): {exc}; the category default "
-                             "is used until then.")
+            ctx.note(f"Departments!{column}{n} (Reply Hours of {name}): {exc}; the category default is used until "
+                     "then.")
             continue
         hours[name] = cell
     return hours
 
 
-def unparsable(ctx: CycleContext, ticket: str, header: str) -> bool:
-    """Whether the sheet's cell holds something its column's type cannot read (text in a date cell)."""
-    row = ctx.tracker.key_rows.get(ticket)
-    if row is None:
-        return False
-    return bool(as_text(ctx.tracker.raw(row, header)).strip()) and ctx.tracker.typed(row, header) is None
+def _to_check(ctx: CycleContext) -> list[str]:
+    """Every row that is not finished, and finished rows whose Overdue flag is still set or whose Due By is
+    empty (read by columns: a 100,000-row Tracker costs little), then the rows appended this cycle."""
+    tracker = ctx.tracker
+    statuses, overdue, due = tracker.column("Status"), tracker.column("Overdue"), tracker.column("Due By")
+    tickets = [ticket for ticket, n in tracker.read_keys().items()
+               if not (is_finished(statuses[n - 2]) and not as_text(overdue[n - 2]).strip() and due[n - 2] != "")]
+    return tickets + tracker.new_keys()
 
 
 def run(ctx: CycleContext) -> None:
     """Set Due By where missing and refresh Overdue on every row that is not finished."""
-    policy = ctx.extras.get("sla_policy") or SlaPolicy.from_config(ctx.config.sla, ctx.config.timezone)
+    policy = ctx.config.sla
     hours_by_dept = department_hours(ctx, policy)
     tracker = ctx.tracker
-    statuses = tracker.column("Status")
-    overdue_col = tracker.column("Overdue")
-    due_col = tracker.column("Due By")
-    tickets = []
-    for ticket, n in tracker.key_rows.items():
-        status = as_text(statuses[n - 2]).strip()
-        # Finished rows only need their flag cleared, and only if one is set.
-        if status in ("Replied", "Closed") and not as_text(overdue_col[n - 2]).strip() and due_col[n - 2] != "":
-            continue
-        tickets.append(ticket)
-    tickets += list(ctx.pending)
-    for ticket in tickets:
-        received = ctx.value(ticket, "Received At")
+    for ticket in _to_check(ctx):
+        received = tracker.get(ticket, "Received At")
         if received is None or received == "":
             continue
-        status = as_text(ctx.value(ticket, "Status")).strip()
-        hours = reply_hours(as_text(ctx.value(ticket, "Category")) or None,
-                            hours_by_dept.get(as_text(ctx.value(ticket, "Department")).strip()), policy)
-        due = due_by(received, hours, policy)
-        # A Due By a person typed over with text ("tomorrow") is theirs to fix (route notes it): not replaced.
-        if ctx.value(ticket, "Due By") in (None, "") and not unparsable(ctx, ticket, "Due By"):
-            ctx.set(ticket, "Due By", due, JOB)
+        status = tracker.text(ticket, "Status")
+        hours = reply_hours(as_text(tracker.get(ticket, "Category")) or None,
+                            hours_by_dept.get(tracker.text(ticket, "Department")), policy)
+        # A Due By a person typed over with text ("tomorrow") is theirs to fix (check notes it): not replaced.
+        if tracker.get(ticket, "Due By") in (None, "") and not tracker.unreadable(ticket, "Due By"):
+            tracker.set(ticket, "Due By", due_by(received, hours, policy), JOB)
         flag, new_status = overdue_state(ctx.now, received, hours, status, policy)
-        if as_text(ctx.value(ticket, "Overdue")) != flag:
-            ctx.set(ticket, "Overdue", flag, JOB)
+        if as_text(tracker.get(ticket, "Overdue")) != flag:
+            tracker.set(ticket, "Overdue", flag, JOB)
             ctx.count(JOB, flag or "cleared")
         if new_status and new_status != status:
-            ctx.set(ticket, "Status", new_status, JOB)
+            tracker.set(ticket, "Status", new_status, JOB)

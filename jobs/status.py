@@ -1,74 +1,82 @@
 """``status``: what happened on the platform comes back — hidden or deleted comments, and replies the account
-made natively there (→ Reply ID, Reply Posted At, Status Replied, Replied By ``on platform``)."""
+made natively there (→ Reply ID, Reply Posted At, Status Replied, Replied By ``on platform``).
+
+Checking every open comment costs platform calls (on YouTube, a quota unit per thread): a platform's rows are
+checked at most every ``schedule.status_every_minutes`` (default 30), the newest ``schedule.status_max_rows``
+(default 500) open rows of the last 30 days. ``sheets-sync job status`` checks now only when that time has come.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sheets_sync.connectors.base import CommentState, Connector
 from sheets_sync.errors import SheetsSyncError
 from sheets_sync.tracker.cells import as_text
+from sheets_sync.vocabulary import is_open
 
-from .cycle import OPEN_STATUSES, CycleContext, log
-from .ingest import account_of
+from .cycle import CycleContext, log, mark_replied
 
 JOB = "status"
-MAX_PER_CYCLE = 500
 LOOKBACK_DAYS = 30
-# Checking every open comment costs platform calls (on YouTube, a quota unit per thread): a platform's rows
-# are refreshed at most this often, not every cycle.
-DEFAULT_EVERY_MINUTES = 30
+
+
+def open_rows(ctx: CycleContext) -> dict[str, list[tuple[float, str, str]]]:
+    """Platform → (-received timestamp, Ticket ID, Comment ID) of open rows received in the last 30 days."""
+    tracker = ctx.tracker
+    since = ctx.now - timedelta(days=LOOKBACK_DAYS)
+    by_platform: dict[str, list[tuple[float, str, str]]] = {}
+    for ticket, n in tracker.read_keys().items():
+        if not is_open(tracker.raw(ticket, "Status")):
+            continue
+        received = tracker.table.typed(n, "Received At")
+        if received is not None and received < since:
+            continue
+        by_platform.setdefault(as_text(tracker.raw(ticket, "Platform")), []).append(
+            (-(received.timestamp() if received else 0.0), ticket, as_text(tracker.raw(ticket, "Comment ID"))))
+    return by_platform
 
 
 def run(ctx: CycleContext) -> None:
-    """Refresh Platform Status for open rows received in the last 30 days (newest first, capped per cycle)."""
-    tracker = ctx.tracker
-    limit = int(ctx.config.schedule.get("status_max_rows", MAX_PER_CYCLE))
-    since = ctx.now - timedelta(days=LOOKBACK_DAYS)
-    by_platform: dict[str, list[tuple[object, str, str]]] = {}
-    for ticket, n in tracker.key_rows.items():
-        if as_text(tracker.raw(n, "Status")).strip() not in OPEN_STATUSES:
-            continue
-        received = tracker.typed(n, "Received At")
-        if received is not None and received < since:
-            continue
-        platform = as_text(tracker.raw(n, "Platform"))
-        by_platform.setdefault(platform, []).append(
-            (-(received.timestamp() if received else 0.0), ticket, as_text(tracker.raw(n, "Comment ID"))))
-    every = float(ctx.config.schedule.get("status_every_minutes", DEFAULT_EVERY_MINUTES))
+    """Refresh Platform Status for open rows (newest first, capped per cycle), on each platform whose turn it is."""
+    by_platform = open_rows(ctx)
+    schedule = ctx.config.schedule
     for connector in ctx.connectors:
-        rows = sorted(by_platform.get(connector.platform, []))[:limit]
-        if not rows:
+        rows = sorted(by_platform.get(connector.platform, []))[:schedule.status_max_rows]
+        if not rows or not _due(ctx, connector, schedule.status_every_minutes):
             continue
-        key = f"status_at:{connector.platform}:{account_of(connector)}"
-        last = _when(ctx.snapshot.state.get(key))
-        if last is not None and ctx.now - last < timedelta(minutes=every):
-            continue
-        ctx.changes.set_state(key, ctx.now.isoformat())
+        ctx.work.set_state(connector.status_key, ctx.now.isoformat())
         try:
             states = connector.comment_states([cid for _, _, cid in rows])
         except SheetsSyncError as exc:
-            ctx.notes.append(f"status {connector.platform}: {exc}")
+            ctx.note(f"status {connector.platform}: {exc}")
             log.error("status %s: %s", connector.platform, exc)
             continue
         for _, ticket, comment_id in rows:
             state = states.get(comment_id)
-            if state is None:
-                continue
-            changed = False
-            if as_text(ctx.value(ticket, "Platform Status")) != state.state:
-                changed = ctx.set(ticket, "Platform Status", state.state, JOB)
-                ctx.count(JOB, state.state)
-            if state.own_reply_id and not as_text(ctx.value(ticket, "Reply ID")):
-                ctx.set(ticket, "Reply ID", state.own_reply_id, JOB)
-                ctx.set(ticket, "Reply Posted At", state.own_reply_at, JOB)
-                ctx.set(ticket, "Status", "Replied", JOB)
-                ctx.set(ticket, "Overdue", "", JOB)
-                ctx.set(ticket, "Replied By", "on platform", JOB)
-                ctx.count(JOB, "answered on platform")
-                changed = True
-            if changed:
-                # Only rows that changed are stamped: a stamp on every checked row would flood the Audit tab.
-                ctx.set(ticket, "Last Synced", ctx.now, JOB)
+            if state is not None:
+                _apply(ctx, ticket, state)
+
+
+def _due(ctx: CycleContext, connector: Connector, every_minutes: float) -> bool:
+    """Whether this platform's rows were last checked at least ``every_minutes`` ago (or never)."""
+    last = _when(ctx.work.state.get(connector.status_key))
+    return last is None or ctx.now - last >= timedelta(minutes=every_minutes)
+
+
+def _apply(ctx: CycleContext, ticket: str, state: CommentState) -> None:
+    """One comment's state on the platform into its row."""
+    tracker = ctx.tracker
+    changed = False
+    if as_text(tracker.get(ticket, "Platform Status")) != state.state:
+        changed = tracker.set(ticket, "Platform Status", state.state, JOB)
+        ctx.count(JOB, state.state)
+    if state.own_reply_id and not as_text(tracker.get(ticket, "Reply ID")):
+        mark_replied(ctx, ticket, state.own_reply_id, state.own_reply_at, JOB, replied_by="on platform")
+        ctx.count(JOB, "answered on platform")
+    elif changed:
+        # Only rows that changed are stamped: a stamp on every checked row would flood the Audit tab.
+        tracker.set(ticket, "Last Synced", ctx.now, JOB)
 
 
 def _when(text: str | None) -> datetime | None:

@@ -1,4 +1,8 @@
-"""Wires configuration to a working runner: the Sheets back-end, the Tracker store and the connectors."""
+"""Wires configuration to a working runner: the Sheets back-end, the Tracker store and the connectors.
+
+The one module of ``sheets_sync`` that imports ``jobs``: the library layers (tracker, connectors, routing,
+reports) never reach upward, and the CLI and the demo get the runner and the job list from here.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from jobs.archive import archive_all
+from jobs.daily import daily_jobs
+from jobs.runner import CycleResult, Runner, all_job_names
+
 from .client import SheetsBackend, connect, remember_embedded_spreadsheet
 from .config import Config
 from .errors import ConfigError
+
+__all__ = ["CycleResult", "Runner", "all_job_names", "archive_all", "build_runner", "daily_jobs",
+           "ensure_spreadsheet", "platform_sessions"]
 
 log = logging.getLogger(__name__)
 
@@ -42,30 +53,27 @@ def platform_sessions(config: Config) -> dict[str, Any]:
     """Sessions the connectors must use instead of a plain one: google-auth's ``AuthorizedSession`` for a
     YouTube entry with ``credentials`` (its token is refreshed as it expires)."""
     sessions: dict[str, Any] = {}
-    for entry in config.platforms:
-        if entry.get("kind") == "youtube" and entry.get("credentials"):
+    for index, entry in enumerate(config.platforms):
+        if entry.kind == "youtube" and entry.credentials is not None:
             from google.auth.transport.requests import AuthorizedSession
             from google.oauth2.credentials import Credentials
 
-            base = config.path.parent if config.path else Path.cwd()
-            path = base / str(entry["credentials"])
-            if not path.is_file():
-                raise ConfigError(f"{config.where('platforms')} (youtube): credentials file {path} does not exist; "
+            path, where = Path(entry.credentials), config.where(f"platforms[{index}].credentials")
+            if not path.is_file():  # relative paths were resolved from the config file's folder at load
+                raise ConfigError(f"{where}: the YouTube credentials file {path} does not exist; "
                                   "create it with the OAuth flow for the channel's owner (README, YouTube).")
             try:
                 creds = Credentials.from_authorized_user_file(str(path), YOUTUBE_SCOPES)
             except (ValueError, KeyError) as exc:
-                raise ConfigError(f"{config.where('platforms')} (youtube): {path} is not an authorized-user file "
+                raise ConfigError(f"{where}: {path} is not an authorized-user file "
                                   "(client_id, client_secret, refresh_token); run the OAuth flow again.") from exc
             sessions["youtube"] = AuthorizedSession(creds)
     return sessions
 
 
 def build_runner(config: Config, backend: SheetsBackend | None = None, connectors: list[Any] | None = None,
-                 **kwargs: Any) -> Any:
+                 **kwargs: Any) -> Runner:
     """A ``jobs.runner.Runner`` for this configuration."""
-    from jobs.runner import Runner
-
     from .connectors.registry import build_connectors
 
     backend = backend or connect(config)

@@ -127,14 +127,13 @@ def _run(config: Config, once: bool) -> int:
         return 1 if result.failed_jobs else 0
     from jobs.daily import daily_jobs
 
-    if config.webhook.get("port"):
+    webhook = config.webhook
+    if webhook.port:
         from .connectors.webhook import WebhookReceiver, serve_webhook_in_thread
 
-        receiver = WebhookReceiver(
-            lambda events: runner.wake_up(),
-            app_secret_env=config.webhook.get("app_secret_env", "FB_APP_SECRET"),
-            verify_token_env=config.webhook.get("verify_token_env", "FB_WEBHOOK_VERIFY_TOKEN"))
-        _, url = serve_webhook_in_thread(receiver, int(config.webhook["port"]))
+        receiver = WebhookReceiver(lambda events: runner.wake_up(), app_secret_env=webhook.app_secret_env,
+                                   verify_token_env=webhook.verify_token_env)
+        _, url = serve_webhook_in_thread(receiver, webhook.port)
         log.info("webhook receiver on %s: Facebook/Instagram events trigger a cycle at once", url)
     runner.run_forever(daily=daily_jobs(runner))
     return 0

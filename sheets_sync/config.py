@@ -1,51 +1,562 @@
 """Configuration: ``sheets-sync.yaml``, found by ``--config``, then ``SHEETS_SYNC_CONFIG``, then the working
 directory. With no file at all the defaults apply: the embedded Sheets emulator under ``.sheets-sync/``.
 
+The whole file is validated when it is loaded (pydantic models, one per section), so a bad value fails at start,
+not when the job that reads it runs; everything else gets typed, frozen sections (``config.schedule.digest_at``,
+``config.smtp.port``, ``config.sla`` as a ready ``SlaPolicy``). Every error is a ``ConfigError`` naming the file,
+the key and the fix, e.g. ``sheets-sync.yaml (key `schedule.digest_at`): must be a time of day as HH:MM (24 h,
+e.g. "08:00"), got '25:99'.``; an unknown key is an error with a "Did you mean" hint (a typo must not be ignored).
+
 Secrets never live in this file: it names environment variables (``token_env``, ``password_env``) or files
-(``credentials``) that hold them. Errors name the file, the key and the fix.
+(``credentials``) that hold them.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import os
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import ConfigError
+from .sla import SlaConfigError, SlaPolicy
+
+__all__ = [
+    "CONFIG_ENV", "CONFIG_NAME", "DEFAULT_DATA_DIR", "PLATFORM_ID_KEYS", "ArchiveConfig", "Config", "DigestConfig",
+    "LeaseConfig", "PlatformConfig", "RoutingConfig", "ScheduleConfig", "SmtpConfig", "SpreadsheetConfig",
+    "WebhookConfig", "find_config_path", "load_config", "parse_at", "parse_config", "parse_platforms",
+]
 
 CONFIG_ENV = "SHEETS_SYNC_CONFIG"
 CONFIG_NAME = "sheets-sync.yaml"
 DEFAULT_DATA_DIR = ".sheets-sync"
-
-# Every key the file may hold, with what it is for; an unknown key is an error (a typo must not be ignored).
-TOP_LEVEL_KEYS = {
-    "spreadsheet": "the Tracker Sheet: {id, endpoint}",
-    "credentials": "path of the Google service-account (or authorized-user) JSON key file",
-    "timezone": "the corporation's time zone (default Asia/Kolkata)",
-    "data_dir": "folder for the embedded emulators' data (default .sheets-sync)",
-    "platforms": "list of platform accounts: {kind, page_id|ig_user_id|channel_id|user_id, token_env, endpoint}",
-    "schedule": "{every_minutes, digest_at, archive_at}",
-    "sla": "{default_hours, office_hours, holidays}",
-    "smtp": "{host, port, from, starttls, ssl, user_env, password_env}",
-    "digest": "{folder, cell_email}",
-    "archive": "{after_days, cell_limit_fraction}",
-    "routing": "{threshold}",
-    "webhook": "{port, app_secret_env, verify_token_env}",
-    "lease": "{minutes}",
-}
-SPREADSHEET_KEYS = {"id", "endpoint"}
-# A platform entry's account-id key by kind, and every key an entry may hold (connectors/registry.py reads them).
+DEFAULT_TIMEZONE = "Asia/Kolkata"
+# A platform entry's account-id key by kind: the one place this map lives (connectors/registry.py reads the
+# typed entries' ``account_id``).
 PLATFORM_ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
-PLATFORM_KEYS = {"kind", "enabled", "token_env", "endpoint", "api_version", "recheck_days", "daily_quota",
-                 "deep_scan_minutes", "credentials", *PLATFORM_ID_KEYS.values()}
-# Numbers the jobs read from the sections: a typo such as `minutes: ten` must fail here, not mid-cycle.
-NUMERIC_KEYS = {("lease", "minutes"), ("schedule", "every_minutes"), ("schedule", "status_max_rows"),
-                ("archive", "after_days")}
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+Loc = tuple[str | int, ...]
+
+
+# ---- errors: pydantic's, translated into "<file> (key `a.b`): <what is wrong and the fix>." -------------------
+
+def _expect(what: str) -> PydanticCustomError:
+    """A value of the wrong kind; the message is "must be <what>, got <the value>."."""
+    return PydanticCustomError("expect", "must be {what}", {"what": what})
+
+
+def _problem(text: str, key: str = "") -> PydanticCustomError:
+    """A problem stated in full; ``key`` (dotted) names a key below the one being validated."""
+    return PydanticCustomError("problem", "{text}", {"text": text, "key": key})
+
+
+def _unknown_key(key: str, known: Iterable[str]) -> PydanticCustomError:
+    known = sorted(known)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else f" Known keys: {', '.join(known)}."
+    return _problem(f"unknown key `{key}`.{hint}")
+
+
+# What pydantic's own error types (by their first word) mean, for the keys whose type it checks itself.
+_BUILTIN_EXPECT = {"bool": "true or false", "string": "text", "list": "a list", "dict": "a mapping",
+                   "model": "a mapping", "int": "a whole number", "float": "a number"}
+
+
+def _entry_kind(raw: Any, loc: Loc) -> str | None:
+    """The ``kind`` of the platforms entry that ``loc`` points into, when it is a known one."""
+    node, kind = raw, None
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(part, int) and isinstance(node, Mapping) and node.get("kind") in PLATFORM_ID_KEYS:
+            kind = str(node["kind"])
+    return kind
+
+
+def _where(name: str | None, loc: Loc, kind: str | None) -> str:
+    """``<file> (key `platforms[0].daily_quota`, kind: youtube)``; without a file, ``platforms[0] (kind: x)``."""
+    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    extra = f"kind: {kind}" if kind else ""
+    if name is None:
+        return f"{dotted or 'configuration'}{f' ({extra})' if extra else ''}"
+    if not dotted:
+        return name
+    return f"{name} (key `{dotted}`{f', {extra}' if extra else ''})"
+
+
+def _message(error: ErrorDetails, name: str | None, raw: Any, prefix: Loc) -> str:
+    loc: Loc = (*prefix, *error["loc"])
+    ctx = error.get("ctx") or {}
+    kind = _entry_kind(raw, loc)
+    if error["type"] == "problem":
+        loc = (*loc, *(part for part in str(ctx.get("key", "")).split(".") if part))
+        text = str(ctx["text"])
+    elif error["type"] == "missing":
+        text = "is missing: add it (see the configuration reference in README.md)."
+    else:
+        what = ctx.get("what") if error["type"] == "expect" else _BUILTIN_EXPECT.get(error["type"].split("_")[0])
+        text = f"must be {what}, got {error['input']!r}." if what else f"{error['msg']} (got {error['input']!r})."
+    return f"{_where(name, loc, kind)}: {text}"
+
+
+def _config_error(exc: ValidationError, name: str | None, raw: Any, prefix: Loc = ()) -> ConfigError:
+    """One ``ConfigError`` for every problem pydantic found, one line each."""
+    lines = [_message(error, name, raw, prefix) for error in exc.errors(include_url=False)]
+    return ConfigError("\n".join(dict.fromkeys(lines)))
+
+
+# ---- value types ----------------------------------------------------------------------------------------------
+
+def _number(value: Any, what: str, *, whole: bool = False) -> float:
+    """A finite number (a quoted one too), never a boolean; ``_expect(what)`` otherwise."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise _expect(what) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _expect(what)
+    if whole and not float(value).is_integer():
+        raise _expect(what)
+    return value
+
+
+def _positive(example: str, *, whole: bool = False) -> BeforeValidator:
+    """A positive number (``whole``: a positive whole number); ``example`` goes into the message."""
+    what = f"a positive {'whole ' if whole else ''}number such as {example}"
+
+    def check(value: Any) -> float | int:
+        number = _number(value, what, whole=whole)
+        if number <= 0:
+            raise _expect(what)
+        return int(number) if whole else float(number)
+
+    return BeforeValidator(check)
+
+
+def _text(what: str, *, required: bool = False) -> BeforeValidator:
+    """A string (stripped); ``required``: not empty either."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _expect(what)
+        if required and not value.strip():
+            raise _problem(f"is required: {what}.")
+        return value.strip()
+
+    return BeforeValidator(check)
+
+
+def _time_of_day(value: Any) -> str | None:
+    """``HH:MM`` for a time of day, also for YAML 1.1's base-60 reading of an unquoted ``8:30`` (510)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        hours, minutes = divmod(value, 60)
+        return f"{hours:02d}:{minutes:02d}"
+    match = _TIME.match(value.strip()) if isinstance(value, str) else None
+    return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
+
+
+_TIME_HELP = 'a time of day as HH:MM (24 h, e.g. "08:00")'
+
+
+def parse_at(value: Any, key: str) -> str:
+    """A ``schedule.<key>`` value as ``HH:MM``; ``ConfigError`` naming the key when it is not a time of day."""
+    at = _time_of_day(value)
+    if at is None:
+        raise ConfigError(f"`schedule.{key}` must be {_TIME_HELP}, got {value!r}.")
+    return at
+
+
+def _check_at(value: Any) -> str:
+    at = _time_of_day(value)
+    if at is None:
+        raise _expect(_TIME_HELP)
+    return at
+
+
+def _check_timezone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _expect("an IANA zone name such as Asia/Kolkata")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _problem(f"{value!r} is not a known time zone: use an IANA name such as Asia/Kolkata.") from None
+    return value
+
+
+def _check_env_name(value: Any) -> str:
+    if not isinstance(value, str) or not _ENV_NAME.match(value.strip()):
+        raise _expect("the name of an environment variable such as SMTP_PASSWORD (never the secret itself)")
+    return value.strip()
+
+
+def _check_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _expect("a URL such as http://127.0.0.1:8780")
+    if not value.startswith(("http://", "https://")):
+        raise _problem(f"must start with http:// or https://, got {value!r}.")
+    return value.rstrip("/")
+
+
+def _check_port(value: Any) -> int:
+    what = "a port number from 1 to 65535"
+    number = _number(value, what, whole=True)
+    if not 0 < number < 65536:
+        raise _expect(what)
+    return int(number)
+
+
+def _check_path(value: Any, info: ValidationInfo) -> Path:
+    """A path; a relative one is taken from the config file's folder (the validation context's ``base``)."""
+    if not isinstance(value, str | os.PathLike):
+        raise _expect("a path such as state/ or /var/lib/sheets-sync")
+    base = (info.context or {}).get("base") or Path.cwd()
+    return Path(base) / Path(value).expanduser()
+
+
+def _check_email(value: Any) -> str:
+    if not isinstance(value, str) or (value.strip() and "@" not in value):
+        raise _expect("an e-mail address such as cell@pmc.example")
+    return value.strip()
+
+
+def _check_addresses(value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) and "@" in v for v in items):
+        raise _expect("an e-mail address or a list of them, such as [cell@pmc.example]")
+    return [item.strip() for item in items]
+
+
+def _check_fraction(value: Any) -> float:
+    what = "a fraction above 0 and at most 1, such as 0.8"
+    number = _number(value, what)
+    if not 0 < number <= 1:
+        raise _expect(what)
+    return float(number)
+
+
+def _check_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _expect("true or false")
+    return value
+
+
+Minutes = Annotated[float, _positive("10")]
+Whole = Annotated[int, _positive("500", whole=True)]
+TimeOfDay = Annotated[str, BeforeValidator(_check_at)]
+TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+EnvName = Annotated[str, BeforeValidator(_check_env_name)]
+Url = Annotated[str, BeforeValidator(_check_url)]
+Port = Annotated[int, BeforeValidator(_check_port)]
+FilePath = Annotated[Path, BeforeValidator(_check_path)]
+Email = Annotated[str, BeforeValidator(_check_email)]
+Addresses = Annotated[list[str], BeforeValidator(_check_addresses)]
+Fraction = Annotated[float, BeforeValidator(_check_fraction)]
+Flag = Annotated[bool, BeforeValidator(_check_flag)]
+
+
+# ---- sections -------------------------------------------------------------------------------------------------
+
+class Section(BaseModel):
+    """A frozen configuration section. Unknown keys are errors with a "Did you mean" hint; a non-mapping is an
+    error listing the keys. ``parse`` validates a mapping outside a whole file (tests, ``Mailer``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    key: ClassVar[str] = ""
+
+    @classmethod
+    def yaml_keys(cls) -> set[str]:
+        """The keys this section may hold in the file."""
+        return {info.alias or name for name, info in cls.model_fields.items()}
+
+    @classmethod
+    def _prepare(cls, raw: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Hook: reshape the raw mapping (after its keys were checked) before the fields are validated."""
+        return raw
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_keys(cls, raw: Any, info: ValidationInfo) -> Any:
+        if isinstance(raw, cls):
+            return raw
+        if not isinstance(raw, Mapping):
+            raise _expect(f"a mapping with the keys {', '.join(sorted(cls.yaml_keys()))}")
+        known = cls.yaml_keys() | set(cls.model_fields) - cls._hidden()
+        for key in raw:
+            if key not in known:
+                raise _unknown_key(str(key), cls.yaml_keys())
+        # None (an empty `key:` in YAML) means "the default".
+        return cls._prepare({k: v for k, v in raw.items() if v is not None}, info)
+
+    @classmethod
+    def _hidden(cls) -> set[str]:
+        """Field names that are not keys of the file (filled in by ``_prepare``)."""
+        return set()
+
+    @classmethod
+    def parse(cls, raw: Any, *, name: str | None = None, context: dict[str, Any] | None = None) -> Self:
+        """Validate ``raw`` as this section (e.g. ``SmtpConfig.parse({"host": ...})``); ``ConfigError`` naming
+        ``name`` (a file) and the key when it is wrong."""
+        try:
+            return cls.model_validate(raw, context=context)
+        except ValidationError as exc:
+            raise _config_error(exc, name, {cls.key: raw}, (cls.key,) if cls.key else ()) from None
+
+
+class SpreadsheetConfig(Section):
+    """``spreadsheet:`` — where the Tracker Sheet lives."""
+
+    key: ClassVar[str] = "spreadsheet"
+    id: Annotated[str | None, _text("the id from the sheet's URL (docs.google.com/spreadsheets/d/<id>/edit)")] = \
+        Field(None, description="the Tracker Sheet's id; absent: the embedded emulator")
+    endpoint: Url | None = Field(None, description="base URL of a Sheets emulator server to use instead of Google")
+
+    @field_validator("id")
+    @classmethod
+    def _sheet_id(cls, value: str | None) -> str | None:
+        if value is not None and (not value or "/" in value):
+            raise _problem(f"must be the id between /d/ and /edit in the sheet's URL, got {value!r}.")
+        return value
+
+
+class ScheduleConfig(Section):
+    """``schedule:`` — when the jobs run."""
+
+    key: ClassVar[str] = "schedule"
+    every_minutes: Annotated[float, _positive("5")] = Field(5.0, description="minutes between cycles")
+    digest_at: TimeOfDay = Field("08:00", description="when the daily digest is sent (HH:MM, configured zone)")
+    archive_at: TimeOfDay = Field("02:30", description="when the daily archive runs (HH:MM, configured zone)")
+    status_every_minutes: Annotated[float, _positive("30")] = Field(
+        30.0, description="how often open rows are checked on each platform")
+    status_max_rows: Whole = Field(500, description="most rows whose platform status is checked per cycle")
+
+
+class SmtpConfig(Section):
+    """``smtp:`` — the server the digests go through (absent: ``.eml`` files in ``digest.folder``)."""
+
+    key: ClassVar[str] = "smtp"
+    host: Annotated[str, _text("name the SMTP server, e.g. smtp.gmail.com", required=True)] = Field(
+        "", validate_default=True, description="the SMTP server's host name (required)")
+    port: Port = Field(25, description="the server's port; default 465 with ssl, 587 with starttls, else 25")
+    sender: Email = Field("", alias="from", description="the From address (and envelope sender) of the digests")
+    starttls: Flag = Field(False, description="upgrade the connection with STARTTLS (port 587)")
+    ssl: Flag = Field(False, description="connect over TLS from the start (port 465)")
+    user_env: EnvName | None = Field(None, description="environment variable holding the login user")
+    password_env: EnvName | None = Field(None, description="environment variable holding the login password")
+    timeout: Annotated[float, _positive("30")] = Field(30.0, description="seconds to wait for the server")
+
+    @classmethod
+    def _prepare(cls, raw: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if "port" not in raw:
+            raw["port"] = 465 if raw.get("ssl") is True else 587 if raw.get("starttls") is True else 25
+        return raw
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.ssl and self.starttls:
+            raise _problem("`ssl` and `starttls` exclude each other: ssl is for port 465, starttls for port 587.")
+        if bool(self.user_env) != bool(self.password_env):
+            raise _problem("`user_env` and `password_env` go together: name both environment variables, or "
+                           "neither for a server without login.")
+        return self
+
+
+class DigestConfig(Section):
+    """``digest:`` — the daily e-mails."""
+
+    key: ClassVar[str] = "digest"
+    folder: FilePath = Field(description="where digests are written as .eml files without smtp "
+                                         "(default <data_dir>/digests; relative to the config file)")
+    cell_email: Email = Field("", description="the social-media cell's address: it gets the day's summary")
+
+
+class ArchiveConfig(Section):
+    """``archive:`` — moving old finished rows out of the Tracker tab."""
+
+    key: ClassVar[str] = "archive"
+    after_days: Annotated[float, _positive("30")] = Field(30.0, description="days after which a closed row is archived")
+    cell_limit_fraction: Fraction = Field(
+        0.8, description="share of the 10,000,000-cell limit beyond which rows go to an archive spreadsheet")
+    share_with: Addresses = Field(
+        default_factory=list, description="addresses the archive spreadsheet is shared with (default: the "
+                                          "Tracker Sheet's editors, else digest.cell_email)")
+
+
+class RoutingConfig(Section):
+    """``routing:`` — the classifier."""
+
+    key: ClassVar[str] = "routing"
+    threshold: Annotated[float, _positive("1.0")] = Field(1.0, description="least score that routes a comment")
+
+
+class WebhookConfig(Section):
+    """``webhook:`` — Facebook/Instagram webhooks (optional)."""
+
+    key: ClassVar[str] = "webhook"
+    port: Port | None = Field(None, description="port of the webhook receiver; absent: no receiver")
+    app_secret_env: EnvName = Field("FB_APP_SECRET", description="environment variable holding the Meta app secret")
+    verify_token_env: EnvName = Field("FB_WEBHOOK_VERIFY_TOKEN",
+                                      description="environment variable holding the subscription's verify token")
+
+
+class LeaseConfig(Section):
+    """``lease:`` — one runner at a time."""
+
+    key: ClassVar[str] = "lease"
+    minutes: Minutes = Field(10.0, description="after this a dead runner's lease expires")
+
+
+def _token_help(kind: str) -> str:
+    return (f"missing 'token_env': name the environment variable that holds the {kind} token (e.g. token_env: "
+            f"{kind.upper()}_TOKEN); never put the token itself in this file.")
+
+
+class PlatformConfig(Section):
+    """One ``platforms:`` entry: a platform account the comments come from."""
+
+    key: ClassVar[str] = "platforms"
+    kind: str = Field(description="facebook, instagram, youtube or x")
+    account_id: str = Field(description="the account's id, from the kind's key: " + ", ".join(
+        f"{k}: {v}" for k, v in PLATFORM_ID_KEYS.items()))
+    token_env: str | None = Field(None, description="environment variable holding the access token")
+    endpoint: Url | None = Field(None, description="an emulator's URL instead of the platform's")
+    api_version: Annotated[str | None, _text("a Graph API version such as v19.0")] = Field(
+        None, description="Graph API version (facebook, instagram)")
+    recheck_days: Annotated[int | None, _positive("7", whole=True)] = Field(
+        None, description="days during which posts are re-read for new comments")
+    daily_quota: Annotated[int | None, _positive("10000", whole=True)] = Field(
+        None, description="YouTube API units a day (default 10,000)")
+    deep_scan_minutes: Annotated[int | None, _positive("60", whole=True)] = Field(
+        None, description="YouTube: minutes between scans of older videos")
+    credentials: FilePath | None = Field(None, description="YouTube only: the channel owner's OAuth authorized-user "
+                                                           "file (relative to the config file), instead of token_env")
+    enabled: Flag = Field(True, description="false: keep the entry but do not fetch from it")
+
+    @classmethod
+    def yaml_keys(cls) -> set[str]:
+        """The entry's keys: the fields, with the kinds' id keys instead of ``account_id``."""
+        return (set(cls.model_fields) - {"account_id"}) | set(PLATFORM_ID_KEYS.values())
+
+    @classmethod
+    def _hidden(cls) -> set[str]:
+        return {"account_id"}
+
+    @classmethod
+    def _prepare(cls, raw: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        kind = raw.get("kind")
+        if kind not in PLATFORM_ID_KEYS:
+            raise _problem(f"unknown kind {kind!r}: use one of {', '.join(PLATFORM_ID_KEYS)}, or remove the entry "
+                           "to run without that platform.")
+        id_key = PLATFORM_ID_KEYS[kind]
+        others = sorted(set(PLATFORM_ID_KEYS.values()) & set(raw) - {id_key})
+        if others:
+            raise _problem(f"`{others[0]}` is not for {kind}: a {kind} entry names its account with `{id_key}`.")
+        account = raw.pop(id_key, None)
+        if account in (None, "") or isinstance(account, bool) or not isinstance(account, str | int):
+            raise _problem(f"missing '{id_key}': add the account's {id_key} to the entry (as text).")
+        raw["account_id"] = str(account)
+        token_env = raw.get("token_env")
+        if token_env is not None and (not isinstance(token_env, str) or not _ENV_NAME.match(token_env)):
+            raise _problem(f"must be the name of an environment variable such as {kind.upper()}_TOKEN, got "
+                           f"{token_env!r}.", key="token_env")
+        return raw
+
+    @model_validator(mode="after")
+    def _token_or_credentials(self, info: ValidationInfo) -> Self:
+        # YouTube may run on an OAuth session (`credentials`, refreshed by google-auth; or a session the caller
+        # gives) instead of a token; every other kind needs a token.
+        if self.credentials is not None and self.kind != "youtube":
+            raise _problem(f"`credentials` is for YouTube only; use `token_env` for {self.kind}.")
+        if self.token_env is not None:
+            return self
+        if self.kind != "youtube":
+            raise _problem(_token_help(self.kind))
+        if self.credentials is None and "youtube" not in (info.context or {}).get("sessions", ()):
+            raise _problem("name either `token_env` (an environment variable holding an OAuth access token) or "
+                           "`credentials` (an authorized-user JSON file with the youtube.force-ssl scope).")
+        return self
+
+
+def _check_platforms(value: Any) -> Any:
+    if not isinstance(value, list):
+        raise _expect("a list of entries, each with `kind:`")
+    return value
+
+
+Platforms = Annotated[list[PlatformConfig], BeforeValidator(_check_platforms)]
+_PLATFORMS = TypeAdapter(Platforms)
+
+
+def parse_platforms(entries: Iterable[PlatformConfig | Mapping[str, Any]],
+                    sessions: Iterable[str] = ()) -> list[PlatformConfig]:
+    """Typed ``platforms`` entries from entries or raw mappings (without a file: errors name ``platforms[i]``).
+    ``sessions``: kinds whose session carries its own credentials (a YouTube entry then needs no token)."""
+    raw = list(entries)
+    try:
+        return _PLATFORMS.validate_python(raw, context={"sessions": set(sessions)})
+    except ValidationError as exc:
+        raise _config_error(exc, None, {"platforms": raw}, ("platforms",)) from None
+
+
+class _File(Section):
+    """The whole file, as validated; ``parse_config`` turns it into a ``Config``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    spreadsheet: SpreadsheetConfig = Field(default_factory=SpreadsheetConfig, description="the Tracker Sheet")
+    credentials: FilePath | None = Field(None, description="service-account (or authorized-user) JSON key file")
+    timezone: TimeZoneName = Field(DEFAULT_TIMEZONE, description="the corporation's time zone")
+    data_dir: FilePath = Field(Path(DEFAULT_DATA_DIR), validate_default=True,
+                               description="where the embedded emulators keep their data")
+    platforms: Platforms = Field(default_factory=list, description="the platform accounts")
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="when the jobs run")
+    sla: SlaPolicy = Field(None, validate_default=True, description="reply deadlines")  # type: ignore[assignment]
+    smtp: SmtpConfig | None = Field(None, description="the digests' SMTP server")
+    digest: DigestConfig = Field({}, validate_default=True, description="the daily e-mails")  # type: ignore[assignment]
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig, description="archiving old rows")
+    routing: RoutingConfig = Field(default_factory=RoutingConfig, description="the classifier")
+    webhook: WebhookConfig = Field(default_factory=WebhookConfig, description="Facebook/Instagram webhooks")
+    lease: LeaseConfig = Field(default_factory=LeaseConfig, description="one runner at a time")
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _sla(cls, value: Any, info: ValidationInfo) -> SlaPolicy:
+        if value is not None and not isinstance(value, Mapping):
+            raise _expect("a mapping with the keys default_hours, office_hours, holidays, timezone")
+        try:
+            return SlaPolicy.from_config(value, info.data.get("timezone", DEFAULT_TIMEZONE))
+        except SlaConfigError as exc:  # "sla.office_hours.start: '9am' is not a time of day — ..."
+            key, _, problem = str(exc).partition(": ")
+            raise _problem(problem, key=key.removeprefix("sla").lstrip(".")) from None
+
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _digest_folder(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, Mapping) and value.get("folder") is None:
+            data_dir = info.data.get("data_dir") or Path(DEFAULT_DATA_DIR)
+            return {**value, "folder": data_dir / "digests"}
+        return value
 
 
 @dataclass(frozen=True)
@@ -56,17 +567,34 @@ class Config:
     spreadsheet_id: str | None = None
     endpoint: str | None = None
     credentials: Path | None = None
-    timezone: str = "Asia/Kolkata"
+    timezone: str = DEFAULT_TIMEZONE
     data_dir: Path = Path(DEFAULT_DATA_DIR)
-    platforms: list[dict[str, Any]] = field(default_factory=list)
-    schedule: dict[str, Any] = field(default_factory=dict)
-    sla: dict[str, Any] = field(default_factory=dict)
-    smtp: dict[str, Any] | None = None
-    digest: dict[str, Any] = field(default_factory=dict)
-    archive: dict[str, Any] = field(default_factory=dict)
-    routing: dict[str, Any] = field(default_factory=dict)
-    webhook: dict[str, Any] = field(default_factory=dict)
-    lease: dict[str, Any] = field(default_factory=dict)
+    platforms: list[PlatformConfig] = field(default_factory=list)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    sla: SlaPolicy = None  # type: ignore[assignment]  # None: the defaults in this zone (__post_init__)
+    smtp: SmtpConfig | None = None
+    digest: DigestConfig = None  # type: ignore[assignment]  # None: folder <data_dir>/digests (__post_init__)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    lease: LeaseConfig = field(default_factory=LeaseConfig)
+
+    def __post_init__(self) -> None:
+        """Fill the defaults that depend on other fields (``sla``'s zone, ``digest.folder``); a mapping given
+        for a section (e.g. ``dataclasses.replace(config, archive={"after_days": 1})``) is validated as one."""
+        name, context = str(self.path or CONFIG_NAME), {"base": self.path.parent if self.path else Path.cwd()}
+        sections = {"schedule": ScheduleConfig, "smtp": SmtpConfig, "digest": DigestConfig, "archive": ArchiveConfig,
+                    "routing": RoutingConfig, "webhook": WebhookConfig, "lease": LeaseConfig}
+        for key, section in sections.items():
+            value = getattr(self, key)
+            if key == "digest" and (value is None or isinstance(value, Mapping) and value.get("folder") is None):
+                value = {**(value or {}), "folder": self.data_dir / "digests"}
+            if isinstance(value, Mapping):
+                object.__setattr__(self, key, section.parse(value, name=name, context=context))
+        if self.sla is None or isinstance(self.sla, Mapping):
+            object.__setattr__(self, "sla", SlaPolicy.from_config(self.sla, self.timezone))
+        if any(isinstance(entry, Mapping) for entry in self.platforms):
+            object.__setattr__(self, "platforms", parse_platforms(self.platforms))
 
     @property
     def embedded(self) -> bool:
@@ -107,54 +635,12 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None, env: dict[s
     return path if path.is_file() else None
 
 
-def _unknown_key(where: str, key: str, known: set[str] | dict[str, str]) -> ConfigError:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else f" Known keys: {', '.join(sorted(known))}."
-    return ConfigError(f"{where}: unknown key `{key}`.{hint}")
-
-
-def _expect(value: Any, kind: type | tuple[type, ...], where: str, example: str) -> Any:
-    if not isinstance(value, kind):
-        raise ConfigError(f"{where} must be {example}, got {value!r}.")
-    return value
-
-
-def _check_platform(entry: dict[str, Any], where: str) -> None:
-    """One ``platforms`` entry: a known kind, its account id, and the *name* of the token's variable."""
-    for key in entry:
-        if key not in PLATFORM_KEYS:
-            raise _unknown_key(where, str(key), PLATFORM_KEYS)
-    kind = entry.get("kind")
-    if kind not in PLATFORM_ID_KEYS:
-        raise ConfigError(f"{where}: `kind` is {kind!r}; use one of {', '.join(PLATFORM_ID_KEYS)}, or remove the "
-                          "entry to run without that platform.")
-    id_key = PLATFORM_ID_KEYS[kind]
-    if entry.get(id_key) in (None, ""):
-        raise ConfigError(f"{where} ({kind}): `{id_key}` is missing: add the account's {id_key}.")
-    token_env = entry.get("token_env")
-    if token_env is not None and (not isinstance(token_env, str) or not token_env.strip()):
-        raise ConfigError(f"{where} ({kind}): `token_env` must be the name of an environment variable such as "
-                          f"{kind.upper()}_TOKEN, got {token_env!r}.")
-    # YouTube may run on an OAuth session (`credentials`: the channel owner's authorized-user file, refreshed
-    # by google-auth) instead of a token; every other kind needs a token.
-    if entry.get("credentials") is not None and kind != "youtube":
-        raise ConfigError(f"{where} ({kind}): `credentials` is for YouTube only; use `token_env` for {kind}.")
-    if token_env is None and kind == "youtube" and not entry.get("credentials"):
-        raise ConfigError(f"{where} (youtube): name either `token_env` (an environment variable holding an OAuth "
-                          "access token) or `credentials` (an authorized-user JSON file with the youtube.force-ssl "
-                          "scope).")
-    if token_env is None and kind != "youtube":
-        raise ConfigError(f"{where} ({kind}): `token_env` is missing: name the environment variable that holds "
-                          f"the {kind} token (e.g. token_env: {kind.upper()}_TOKEN); never put the token itself "
-                          "in this file.")
-
-
 def load_config(explicit: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                 cwd: Path | None = None) -> Config:
     """Find, read and validate the configuration; defaults when no file is found."""
     path = find_config_path(explicit, env, cwd)
     if path is None:
-        return Config(data_dir=(cwd or Path.cwd()) / DEFAULT_DATA_DIR)
+        return parse_config({}, None, base=cwd or Path.cwd())
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -172,78 +658,17 @@ def load_config(explicit: str | os.PathLike[str] | None = None, env: dict[str, s
     return parse_config(raw, path)
 
 
-def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
-    """Validate a configuration mapping; relative paths are taken from the file's folder."""
-    name = str(path or CONFIG_NAME)
-    base = path.parent if path else Path.cwd()
-    for key in raw:
-        if key not in TOP_LEVEL_KEYS:
-            raise _unknown_key(name, str(key), TOP_LEVEL_KEYS)
-
-    sheet = raw.get("spreadsheet") or {}
-    _expect(sheet, dict, f"{name}: `spreadsheet`", "a mapping such as {id: 1AbC..., endpoint: http://...}")
-    for key in sheet:
-        if key not in SPREADSHEET_KEYS:
-            raise _unknown_key(f"{name}: `spreadsheet`", str(key), SPREADSHEET_KEYS)
-    sheet_id = sheet.get("id")
-    if sheet_id is not None:
-        sheet_id = str(_expect(sheet_id, str, f"{name}: `spreadsheet.id`",
-                               "the id from the sheet's URL (docs.google.com/spreadsheets/d/<id>/edit)")).strip()
-        if not sheet_id or "/" in sheet_id:
-            raise ConfigError(f"{name}: `spreadsheet.id` must be the id between /d/ and /edit in the sheet's "
-                              f"URL, got {sheet_id!r}.")
-    endpoint = sheet.get("endpoint")
-    if endpoint is not None:
-        _expect(endpoint, str, f"{name}: `spreadsheet.endpoint`", "a URL such as http://127.0.0.1:8780")
-        if not endpoint.startswith(("http://", "https://")):
-            raise ConfigError(f"{name}: `spreadsheet.endpoint` must start with http:// or https://, "
-                              f"got {endpoint!r}.")
-        endpoint = endpoint.rstrip("/")
-
-    credentials = raw.get("credentials")
-    if credentials is not None:
-        _expect(credentials, str, f"{name}: `credentials`", "the path of a JSON key file")
-        credentials = (base / Path(credentials).expanduser())
-
-    timezone = raw.get("timezone", "Asia/Kolkata")
-    _expect(timezone, str, f"{name}: `timezone`", "an IANA zone name such as Asia/Kolkata")
+def parse_config(raw: dict[str, Any], path: Path | None = None, *, base: Path | None = None) -> Config:
+    """Validate a configuration mapping; relative paths are taken from the file's folder (``base`` when there is
+    no file; default: the working directory). ``ConfigError`` naming the file, the key and the fix."""
+    base = path.parent if path else (base or Path.cwd())
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{name}: `timezone` {timezone!r} is not a known time zone: use an IANA name "
-                          "such as Asia/Kolkata.") from exc
-
-    data_dir = raw.get("data_dir", DEFAULT_DATA_DIR)
-    _expect(data_dir, str, f"{name}: `data_dir`", "a folder path")
-
-    platforms = raw.get("platforms") or []
-    _expect(platforms, list, f"{name}: `platforms`", "a list of entries, each with `kind:`")
-    for i, entry in enumerate(platforms, 1):
-        _expect(entry, dict, f"{name}: `platforms` entry {i}", "a mapping with kind, token_env, ...")
-        _check_platform(entry, f"{name}: `platforms` entry {i}")
-
-    sections: dict[str, Any] = {}
-    for key in ("schedule", "sla", "digest", "archive", "routing", "webhook", "lease"):
-        value = raw.get(key) or {}
-        sections[key] = _expect(value, dict, f"{name}: `{key}`", f"a mapping: {TOP_LEVEL_KEYS[key]}")
-    for section, key in sorted(NUMERIC_KEYS):
-        value = sections[section].get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
-            raise ConfigError(f"{name}: `{section}.{key}` must be a positive number such as 10, got {value!r}.")
-    smtp = raw.get("smtp")
-    if smtp is not None:
-        _expect(smtp, dict, f"{name}: `smtp`", f"a mapping: {TOP_LEVEL_KEYS['smtp']}")
-        if not smtp.get("host"):
-            raise ConfigError(f"{name}: `smtp.host` is required when `smtp` is given (e.g. smtp.gmail.com).")
-
+        data = _File.model_validate(raw, context={"base": base})
+    except ValidationError as exc:
+        raise _config_error(exc, str(path or CONFIG_NAME), raw) from None
     return Config(
-        path=path,
-        spreadsheet_id=sheet_id,
-        endpoint=endpoint,
-        credentials=credentials,
-        timezone=timezone,
-        data_dir=base / data_dir,
-        platforms=platforms,
-        smtp=smtp,
-        **sections,
+        path=path, spreadsheet_id=data.spreadsheet.id, endpoint=data.spreadsheet.endpoint,
+        credentials=data.credentials, timezone=data.timezone, data_dir=data.data_dir, platforms=data.platforms,
+        schedule=data.schedule, sla=data.sla, smtp=data.smtp, digest=data.digest, archive=data.archive,
+        routing=data.routing, webhook=data.webhook, lease=data.lease,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Config
+from .config import Config, PlatformConfig
 from .errors import SheetsSyncError
 
 OK, FAIL, WARN = "ok", "FAIL", "warn"
@@ -39,43 +39,45 @@ def _safe(name: str, fn: Callable[[], Check | list[Check]]) -> list[Check]:
 
 def check_sheet(config: Config, backend: Any) -> list[Check]:
     """Access to the Tracker Sheet, editing rights on protected ranges, and the tabs against the schema."""
-    from .schema import load_schema
     from .tracker.store import TrackerStore
 
-    checks: list[Check] = []
     if not backend.spreadsheet_id:
         return [Check("sheet", FAIL, "no Tracker Sheet yet — run `sheets-sync init`.")]
     store = TrackerStore(backend, tz=config.tz)
     meta = store.http.fetch_sheet_metadata(store.spreadsheet_id, params={
         "fields": "properties(title),sheets(properties(title),protectedRanges(description,warningOnly,editors))"})
-    checks.append(Check("sheet access", OK, f"opened {meta.get('properties', {}).get('title', '?')!r} "
-                                            f"({store.spreadsheet_id})"))
+    access = Check("sheet access", OK, f"opened {meta.get('properties', {}).get('title', '?')!r} "
+                                       f"({store.spreadsheet_id})")
     me = getattr(getattr(backend.client.http_client, "auth", None), "service_account_email", None)
-    blocked = []
-    for sheet in meta.get("sheets", []):
-        for pr in sheet.get("protectedRanges", []):
-            users = (pr.get("editors") or {}).get("users", [])
-            if not pr.get("warningOnly") and me and me not in users:
-                blocked.append(f"{sheet['properties']['title']}: {pr.get('description') or 'a protected range'}")
+    return [access, check_protected_ranges(meta, me), check_tabs(meta, store)]
+
+
+def check_protected_ranges(meta: dict[str, Any], me: str | None) -> Check:
+    """Whether the service account ``me`` may edit every protected range (warning-only ranges aside)."""
+    blocked = [f"{sheet['properties']['title']}: {pr.get('description') or 'a protected range'}"
+               for sheet in meta.get("sheets", []) for pr in sheet.get("protectedRanges", [])
+               if not pr.get("warningOnly") and me and me not in (pr.get("editors") or {}).get("users", [])]
     if blocked:
-        checks.append(Check("protected ranges", FAIL, f"the service account {me} cannot edit: {'; '.join(blocked)}. "
-                            "Add it to the range's editors (Data > Protect sheets and ranges) or make it warning-only."))
-    else:
-        checks.append(Check("protected ranges", OK, "the tool can edit every range it writes"))
+        return Check("protected ranges", FAIL, f"the service account {me} cannot edit: {'; '.join(blocked)}. "
+                     "Add it to the range's editors (Data > Protect sheets and ranges) or make it warning-only.")
+    return Check("protected ranges", OK, "the tool can edit every range it writes")
+
+
+def check_tabs(meta: dict[str, Any], store: Any) -> Check:
+    """The tabs against sheet_schema.yaml: all present, each with the columns it needs."""
+    from .schema import load_schema
+
     schema = load_schema()
     titles = {s["properties"]["title"] for s in meta.get("sheets", [])}
     missing_tabs = [t for t in schema.tabs if t not in titles]
     if missing_tabs:
-        checks.append(Check("tabs", FAIL, f"missing {', '.join(missing_tabs)} — run `sheets-sync init`."))
-        return checks
+        return Check("tabs", FAIL, f"missing {', '.join(missing_tabs)} — run `sheets-sync init`.")
     snapshot = store.read([t for t in schema.tabs if schema[t].columns and t not in ("Archive", "Audit")])
     problems = [p for table in snapshot.tables.values() for p in table.problems]
     if problems:
-        checks.append(Check("tabs", FAIL, " | ".join(problems)))
-    else:
-        rows = sum(1 for _ in snapshot["Tracker"].row_numbers())
-        checks.append(Check("tabs", OK, f"all tabs match sheet_schema.yaml ({rows} Tracker rows)"))
-    return checks
+        return Check("tabs", FAIL, " | ".join(problems))
+    rows = sum(1 for _ in snapshot["Tracker"].row_numbers())
+    return Check("tabs", OK, f"all tabs match sheet_schema.yaml ({rows} Tracker rows)")
 
 
 def check_platforms(config: Config) -> list[Check]:
@@ -86,8 +88,8 @@ def check_platforms(config: Config) -> list[Check]:
         return [Check("platforms", WARN, "none configured — comments will not be fetched (add `platforms:` entries; see the README's configuration reference)")]
     checks = []
     for entry in config.platforms:
-        name = f"platform {entry.get('kind', '?')}"
-        def one(entry: dict[str, Any] = entry, name: str = name) -> Check:
+        name = f"platform {entry.kind}"
+        def one(entry: PlatformConfig = entry, name: str = name) -> Check:
             [connector] = build_connectors([entry])
             detail = connector.check() if hasattr(connector, "check") else "token present"
             return Check(name, OK, detail)
@@ -99,20 +101,18 @@ def check_smtp(config: Config) -> Check:
     """Log in to the SMTP server (without sending)."""
     smtp = config.smtp
     if not smtp:
-        folder = config.digest.get("folder", "digests")
-        return Check("smtp", WARN, f"not configured — digests are written as .eml files to {folder}/")
-    host, port = smtp["host"], int(smtp.get("port", 465 if smtp.get("ssl") else 587))
-    cls = smtplib.SMTP_SSL if smtp.get("ssl") else smtplib.SMTP
-    with cls(host, port, timeout=float(smtp.get("timeout", 20))) as server:
+        return Check("smtp", WARN, f"not configured — digests are written as .eml files to {config.digest.folder}/")
+    host, port = smtp.host, smtp.port
+    cls = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
+    with cls(host, port, timeout=smtp.timeout) as server:
         server.ehlo()
-        if smtp.get("starttls") and not smtp.get("ssl"):
+        if smtp.starttls:
             server.starttls()
             server.ehlo()
-        user_env, password_env = smtp.get("user_env"), smtp.get("password_env")
-        if user_env:
-            user, password = os.environ.get(user_env), os.environ.get(password_env or "")
+        if smtp.user_env and smtp.password_env:
+            user, password = os.environ.get(smtp.user_env), os.environ.get(smtp.password_env)
             if not user or not password:
-                return Check("smtp", FAIL, f"set the environment variables {user_env} and {password_env} "
+                return Check("smtp", FAIL, f"set the environment variables {smtp.user_env} and {smtp.password_env} "
                                            "(the SMTP user and password).")
             server.login(user, password)
             return Check("smtp", OK, f"logged in to {host}:{port}")

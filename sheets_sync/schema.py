@@ -28,11 +28,15 @@ class Column:
     width: int = 120
     description: str = ""
     fill_if_empty: bool = False
+    # Named sets of an enum's values that the tool treats alike (Status: open / finished).
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    @property
-    def tool_writes(self) -> bool:
-        """Whether the tool may ever write this column (job-owned or shared)."""
-        return self.owner in ("job", "shared") or self.fill_if_empty
+    def group(self, name: str) -> tuple[str, ...]:
+        """The values in one named group (``SchemaError`` when the schema does not define it)."""
+        for group, values in self.groups:
+            if group == name:
+                return values
+        raise SchemaError(f"sheet_schema.yaml: column {self.header!r} has no group {name!r}.")
 
     @property
     def checked_before_write(self) -> bool:
@@ -100,7 +104,23 @@ def _column(raw: dict[str, Any], where: str) -> Column:
         width=int(raw.get("width", 120)),
         description=str(raw.get("description", "")),
         fill_if_empty=bool(raw.get("fill_if_empty", False)),
+        groups=_groups(raw, where),
     )
+
+
+def _groups(raw: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """An enum column's ``groups``, each value one of the column's own values."""
+    groups = raw.get("groups") or {}
+    values = {str(v) for v in raw.get("values", ()) or ()}
+    out = []
+    for name, members in groups.items():
+        members = tuple(str(m) for m in members or ())
+        stray = [m for m in members if m not in values]
+        if stray:
+            raise SchemaError(f"{where}: column {raw.get('header')!r} group {name!r} names {stray}, which are not "
+                              "among its values.")
+        out.append((str(name), members))
+    return tuple(out)
 
 
 def parse_schema(raw: dict[str, Any], where: str = "sheet_schema.yaml") -> Schema:

@@ -23,6 +23,7 @@ Config (``sla:`` section of the project config)::
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import vocabulary
 from .errors import ConfigError
 
 __all__ = [
@@ -47,8 +49,9 @@ DEFAULT_HOURS: Mapping[str, float] = MappingProxyType(
     {"Complaint": 24.0, "Question": 24.0, "Suggestion": 72.0, "Remark": 72.0}
 )
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLEARED_STATUSES = {"replied", "closed"}
-_ESCALATABLE_STATUSES = {"", "new", "assigned", "escalated"}
+# Case-insensitive, as people type them; from the one vocabulary.
+_CLEARED_STATUSES = {s.lower() for s in vocabulary.FINISHED_STATUSES}
+_ESCALATABLE_STATUSES = {"", *(s.lower() for s in vocabulary.OPEN_STATUSES)}
 # A deadline further away than this means a configuration with (almost) no office time.
 _MAX_DAYS_SCANNED = 3700
 
@@ -86,12 +89,7 @@ class SlaPolicy:
         Raises :class:`SlaConfigError` (a ``ValueError``) naming the key and the fix.
         """
         cfg = dict(cfg or {})
-        unknown = set(cfg) - {"default_hours", "office_hours", "holidays", "timezone"}
-        if unknown:
-            raise SlaConfigError(
-                f"sla: unknown key(s) {', '.join(sorted(map(str, unknown)))} — "
-                "allowed keys are default_hours, office_hours, holidays, timezone"
-            )
+        _check_keys("sla", cfg, ("default_hours", "office_hours", "holidays", "timezone"))
         tz_name = cfg.get("timezone") or tz_name
         try:
             tz = ZoneInfo(str(tz_name))
@@ -104,6 +102,17 @@ class SlaPolicy:
             office_hours=_parse_office_hours(cfg.get("office_hours")),
             holidays=_parse_holidays(cfg.get("holidays")),
             tz=tz,
+        )
+
+
+def _check_keys(where: str, value: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    """``SlaConfigError`` for keys of ``value`` that are not ``allowed``, with a "Did you mean" hint."""
+    unknown = sorted(map(str, set(value) - set(allowed)))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], allowed, n=1)
+        hint = f". Did you mean `{close[0]}`?" if close else ""
+        raise SlaConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} — allowed keys are {', '.join(allowed)}{hint}"
         )
 
 
@@ -191,11 +200,7 @@ def _parse_office_hours(value: Any) -> OfficeHours | None:
         raise SlaConfigError(
             'sla.office_hours: expected {start: "09:45", end: "18:15", days: [Mon, ..., Sat]}'
         )
-    unknown = set(value) - {"start", "end", "days"}
-    if unknown:
-        raise SlaConfigError(
-            f"sla.office_hours: unknown key(s) {', '.join(sorted(map(str, unknown)))} — use start, end, days"
-        )
+    _check_keys("sla.office_hours", value, ("start", "end", "days"))
     for key in ("start", "end"):
         if key not in value:
             raise SlaConfigError(f'sla.office_hours.{key}: missing — add it as HH:MM, e.g. {key}: "09:45"')
@@ -237,16 +242,12 @@ def reply_hours(category: str | None, department_hours: str | float | None, poli
     empty category gets the shortest default, so nothing waits longer than it should.
     Raises ``ValueError`` for a Reply Hours cell that is not a positive number.
     """
-    if isinstance(department_hours, str):
-        department_hours = department_hours.strip().replace(",", ".") or None
-    if department_hours is not None:
-        try:
-            hours = float(department_hours)
-        except ValueError:
-            raise ValueError(
-                f"Reply Hours '{department_hours}' is not a number — write hours such as 24 or 48, or leave it empty"
-            ) from None
-        if not hours > 0 or hours == float("inf"):
+    try:
+        hours = vocabulary.parse_number(department_hours)
+    except vocabulary.CellValueError as exc:
+        raise ValueError(f"Reply Hours {exc}, or leave it empty") from None
+    if hours is not None:
+        if not hours > 0:
             raise ValueError(f"Reply Hours {department_hours} must be more than 0 — or leave it empty")
         return hours
     wanted = (category or "").strip().lower()

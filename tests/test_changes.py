@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sheets_sync.schema import load_schema
-from sheets_sync.tracker.changes import ChangeSet, Fresh, plan_write
+from sheets_sync.tracker.changes import ChangeSet, Fresh, WriteTarget, plan_write
 
 IST = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=IST)
@@ -18,7 +18,8 @@ def fresh(key_rows, shared=None, header=HEADER, dups=()):
 
 
 def plan(changes, f, read_header=HEADER):
-    return plan_write(changes, f, {"Tracker": list(read_header)}, {}, None, 99, {}, NOW, IST)
+    return plan_write(changes, WriteTarget(fresh=f, read_headers={"Tracker": list(read_header)}, state_rows={},
+                                           state_sheet_id=None, audit_sheet_id=99, sizes={}, now=NOW, tz=IST))
 
 
 def test_people_columns_are_refused():

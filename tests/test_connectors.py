@@ -105,6 +105,19 @@ def test_every_connector_satisfies_the_interface_and_fetches_once(emu, clock) ->
         assert connector.fetch_new(first.cursor).comments == [], platform
 
 
+def test_every_connector_names_its_account_and_state_keys(emu, clock) -> None:
+    accounts = {"facebook": PAGE, "instagram": IG_USER, "youtube": CHANNEL, "x": X_USER}
+    for platform, connector in connectors(emu, clock).items():
+        account = accounts[platform]
+        assert connector.account_id == account
+        assert connector.cursor_key == f"cursor:{platform}:{account}"
+        assert connector.quota_key == f"quota:{platform}:{account}"
+        assert connector.status_key == f"status_at:{platform}:{account}"
+        if platform != "youtube":  # only YouTube counts quota units across runs
+            assert connector.quota_state() is None
+            assert connector.restore_quota('{"day": 1, "units": 5}') is None
+
+
 def test_own_replies_are_not_fetched_as_citizen_comments(emu, clock) -> None:
     ids = seed_all(emu)
     conns = connectors(emu, clock)
@@ -154,7 +167,7 @@ def test_comment_states_hidden_deleted_native_and_own(emu, clock) -> None:
         extra = emu.add_comment(platform, ids[platform]["post"], "spam", {"id": "666", "name": "Spam"})
         third = emu.add_comment(platform, ids[platform]["post"], "thanks", {"id": "102", "name": "Mina"})
         emu.delete_comment(ids[platform]["reply"])
-        connector.hide(extra.id)
+        emu.hide_comment(extra.id)  # a moderator hides it on the platform
         native = emu.owner_reply(ids[platform]["top"], "Answered in the app")
         sent_id, _ = connector.post_reply(third.id, "Sent by sheets-sync")
         states = connector.comment_states([ids[platform]["top"], ids[platform]["reply"], extra.id, third.id])
@@ -164,7 +177,6 @@ def test_comment_states_hidden_deleted_native_and_own(emu, clock) -> None:
         assert states[third.id].own_reply_id == sent_id and states[third.id].own_reply_text == "Sent by sheets-sync"
         # X does not report hidden replies; every other platform does.
         assert states[extra.id].state == ("visible" if platform == "x" else "hidden"), platform
-        assert emu.state.comments[extra.id].hidden
         assert connector.find_own_reply(ids[platform]["top"])[0] == native.id
 
 
@@ -229,6 +241,23 @@ def test_youtube_counts_quota_units_and_stops_before_the_cap(emu, clock) -> None
     assert [r.text for r in emu.replies("youtube")] == ["first", "@Ravi second"]
     clock.sleep(86400)  # the next Pacific day
     assert youtube.units_left == 120
+
+
+def test_youtube_saves_and_restores_the_days_quota_spend(emu, clock) -> None:
+    seed_all(emu)
+    youtube = connectors(emu, clock, [ENTRIES[2]])["youtube"]
+    youtube.fetch_new(None)
+    saved = youtube.quota_state()
+    again = connectors(emu, clock, [ENTRIES[2]])["youtube"]  # the next run: a new process
+    again.restore_quota(saved)
+    assert again.units_used == youtube.units_used == 2
+    again.restore_quota(None)
+    again.restore_quota("not a record")
+    assert again.units_used == 2
+    clock.sleep(86400)  # another Pacific day: yesterday's spend does not count
+    tomorrow = connectors(emu, clock, [ENTRIES[2]])["youtube"]
+    tomorrow.restore_quota(saved)
+    assert tomorrow.units_used == 0
 
 
 def test_youtube_shallow_scans_are_cheap_and_the_hourly_deep_scan_finds_old_threads(emu, clock) -> None:

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from jobs import archive as archive_job
-from jobs.archive import STATE_KEY, archive_all, archive_title, total_cells
+from jobs.archive import archive_all
 from sheets_sync.client import make_client
+from sheets_sync.config import ArchiveConfig
 from sheets_sync.demo.world import IST, World
+from sheets_sync.tracker.archive_store import STATE_KEY, archive_title
 from sheets_sync.tracker.changes import ChangeSet
 
 START = datetime(2026, 10, 5, 10, 0, tzinfo=IST)
@@ -54,7 +56,7 @@ class Finished:
 
 def finished_world(tmp_path: Path, archive_config: dict[str, Any]) -> Finished:
     world = World.create(tmp_path, START, quota_per_minute=0)  # quotas are not under test: no 429 waits
-    world.config = replace(world.config, archive=archive_config)
+    world.config = replace(world.config, archive=ArchiveConfig.parse(archive_config))
     comments = []
     for platform in ("facebook", "instagram", "youtube", "x"):
         post = world.post(platform, f"PMC update on {platform}")
@@ -239,5 +241,5 @@ def test_the_cell_count_is_every_tabs_grid(tmp_path: Path) -> None:
     meta = http(world).fetch_sheet_metadata(world.backend.spreadsheet_id)
     expected = sum(s["properties"]["gridProperties"]["rowCount"] * s["properties"]["gridProperties"]["columnCount"]
                    for s in meta["sheets"])
-    assert total_cells(world.runner("r").store) == expected
+    assert world.runner("r").store.archive.total_cells() == expected
     assert 0 < expected < 0.8 * 10_000_000  # a new Tracker archives into its own Archive tab

@@ -15,6 +15,7 @@ import pytest
 
 from jobs.daily import run_digest
 from sheets_sync.client import make_client
+from sheets_sync.config import DigestConfig
 from sheets_sync.demo.world import IST, World
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=IST)  # a Monday
@@ -59,7 +60,8 @@ def set_emails(world: World, emails: dict[str, str]) -> None:
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     world = World.create(tmp_path, START, quota_per_minute=0)  # quotas are not under test: no 429 waits
-    world.config = replace(world.config, digest={"folder": str(tmp_path / "digests"), "cell_email": "cell@pmc.example"})
+    world.config = replace(world.config, digest=DigestConfig.parse({"folder": str(tmp_path / "digests"),
+                                                                     "cell_email": "cell@pmc.example"}))
     return world
 
 
@@ -84,7 +86,7 @@ def test_late_and_unapproved_requests_are_flagged_highlighted_and_in_the_digest(
     # The flags reach the requesting departments' digests (even a department with no open comments).
     set_emails(world, {"Health": "health.head@pmc.example", "Solid Waste Management": "swm.head@pmc.example"})
     run_digest(world.runner("digest"))
-    folder = Path(world.config.digest["folder"])
+    folder = Path(world.config.digest.folder)
     for name, title, slug in (("Health", "Dengue awareness video", "health"),
                               ("Solid Waste Management", "Swachh survey press note", "solid-waste-management")):
         message = message_from_bytes((folder / f"2026-11-23-{slug}.eml").read_bytes(), policy=email_policy.default)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from jobs.daily import daily_jobs, daily_trigger, parse_at, run_digest
-from sheets_sync.config import parse_config
+from sheets_sync.config import DigestConfig, ScheduleConfig, SmtpConfig, parse_config
 from sheets_sync.demo.world import IST, World
 from sheets_sync.errors import ConfigError
 from sheets_sync.reports.mailer import Mailer
@@ -69,7 +69,7 @@ def test_sheets_sync_run_hands_the_daily_jobs_to_run_forever(tmp_path: Path, mon
                            "schedule": {"digest_at": "07:45", "archive_at": 150}}, tmp_path / "sheets-sync.yaml")
     assert cli._run(config, once=False) == 0
     assert {name: at for name, (at, _) in captured["daily"].items()} == {"digest": "07:45", "archive": "02:30"}
-    defaults = daily_jobs(SimpleNamespace(config=replace(config, schedule={})))
+    defaults = daily_jobs(SimpleNamespace(config=replace(config, schedule=ScheduleConfig())))
     assert {name: at for name, (at, _) in defaults.items()} == {"digest": "08:00", "archive": "02:30"}
 
 
@@ -152,9 +152,9 @@ def world(tmp_path: Path, inbox_port: tuple[Inbox, int]) -> World:
     """A World whose comments are routed, one answered, the rest overdue by a day; real addresses; SMTP."""
     _, port = inbox_port
     world = World.create(tmp_path, START, quota_per_minute=0)  # quotas are not under test: no 429 waits
-    world.config = replace(world.config, smtp={"host": "127.0.0.1", "port": port, "from": "sheets-sync@pmc.example",
-                                               "timeout": 5},
-                           digest={"folder": str(tmp_path / "digests"), "cell_email": CELL})
+    world.config = replace(world.config, smtp=SmtpConfig.parse({"host": "127.0.0.1", "port": port,
+                                                                "from": "sheets-sync@pmc.example", "timeout": 5}),
+                           digest=DigestConfig.parse({"folder": str(tmp_path / "digests"), "cell_email": CELL}))
     posts = {p: world.post(p, f"PMC notice on {p}") for p in ("facebook", "instagram", "youtube", "x")}
     comment_ids = [world.comment(p, posts[p], text, f"citizen {i}") for i, (p, text) in enumerate(COMMENTS)]
     ws = world.worksheet("Departments")
@@ -269,7 +269,7 @@ def test_a_crash_never_leads_to_a_second_email_that_day(world: World, inbox_port
     real = Mailer.from_config(world.config, retry=policy(sleep=world.clock.sleep))
     dying = DyingMailer(real if crash.startswith("after sending") else None)
     with pytest.raises(SystemExit):
-        run_digest(world.runner("doomed", extras={"mailer": dying}))
+        run_digest(world.runner("doomed", mailer=dying))
     day = world.clock.now.astimezone(IST).date().isoformat()
     delivered = len(inbox.envelopes)
     assert delivered == (len(EMAILS) + 1 if dying.real else 0)
@@ -304,6 +304,6 @@ def test_without_smtp_the_digests_are_eml_files(world: World) -> None:
     world.config = replace(world.config, smtp=None)
     run_digest(world.runner("digest"))
     day = world.clock.now.astimezone(IST).date().isoformat()
-    files = sorted(p.name for p in Path(world.config.digest["folder"]).glob("*.eml"))
+    files = sorted(p.name for p in Path(world.config.digest.folder).glob("*.eml"))
     assert files == sorted([f"{day}-water-supply.eml", f"{day}-roads.eml", f"{day}-solid-waste-management.eml",
                             f"{day}-cell.eml"])

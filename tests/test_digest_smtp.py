@@ -98,16 +98,12 @@ def test_digests_arrive_over_smtp(smtp_server: tuple[Collector, int]) -> None:
     collector.defer = 1  # the first DATA is deferred: the mailer must retry it, not lose it
     sleeps: list[float] = []
     built = _digests()
-    recorded: list[tuple[str, str]] = []
 
-    sent = _mailer(port, sleeps).send(
-        built,
-        before_each=lambda m: recorded.append(("sending", str(message_key(m)))),
-        after_each=lambda r: recorded.append(("sent" if r.ok else "failed", str(r.key))))
+    results = _mailer(port, sleeps).deliver(built)
 
-    assert sent == [m["Message-ID"] for m in built]
+    assert [r.message_id for r in results if r.ok] == [m["Message-ID"] for m in built]
     assert len(sleeps) == 1 and collector.logins == [USER.encode()]
-    assert recorded == [(state, str(message_key(m))) for m in built for state in ("sending", "sent")]
+    assert [r.key for r in results] == [message_key(m) for m in built]
 
     received = _received(collector)
     assert set(received) == {"2026-11-26/Roads", "2026-11-26/Solid Waste", "2026-11-26/_cell"}

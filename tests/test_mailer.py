@@ -1,4 +1,4 @@
-"""Mailer behaviour against a scripted fake SMTP server (retries, ambiguity, secrets, callbacks), and the
+"""Mailer behaviour against a scripted fake SMTP server (retries, ambiguity, secrets), and the
 .eml folder mailer. The real-server round trip is in test_digest_smtp.py."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from test_reports_data import DEPARTMENTS, GID, IST, NOW, SHEET_ID, scenario
 
+from sheets_sync.config import SmtpConfig, parse_config
 from sheets_sync.errors import AuthError, ConfigError
 from sheets_sync.reports.digest import build_digests
 from sheets_sync.reports.mailer import (
@@ -121,16 +121,15 @@ def mailer(server: FakeServer, sleeps: list[float] | None = None, **overrides: A
                   smtp_class=server.smtp_class)  # type: ignore[arg-type]
 
 
-def test_one_connection_for_all_and_callbacks_in_order() -> None:
-    server, events = FakeServer(), []
+def test_one_connection_for_all_and_results_in_order() -> None:
+    server = FakeServer()
     batch = messages()
-    sent = mailer(server).send(batch, before_each=lambda m: events.append(("before", message_key(m))),
-                               after_each=lambda r: events.append(("after", r.key)))
-    assert sent == [m["Message-ID"] for m in batch]
+    results = mailer(server).deliver(batch)
+    assert [r.message_id for r in results if r.ok] == [m["Message-ID"] for m in batch]
+    assert [r.key for r in results] == [message_key(m) for m in batch]
     assert (server.connections, server.quits) == (1, 1)
     assert server.logins == [("bot@pmc.example", SECRET)]
-    keys = [message_key(m) for m in batch]
-    assert events == [e for k in keys for e in (("before", k), ("after", k))]
+    assert [m["Message-ID"] for m in server.delivered] == [m["Message-ID"] for m in batch]
 
 
 def test_transient_errors_are_retried_with_the_project_policy() -> None:
@@ -177,21 +176,10 @@ def test_unreachable_server_gives_up_and_leaves_the_rest() -> None:
     assert len(sleeps) == 5  # six attempts, bounded by the policy
 
 
-def test_skip_and_stop_through_before_each() -> None:
-    server = FakeServer()
+def test_unsent_skips_the_recorded_keys() -> None:
     batch = messages()
-    recorded = {message_key(batch[0]): "sent"}
-    assert mailer(server).send(batch, before_each=lambda m: message_key(m) not in recorded) == \
-        [m["Message-ID"] for m in batch[1:]]
+    recorded = {message_key(batch[0]): "sending"}  # at most once: "sending" counts as sent
     assert unsent(batch, recorded) == batch[1:]
-
-    def state_tab_down(message: EmailMessage) -> None:
-        raise RuntimeError("sheet unavailable")
-
-    server = FakeServer()
-    with pytest.raises(RuntimeError):
-        mailer(server).send(batch, before_each=state_tab_down)
-    assert server.delivered == []
 
 
 def test_missing_secret_names_the_variable() -> None:
@@ -213,7 +201,7 @@ def test_login_refused_is_an_auth_error_without_the_password(caplog: pytest.LogC
 
 @pytest.mark.parametrize(("config", "problem"), [
     ({"host": "h", "ssl": True, "starttls": True}, "exclude each other"),
-    ({"host": "h", "pasword_env": "X"}, "unknown key"),
+    ({"host": "h", "pasword_env": "X"}, "unknown key `pasword_env`. Did you mean `password_env`?"),
     ({"port": 25}, "smtp.host"),
 ])
 def test_bad_config(config: dict[str, Any], problem: str) -> None:
@@ -227,16 +215,17 @@ def test_bad_config(config: dict[str, Any], problem: str) -> None:
 ])
 def test_default_ports(config: dict[str, Any], port: int) -> None:
     assert Mailer(config, env={}).port == port
+    assert Mailer(SmtpConfig.parse(config), env={}).port == port
 
 
 def test_eml_folder(tmp_path: Path) -> None:
     batch = messages()
-    after: list[SendResult] = []
     folder = EmlFolderMailer(tmp_path / "digests")
-    assert folder.send(batch, after_each=after.append) == [m["Message-ID"] for m in batch]
+    results: list[SendResult] = folder.deliver(batch)
+    assert [r.message_id for r in results if r.ok] == [m["Message-ID"] for m in batch]
     names = sorted(p.name for p in (tmp_path / "digests").iterdir())
     assert names == ["2026-11-26-cell.eml", "2026-11-26-roads.eml", "2026-11-26-solid-waste.eml"]
-    assert [r.key for r in after] == [message_key(m) for m in batch]
+    assert [r.key for r in results] == [message_key(m) for m in batch]
     copy = message_from_bytes((tmp_path / "digests" / "2026-11-26-roads.eml").read_bytes(),
                               policy=email_policy.default)
     assert copy["Subject"] == batch[0]["Subject"] and copy["X-Sheets-Sync-Digest"] == "2026-11-26/Roads"
@@ -250,11 +239,16 @@ def test_eml_folder(tmp_path: Path) -> None:
 def test_helpers_and_factory(tmp_path: Path) -> None:
     from datetime import date
     assert digest_key(date(2026, 11, 26), "Roads") == message_key(messages()[0])
-    cfg = SimpleNamespace(smtp=None, digest={}, data_dir=tmp_path, where=lambda k: k)
+    cfg = parse_config({"data_dir": "state"}, tmp_path / "sheets-sync.yaml")
     assert isinstance(build_mailer(cfg), EmlFolderMailer)
-    assert build_mailer(cfg).folder == tmp_path / "digests"
-    cfg.smtp = {"host": "h"}
-    assert isinstance(build_mailer(cfg, env={}), Mailer)
+    assert build_mailer(cfg).folder == tmp_path / "state" / "digests"
+    cfg = parse_config({"digest": {"folder": "out"}}, tmp_path / "sheets-sync.yaml")
+    assert build_mailer(cfg).folder == tmp_path / "out"
+    cfg = parse_config({"smtp": {"host": "h", "ssl": True}}, tmp_path / "sheets-sync.yaml")
+    built = build_mailer(cfg, env={})
+    assert isinstance(built, Mailer) and (built.host, built.port, built.use_ssl) == ("h", 465, True)
+    with pytest.raises(ConfigError, match=r"sheets-sync.yaml \(key `smtp`\) is not set"):
+        Mailer.from_config(parse_config({}, tmp_path / "sheets-sync.yaml"))
 
 
 def test_starttls_then_login() -> None:

@@ -289,8 +289,10 @@ def _row(
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        (_row(weight="abc"), "Routing row 2: Weight 'abc' is not a number — write a number such as 1 or 2.5"),
+        (_row(weight="abc"), "Routing row 2: Weight 'abc' is not a number; write digits such as 24"),
         (_row(weight="-1"), "Routing row 2: Weight -1 must be more than 0"),
+        # A decimal comma or a mistyped 25? Refused with a note rather than guessed.
+        (_row(weight="2,5"), "Routing row 2: Weight '2,5' is ambiguous: write 2.5 or 25"),
         (_row(keyword=""), "Routing row 2: Keyword is empty"),
         (_row(keyword="123"), "has no letters to match"),
         (
@@ -312,7 +314,7 @@ def test_rules_from_rows_reports_bad_rows(row: dict[str, str], problem: str) -> 
     [
         (_row(), Rule("kachra", "Solid Waste Management", None, 2.0, True)),
         (_row(weight="", active=""), Rule("kachra", "Solid Waste Management", None, 1.0, True)),
-        (_row(weight="2,5", active="false"), Rule("kachra", "Solid Waste Management", None, 2.5, False)),
+        (_row(weight="2.5", active="false"), Rule("kachra", "Solid Waste Management", None, 2.5, False)),
         (_row(keyword=" तक्रार ", department="", category="complaint"), Rule("तक्रार", "", "Complaint", 2.0)),
         ({" keyword ": "x road", "DEPARTMENT": "Roads"}, Rule("x road", "Roads", None, 1.0)),
     ],

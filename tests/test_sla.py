@@ -44,14 +44,15 @@ def ist(day: str, clock: str) -> datetime:
         ("Whatever", None, 24.0),
         ("Complaint", "48", 48.0),  # the department's Reply Hours win
         ("Remark", 12, 12.0),
-        ("Remark", "36,5", 36.5),
+        ("Remark", "36.5", 36.5),
+        ("Remark", "1,000", 1000.0),  # a comma that groups thousands is not ambiguous
     ],
 )
 def test_reply_hours(category: str | None, department_hours: str | float | None, expected: float) -> None:
     assert reply_hours(category, department_hours, PLAIN) == expected
 
 
-@pytest.mark.parametrize("bad", ["abc", "0", "-4"])
+@pytest.mark.parametrize("bad", ["abc", "0", "-4", "2,5", "nan", "inf"])
 def test_reply_hours_rejects_bad_department_hours(bad: str) -> None:
     with pytest.raises(ValueError, match="Reply Hours"):
         reply_hours("Complaint", bad, PLAIN)

@@ -67,9 +67,43 @@ class FetchResult:
 
 @runtime_checkable
 class Connector(Protocol):
-    """One platform account: fetch comments, reply, moderate. The jobs depend on exactly this."""
+    """One platform account: fetch comments, reply, read states. The jobs depend on exactly this.
+
+    The ``_state`` keys and the quota hooks have working defaults here, so a connector only sets
+    ``platform`` and ``account_id`` and implements the methods; jobs never probe with ``hasattr``.
+    """
 
     platform: str
+    """``facebook``, ``instagram``, ``youtube`` or ``x``."""
+    account_id: str
+    """The account the connector reads: the Facebook Page id, Instagram user id, YouTube channel id or X user
+    id. Every connector sets it; it names the account in the sheet's ``_state`` keys."""
+
+    @property
+    def cursor_key(self) -> str:
+        """The ``_state`` key of this account's fetch cursor: ``cursor:<platform>:<account_id>``."""
+        return f"cursor:{self.platform}:{self.account_id}"
+
+    @property
+    def quota_key(self) -> str:
+        """The ``_state`` key of this account's saved quota spend: ``quota:<platform>:<account_id>``."""
+        return f"quota:{self.platform}:{self.account_id}"
+
+    @property
+    def status_key(self) -> str:
+        """The ``_state`` key of when this account's comment states were last checked:
+        ``status_at:<platform>:<account_id>``."""
+        return f"status_at:{self.platform}:{self.account_id}"
+
+    def restore_quota(self, saved: str | None) -> None:
+        """Continue counting quota from ``saved`` (what ``quota_state`` returned in an earlier run, or None).
+
+        A no-op by default: only platforms with a daily unit budget (YouTube) keep count across runs.
+        """
+
+    def quota_state(self) -> str | None:
+        """Today's quota spend as text to save under ``quota_key``; None (the default) means nothing to save."""
+        return None
 
     def fetch_new(self, cursor: str | None) -> FetchResult:
         """Comments new since ``cursor`` (None: everything reachable), each exactly once."""
@@ -81,10 +115,6 @@ class Connector(Protocol):
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
         """Visible / hidden / deleted, and the account's own reply, for each comment id."""
-        ...
-
-    def hide(self, comment_id: str) -> None:
-        """Hide a comment from the public (reversible on the platform)."""
         ...
 
     def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
@@ -250,11 +280,12 @@ def epoch(moment: datetime) -> int:
 # ---- the HTTP base -------------------------------------------------------------------------------------
 
 
-class HttpConnector:
+class HttpConnector(Connector):
     """A connector over one injected ``requests.Session``: timeouts, error classification, retries.
 
-    Subclasses set ``platform``, implement ``_classify`` (one place that turns a non-2xx answer into the
-    project's errors), ``_send_reply`` (one HTTP attempt, no retry) and the ``Connector`` methods.
+    Subclasses set ``platform`` and ``account_id``, implement ``_classify`` (one place that turns a non-2xx
+    answer into the project's errors), ``_send_reply`` (one HTTP attempt, no retry) and the ``Connector``
+    methods.
     """
 
     platform = "base"

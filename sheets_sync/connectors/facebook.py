@@ -128,7 +128,7 @@ class GraphConnector(HttpConnector):
 
 
 class FacebookConnector(GraphConnector):
-    """A Facebook Page: comments on its posts (all levels), replies, hiding, state checks."""
+    """A Facebook Page: comments on its posts (all levels), replies, state checks."""
 
     platform = "facebook"
     token_kind = "Page access token"
@@ -224,10 +224,6 @@ class FacebookConnector(GraphConnector):
                 str(own["id"]) if own else None, parse_time(own["created_time"]) if own else None,
                 own.get("message") if own else None)
         return states
-
-    def hide(self, comment_id: str) -> None:
-        """Hide the comment (``is_hidden=true``): its author and friends still see it, the public does not."""
-        self._graph("POST", comment_id, data={"is_hidden": "true"})
 
 
 def _regain_seconds(response: requests.Response) -> float | None:

@@ -20,7 +20,7 @@ _COMMENT_FIELDS = "id,text,from{id,username},username,timestamp,hidden"
 
 
 class InstagramConnector(GraphConnector):
-    """An Instagram professional account: comments on its media, replies, hiding, state checks."""
+    """An Instagram professional account: comments on its media, replies, state checks."""
 
     platform = "instagram"
     token_kind = "Instagram access token (the Page token of the linked Page)"
@@ -137,7 +137,3 @@ class InstagramConnector(GraphConnector):
                 str(own["id"]) if own else None, parse_time(own["timestamp"]) if own else None,
                 own.get("text") if own else None)
         return states
-
-    def hide(self, comment_id: str) -> None:
-        """Hide the comment (``hide=true``)."""
-        self._graph("POST", comment_id, data={"hide": "true"})

@@ -1,4 +1,5 @@
-"""Builds connectors from the ``platforms:`` entries of the configuration.
+"""Builds connectors from the ``platforms:`` entries of the configuration (typed ``PlatformConfig`` entries,
+validated when the configuration is loaded; raw mappings are validated here the same way).
 
 Each entry names its ``kind``, the account id key of that kind, and ``token_env``: the name of the
 environment variable holding the token (the token itself never appears in config files or logs). Any
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import requests
 from tenacity import Retrying
 
+from ..config import PlatformConfig, parse_platforms
 from ..errors import ConfigError
 from .base import Connector
 from .facebook import DEFAULT_API_VERSION, FacebookConnector
@@ -22,7 +24,6 @@ from .instagram import InstagramConnector
 from .x import XConnector
 from .youtube import DEFAULT_DAILY_QUOTA, YouTubeConnector
 
-ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
 TOKEN_HELP = {
     "facebook": "a Page access token with pages_manage_engagement, pages_read_user_content, pages_read_engagement",
     "instagram": "the linked Page's access token with instagram_basic and instagram_manage_comments",
@@ -31,8 +32,26 @@ TOKEN_HELP = {
 }
 
 
+def _graph_options(entry: PlatformConfig) -> dict[str, Any]:
+    return {"api_version": entry.api_version or DEFAULT_API_VERSION, "recheck_days": entry.recheck_days}
+
+
+def _youtube_options(entry: PlatformConfig) -> dict[str, Any]:
+    return {"daily_quota": entry.daily_quota or DEFAULT_DAILY_QUOTA, "recheck_days": entry.recheck_days,
+            "deep_scan_minutes": entry.deep_scan_minutes}
+
+
+# Per kind: the connector class and its kind-specific options (None: the connector's default).
+KINDS: dict[str, tuple[Callable[..., Connector], Callable[[PlatformConfig], dict[str, Any]]]] = {
+    "facebook": (FacebookConnector, _graph_options),
+    "instagram": (InstagramConnector, _graph_options),
+    "youtube": (YouTubeConnector, _youtube_options),
+    "x": (XConnector, lambda entry: {}),
+}
+
+
 def build_connectors(
-    platform_entries: list[dict[str, Any]],
+    platform_entries: Iterable[PlatformConfig | Mapping[str, Any]] | None,
     sessions: Mapping[str, requests.Session] | None = None,
     env: Mapping[str, str] = os.environ,
     retry: Retrying | None = None,
@@ -46,65 +65,27 @@ def build_connectors(
     exist for tests (a policy with a fake sleep, a fake clock).
     """
     sessions = sessions or {}
-    connectors: list[Connector] = []
-    for index, entry in enumerate(platform_entries or []):
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"platforms[{index}] must be a mapping with at least 'kind', got {entry!r}.")
-        if entry.get("enabled", True) is False:
-            continue
-        connectors.append(_build_one(index, entry, sessions, env, retry, clock))
-    return connectors
+    entries = parse_platforms(platform_entries or [], sessions=sessions)
+    return [_build_one(index, entry, sessions, env, retry, clock)
+            for index, entry in enumerate(entries) if entry.enabled]
 
 
-def _build_one(index: int, entry: Mapping[str, Any], sessions: Mapping[str, requests.Session],
+def _token(label: str, entry: PlatformConfig, env: Mapping[str, str]) -> str | None:
+    """The token from the environment variable ``token_env`` names (None without ``token_env``)."""
+    if entry.token_env is None:
+        return None
+    token = env.get(entry.token_env)
+    if not token:
+        raise ConfigError(f"{label}: the environment variable {entry.token_env} (named by token_env) is not set. "
+                          f"Set it to {TOKEN_HELP[entry.kind]}, or remove the entry to run without {entry.kind}.")
+    return token
+
+
+def _build_one(index: int, entry: PlatformConfig, sessions: Mapping[str, requests.Session],
                env: Mapping[str, str], retry: Retrying | None, clock: Callable[[], float]) -> Connector:
-    kind = str(entry.get("kind") or "").strip().lower()
-    label = f"platforms[{index}] (kind: {kind or '?'})"
-    if kind not in ID_KEYS:
-        raise ConfigError(f"{label}: unknown kind {entry.get('kind')!r}. Use one of: {', '.join(ID_KEYS)}; "
-                          "remove the entry to run without that platform.")
-    id_key = ID_KEYS[kind]
-    account_id = entry.get(id_key)
-    if account_id in (None, ""):
-        raise ConfigError(f"{label}: missing '{id_key}'. Add the account's {id_key} to the entry.")
-    session = sessions.get(kind)
-    token_env = entry.get("token_env")
-    token = None
-    if token_env or not (kind == "youtube" and session is not None):
-        if not token_env:
-            raise ConfigError(f"{label}: missing 'token_env'. Name the environment variable that holds "
-                              f"{TOKEN_HELP[kind]}.")
-        token = env.get(str(token_env))
-        if not token:
-            raise ConfigError(f"{label}: the environment variable {token_env} (named by token_env) is not set. "
-                              f"Set it to {TOKEN_HELP[kind]}, or remove the entry to run without {kind}.")
-    session = session or requests.Session()
-    endpoint = entry.get("endpoint")
-    common: dict[str, Any] = {"endpoint": endpoint, "retry": retry, "clock": clock}
-    if kind != "x" and entry.get("recheck_days") is not None:
-        common["recheck_days"] = _whole(label, entry, "recheck_days")
-    if kind == "facebook":
-        return FacebookConnector(session, str(account_id), str(token), token_env=str(token_env),
-                                 api_version=str(entry.get("api_version") or DEFAULT_API_VERSION), **common)
-    if kind == "instagram":
-        return InstagramConnector(session, str(account_id), str(token), token_env=str(token_env),
-                                  api_version=str(entry.get("api_version") or DEFAULT_API_VERSION), **common)
-    if kind == "youtube":
-        quota = _whole(label, entry, "daily_quota") if entry.get("daily_quota") is not None else DEFAULT_DAILY_QUOTA
-        if entry.get("deep_scan_minutes") is not None:
-            common["deep_scan_minutes"] = _whole(label, entry, "deep_scan_minutes")
-        return YouTubeConnector(session, str(account_id), token=token, token_env=str(token_env or "YOUTUBE_TOKEN"),
-                                daily_quota=quota, **common)
-    return XConnector(session, str(account_id), str(token), token_env=str(token_env), **common)
-
-
-def _whole(label: str, entry: Mapping[str, Any], key: str) -> int:
-    """A positive whole number from the entry, or a ConfigError naming it."""
-    value = entry.get(key)
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0 or str(number) != str(value).strip():
-        raise ConfigError(f"{label}: {key} must be a positive whole number, got {value!r}.")
-    return number
+    connector_class, options = KINDS[entry.kind]
+    token = _token(f"platforms[{index}] (kind: {entry.kind})", entry, env)
+    extra = {key: value for key, value in options(entry).items() if value is not None}
+    return connector_class(sessions.get(entry.kind) or requests.Session(), entry.account_id, token=token,
+                           token_env=entry.token_env or f"{entry.kind.upper()}_TOKEN", endpoint=entry.endpoint,
+                           retry=retry, clock=clock, **extra)

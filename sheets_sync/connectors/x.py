@@ -1,4 +1,4 @@
-"""X (Twitter) connector (API v2): mentions of the account, replies, hiding replies.
+"""X (Twitter) connector (API v2): mentions of the account, replies, states.
 
 X ids grow with arrival time, so ``since_id`` = the newest mention id already delivered is an exact
 watermark: a late tweet gets a new, larger id and is found; nothing is returned twice. The cursor advances
@@ -35,7 +35,7 @@ _TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,author_id,refere
 
 
 class XConnector(HttpConnector):
-    """An X account: mentions and replies to its posts, replies, hiding, state checks."""
+    """An X account: mentions and replies to its posts, replies, state checks."""
 
     platform = "x"
 
@@ -44,6 +44,7 @@ class XConnector(HttpConnector):
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(session, retry=retry, timeout=timeout, clock=clock)
         self.user_id = str(user_id)
+        self.account_id = self.user_id
         self._token = token
         self.token_env = token_env
         self.base = f"{(endpoint or X_URL).rstrip('/')}/2"
@@ -157,7 +158,3 @@ class XConnector(HttpConnector):
             states[cid] = CommentState(cid, "visible", first[0] if first else None, first[1] if first else None,
                                        first[2] if first else None)
         return states
-
-    def hide(self, comment_id: str) -> None:
-        """Hide a reply to one of the account's conversations."""
-        self._x("PUT", f"tweets/{comment_id}/hidden", json_body={"hidden": True})

@@ -4,15 +4,15 @@ Threads of the whole channel are listed newest first (1 unit a page): back to th
 scan (first run, then at most every ``deep_scan_minutes``), else back to the watermark minus an overlap. A thread
 carries only a few replies, so when its ``totalReplyCount`` differs from what the cursor remembers, all its
 replies are listed (``comments?parentId=``). Every call is charged against the daily quota before it is
-sent (list 1, insert / setModerationStatus 50); a call that would pass the configured cap raises
-``BudgetExhausted`` instead, so the channel never hits the hard ``quotaExceeded`` wall mid-reply.
+sent (list 1, insert 50); a call that would pass the configured cap raises ``BudgetExhausted`` instead, so
+the channel never hits the hard ``quotaExceeded`` wall mid-reply.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -47,7 +47,7 @@ _PACIFIC_OFFSET_S = 8 * 3600  # the quota resets at midnight Pacific (daylight s
 
 
 class YouTubeConnector(HttpConnector):
-    """A YouTube channel: comment threads on its videos, replies, moderation, state checks."""
+    """A YouTube channel: comment threads on its videos, replies, state checks."""
 
     platform = "youtube"
 
@@ -58,6 +58,7 @@ class YouTubeConnector(HttpConnector):
                  recheck_days: int = RECHECK_DAYS, deep_scan_minutes: int = DEEP_SCAN_MINUTES) -> None:
         super().__init__(session, retry=retry, timeout=timeout, clock=clock)
         self.channel_id = channel_id
+        self.account_id = str(channel_id)
         self.deep_scan_s = deep_scan_minutes * 60
         self._token = token
         self._api_key = api_key
@@ -94,12 +95,12 @@ class YouTubeConnector(HttpConnector):
         return json.dumps({"day": self._quota_day if self._day() == self._quota_day else self._day(),
                            "units": self.units_used if self._day() == self._quota_day else 0})
 
-    def restore_quota(self, state: str | None) -> None:
+    def restore_quota(self, saved: str | None) -> None:
         """Continue counting from a spend saved by ``quota_state`` (ignored when it is another day's)."""
         try:
-            saved = json.loads(state) if state else {}
-            if int(saved.get("day", -1)) == self._day():
-                self._quota_day, self.units_used = self._day(), max(self.units_used, int(saved.get("units", 0)))
+            record = json.loads(saved) if saved else {}
+            if int(record.get("day", -1)) == self._day():
+                self._quota_day, self.units_used = self._day(), max(self.units_used, int(record.get("units", 0)))
         except (ValueError, TypeError, AttributeError):
             pass  # an unreadable record only loses today's count; the hard cap still answers quotaExceeded
 
@@ -154,54 +155,20 @@ class YouTubeConnector(HttpConnector):
     def fetch_new(self, cursor: str | None) -> FetchResult:
         """New comments and replies on the channel's videos since ``cursor``, each delivered once."""
         state = SeenCursor.load(cursor, self.platform)
-        watermark = state.watermark
         old_counts: dict[str, int] = dict(state.extra.get("replies") or {})
         counts: dict[str, int] = {}
-        newest = watermark or 0
+        newest = state.watermark or 0
         found: dict[str, Comment] = {}
-
-        def take(raw: dict[str, Any]) -> None:
-            snippet = raw["snippet"]
-            cid = str(raw["id"])
-            if cid in state.seen or cid in found or (snippet.get("authorChannelId") or {}).get("value") == self.channel_id:
-                return
-            found[cid] = self._comment(raw)
-
         threads = self._list("commentThreads", {
             "part": "id,snippet,replies", "allThreadsRelatedToChannelId": self.channel_id, "order": "time",
             "maxResults": 100, "textFormat": "plainText"}, "comment threads")
-        # Listing every thread of the recheck window costs a unit per 100 threads: done at most once per
-        # deep-scan interval (and on a first run); in between only the newest threads are read. Replies to
-        # old threads and late arrivals are therefore found within ``deep_scan_minutes``.
         now = int(self.clock())
-        deep = watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
-        oldest: int | None
-        if watermark is None:
-            oldest = None  # first run: the recheck window back from the newest thread (platform time)
-        else:
-            oldest = watermark - (self.recheck_s if deep else OVERLAP_S)
-        for thread in threads:
-            top = thread["snippet"]["topLevelComment"]
-            published = epoch(parse_time(top["snippet"]["publishedAt"]))
-            if oldest is None:
-                oldest = published - self.recheck_s
-            if published < oldest:
-                break  # newest first: the rest are older than this scan reaches
+        deep = self._deep_scan_due(state, now)
+        for thread, published in self._threads_in_reach(threads, state.watermark, deep):
             newest = max(newest, published)
-            take(top)
-            total = int(thread["snippet"].get("totalReplyCount") or 0)
-            if not total:
-                continue
-            tid = str(thread["id"])
-            counts[tid] = total
-            included = (thread.get("replies") or {}).get("comments") or []
-            if len(included) >= total or (cursor and old_counts.get(tid) == total):
-                replies: Any = included
-            else:
-                replies = self._list("comments", {"part": "snippet", "parentId": tid, "maxResults": 100,
-                                                  "textFormat": "plainText"}, f"replies to {tid}")
-            for reply in replies:
-                take(reply)
+            self._take(thread["snippet"]["topLevelComment"], state.seen, found)
+            for reply in self._replies_of(thread, old_counts, counts):
+                self._take(reply, state.seen, found)
         for comment in found.values():
             state.seen[comment.comment_id] = epoch(comment.created_at)
             newest = max(newest, epoch(comment.created_at))
@@ -213,6 +180,54 @@ class YouTubeConnector(HttpConnector):
             state.extra["deep_at"] = now
         horizon = newest - self.recheck_s if newest else None
         return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+
+    def _deep_scan_due(self, state: SeenCursor, now: int) -> bool:
+        """Whether this fetch lists every thread of the recheck window (a first run, or the interval passed).
+
+        Listing every thread of the recheck window costs a unit per 100 threads: done at most once per
+        deep-scan interval (and on a first run); in between only the newest threads are read. Replies to
+        old threads and late arrivals are therefore found within ``deep_scan_minutes``.
+        """
+        return state.watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
+
+    def _threads_in_reach(self, threads: Iterator[dict[str, Any]], watermark: int | None, deep: bool
+                          ) -> Iterator[tuple[dict[str, Any], int]]:
+        """The threads (newest first) this scan reads, with their publish time; stops at the first older one.
+
+        A deep scan reaches back the recheck window from the watermark, a shallow one the overlap; a first run
+        (no watermark) the recheck window back from the newest thread (platform time).
+        """
+        oldest = None if watermark is None else watermark - (self.recheck_s if deep else OVERLAP_S)
+        for thread in threads:
+            published = epoch(parse_time(thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"]))
+            if oldest is None:
+                oldest = published - self.recheck_s
+            if published < oldest:
+                return  # newest first: the rest are older than this scan reaches
+            yield thread, published
+
+    def _replies_of(self, thread: dict[str, Any], old_counts: dict[str, int], counts: dict[str, int]
+                    ) -> Iterable[dict[str, Any]]:
+        """A thread's replies: the few it carries when they are all there or its count has not changed since
+        the cursor, else all of them listed. Records the thread's reply count in ``counts``."""
+        total = int(thread["snippet"].get("totalReplyCount") or 0)
+        if not total:
+            return []
+        tid = str(thread["id"])
+        counts[tid] = total
+        included = (thread.get("replies") or {}).get("comments") or []
+        if len(included) >= total or old_counts.get(tid) == total:
+            return included
+        return self._list("comments", {"part": "snippet", "parentId": tid, "maxResults": 100,
+                                       "textFormat": "plainText"}, f"replies to {tid}")
+
+    def _take(self, raw: dict[str, Any], seen: dict[str, int], found: dict[str, Comment]) -> None:
+        """Add a citizen's comment to ``found`` unless already delivered, already found, or the channel's own."""
+        snippet = raw["snippet"]
+        cid = str(raw["id"])
+        if cid in seen or cid in found or (snippet.get("authorChannelId") or {}).get("value") == self.channel_id:
+            return
+        found[cid] = self._comment(raw)
 
     def check(self) -> str:
         """A cheap call (1 unit) proving the credentials are accepted (for ``sheets-sync doctor``)."""
@@ -348,11 +363,6 @@ class YouTubeConnector(HttpConnector):
                                        reply[0] if reply else None, reply[1] if reply else None,
                                        reply[2] if reply else None)
         return states
-
-    def hide(self, comment_id: str) -> None:
-        """Hold the comment for review: hidden from the public, reversible in YouTube Studio."""
-        self._yt("POST", "comments/setModerationStatus", {"id": comment_id, "moderationStatus": "heldForReview"},
-                 WRITE_COST)
 
 
 def _mention(author: str) -> str:

@@ -68,70 +68,117 @@ def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker
     if progress:
         # The progress bar and the summary tell the story; per-cycle log lines would bury them.
         logging.getLogger("sheets_sync").setLevel(logging.WARNING)
-    data_dir = config.data_dir / "demo"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    today = datetime.now(IST).replace(hour=9, minute=0, second=0, microsecond=0)
-    world = World.create(data_dir, today - timedelta(days=days), seed=seed)
+    world = _fresh_world(config, days, seed)
     runner: Runner = world.runner("demo-runner")
     timeline, post_ids = build_scenario(world, comments, days)
-    step = timedelta(minutes=30)
-    begin = world.clock.now
-    end = begin + timedelta(days=days)
-    total_cycles = int((end - begin) / step)
-    desk_hours = (11, 16)  # the departments work through their rows twice a day
-    next_desk = begin.replace(hour=desk_hours[0])
-    cycle = 0
-    posted: list[tuple[str, str]] = []  # (ticket, platform comment id)
-    next_comment = 0
-    moderated = 0
-    native_done = False
-    while world.clock.now < end:
-        now = world.clock.now
-        while next_comment < len(timeline) and timeline[next_comment][0] <= now:
-            when, platform, pid, text, author = timeline[next_comment]
-            cid = world.comment(platform, pid, text, author, when)
-            posted.append((platform, cid))
-            next_comment += 1
-        runner.cycle()
-        cycle += 1
-        if cycle == 2:  # the cell fills in which department owns each post
-            for pid, department in post_ids.items():
-                world.set_post_department(pid, department)
-        if now >= next_desk:
-            _departments_reply(world)
-            later = [next_desk.replace(hour=h) for h in desk_hours if next_desk.replace(hour=h) > next_desk]
-            next_desk = later[0] if later else (next_desk + timedelta(days=1)).replace(hour=desk_hours[0])
-        if cycle % 40 == 0 and posted and moderated < 6:
-            platform, cid = posted[world.rng.randrange(len(posted))]
-            if platform in ("facebook", "instagram"):
-                if moderated % 2:
-                    world.platforms.delete_comment(cid)
-                else:
-                    world.platforms.hide_comment(cid)
-                moderated += 1
-        if not native_done and cycle > 60:
-            fb = [cid for platform, cid in posted if platform == "facebook"]
-            if fb:
-                world.platforms.owner_reply(fb[0], "धन्यवाद! आम्ही लक्ष घालत आहोत. — PMC")
-                native_done = True
-        # Cycles run on the half hour; the lease's settle pauses must not drift the schedule.
-        world.clock.now = max(world.clock.now, begin + cycle * step)
-        if progress and (cycle % 8 == 0 or cycle == total_cycles):
-            _progress(cycle, total_cycles, world.clock.now.strftime("%a %d %b %H:%M"), started)
+    cycles = _simulate_week(world, runner, _People(world, timeline, post_ids), days,
+                            started if progress else None)
     runner.cycle()
     if progress:
         sys.stderr.write("\n")
-    table = runner.store.read(["Tracker"])["Tracker"]
-    rows = table.records()
+    rows = runner.store.read(["Tracker"])["Tracker"].records()
     print_summary(rows, world.clock.now)
     export_xlsx(world, out)
     stats = world.sheets.stats()
-    print(f"\n{len(rows)} comments in the Tracker, {cycle + 1} cycles, Sheets requests by the tool and the "
+    print(f"\n{len(rows)} comments in the Tracker, {cycles + 1} cycles, Sheets requests by the tool and the "
           f"simulated people: {stats['reads']} reads, {stats['writes']} writes "
           f"({time.monotonic() - started:.1f} s)")
     print(f"Exported to {out.resolve()}")
     return 0
+
+
+def _fresh_world(config: Config, days: int, seed: int) -> World:
+    """A new world under the data directory, starting ``days`` before today 09:00."""
+    data_dir = config.data_dir / "demo"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    today = datetime.now(IST).replace(hour=9, minute=0, second=0, microsecond=0)
+    return World.create(data_dir, today - timedelta(days=days), seed=seed)
+
+
+def _simulate_week(world: World, runner: Any, people: _People, days: int, started: float | None) -> int:
+    """Run the jobs every 30 simulated minutes for ``days``, the people acting between cycles; returns the
+    number of cycles. ``started`` (monotonic) turns the progress bar on."""
+    step = timedelta(minutes=30)
+    begin = world.clock.now
+    end = begin + timedelta(days=days)
+    total_cycles = int((end - begin) / step)
+    cycle = 0
+    while world.clock.now < end:
+        now = world.clock.now
+        people.comment_until(now)
+        runner.cycle()
+        cycle += 1
+        people.after_cycle(cycle, now)
+        # Cycles run on the half hour; the lease's settle pauses must not drift the schedule.
+        world.clock.now = max(world.clock.now, begin + cycle * step)
+        if started is not None and (cycle % 8 == 0 or cycle == total_cycles):
+            _progress(cycle, total_cycles, world.clock.now.strftime("%a %d %b %H:%M"), started)
+    return cycle
+
+
+class _People:
+    """Everyone but the tool: citizens commenting on the timeline, the cell, the department desks, moderators
+    and the Facebook page admin answering natively."""
+
+    DESK_HOURS = (11, 16)  # the departments work through their rows twice a day
+    MAX_MODERATED = 6
+
+    def __init__(self, world: World, timeline: list[tuple[datetime, str, str, str, str]],
+                 post_ids: dict[str, str]) -> None:
+        self.world = world
+        self.timeline = timeline
+        self.post_ids = post_ids
+        self.next_comment = 0
+        self.posted: list[tuple[str, str]] = []  # (platform, platform comment id)
+        self.next_desk = world.clock.now.replace(hour=self.DESK_HOURS[0])
+        self.moderated = 0
+        self.native_done = False
+
+    def comment_until(self, now: datetime) -> None:
+        """The citizens post every comment of the timeline due by ``now``."""
+        while self.next_comment < len(self.timeline) and self.timeline[self.next_comment][0] <= now:
+            when, platform, pid, text, author = self.timeline[self.next_comment]
+            cid = self.world.comment(platform, pid, text, author, when)
+            self.posted.append((platform, cid))
+            self.next_comment += 1
+
+    def after_cycle(self, cycle: int, now: datetime) -> None:
+        """What people do after the ``cycle``-th cycle, which started at ``now``."""
+        if cycle == 2:  # the cell fills in which department owns each post
+            for pid, department in self.post_ids.items():
+                self.world.set_post_department(pid, department)
+        if now >= self.next_desk:
+            self._desk_round()
+        if cycle % 40 == 0 and self.posted and self.moderated < self.MAX_MODERATED:
+            self._moderate_one()
+        if not self.native_done and cycle > 60:
+            self._answer_natively()
+
+    def _desk_round(self) -> None:
+        """The departments reply in the sheet; the next round is at the next desk hour."""
+        _departments_reply(self.world)
+        desk = self.next_desk
+        later = [desk.replace(hour=h) for h in self.DESK_HOURS if desk.replace(hour=h) > desk]
+        self.next_desk = later[0] if later else (desk + timedelta(days=1)).replace(hour=self.DESK_HOURS[0])
+
+    def _moderate_one(self) -> None:
+        """A moderator hides (or, every other time, deletes) a random comment, if it is on Facebook or Instagram."""
+        platform, cid = self.posted[self.world.rng.randrange(len(self.posted))]
+        if platform not in ("facebook", "instagram"):
+            return
+        if self.moderated % 2:
+            self.world.platforms.delete_comment(cid)
+        else:
+            self.world.platforms.hide_comment(cid)
+        self.moderated += 1
+
+    def _answer_natively(self) -> None:
+        """The page admin answers the first Facebook comment in the Facebook app (not through the tool)."""
+        fb = [cid for platform, cid in self.posted if platform == "facebook"]
+        if fb:
+            self.world.platforms.owner_reply(fb[0], "धन्यवाद! आम्ही लक्ष घालत आहोत. — PMC")
+            self.native_done = True
 
 
 def _departments_reply(world: World) -> None:

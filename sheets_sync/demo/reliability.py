@@ -18,17 +18,21 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..tracker.cells import as_text
+from ..tracker.cells import as_text, ticket_id
 from .scenario_data import AREAS, TEMPLATES
 from .world import IST, World
 
 KILL_POINTS = ("after read", "after lease", "after posting a reply", "before the write", "after the write")
 PEOPLE_COLUMNS = ("Reply", "Send", "Notes", "Replied By")
+PLATFORMS = ("facebook", "instagram", "youtube", "x")
+# Tracker columns only the tool writes as plain text: their value must be what Audit last recorded.
+AUDITED_TEXT_COLUMNS = ("Department", "Status", "Overdue", "Reply ID", "Platform Status", "Assigned By")
 
 
 class Killed(BaseException):
@@ -184,7 +188,6 @@ def run(cycles: int = 30, seed: int = 11, fault_rate: float = 0.3, kill_rate: fl
     world.platforms.faults.rate = fault_rate
     runner = world.runner("main")
     seen_rows: set[str] = set()
-    audited: set[str] = set()
     for i in range(cycles):
         for _ in range(rng.randint(1, 6)):
             platform = rng.choice(list(posts))
@@ -214,7 +217,7 @@ def run(cycles: int = 30, seed: int = 11, fault_rate: float = 0.3, kill_rate: fl
                 report.cycles_failed += 1
         report.cycles += 1
         world.clock.advance(minutes=5)
-        _check(world, person, report, seen_rows, audited, final=False)
+        _check(world, person, report, seen_rows, final=False)
     # Calm weather at the end, and a day later (past any platform's daily quota reset): everything must have
     # arrived, exactly once.
     world.sheets.faults.rate = world.platforms.faults.rate = 0.0
@@ -223,7 +226,7 @@ def run(cycles: int = 30, seed: int = 11, fault_rate: float = 0.3, kill_rate: fl
         world.runner("final").cycle()
     report.sheets_faults = _fault_count(world.sheets)
     report.platform_faults = _fault_count(world.platforms)
-    _check(world, person, report, seen_rows, audited, final=True)
+    _check(world, person, report, seen_rows, final=True)
     return report
 
 
@@ -281,61 +284,99 @@ def _two_runners(world: World, person: Person, rng: random.Random, report: Repor
     report.cycles_failed += len(errors)
 
 
-def _check(world: World, person: Person, report: Report, seen_rows: set[str], audited: set[str],
-           final: bool) -> None:
-    ws = world.worksheet()
-    values = ws.get_all_values()
-    header, rows = values[0], values[1:]
-    col = {h: i for i, h in enumerate(header)}
+class _TrackerView:
+    """The Tracker tab's values (header row first) as the checks read them."""
 
-    def cell(row: list[str], h: str) -> str:
-        return row[col[h]] if col[h] < len(row) else ""
+    def __init__(self, values: list[list[str]]) -> None:
+        self.header, self.rows = values[0], values[1:]
+        self.col = {h: i for i, h in enumerate(self.header)}
+        self.tickets = [self.cell(r, "Ticket ID") for r in self.rows if self.cell(r, "Ticket ID")]
+        self.by_ticket = {self.cell(r, "Ticket ID"): r for r in self.rows if self.cell(r, "Ticket ID")}
 
-    tickets = [cell(r, "Ticket ID") for r in rows if cell(r, "Ticket ID")]
-    by_ticket = {cell(r, "Ticket ID"): r for r in rows if cell(r, "Ticket ID")}
+    def cell(self, row: list[str], header: str) -> str:
+        """The row's value in the column ``header`` ("" past the row's end)."""
+        return row[self.col[header]] if self.col[header] < len(row) else ""
+
+
+def _check(world: World, person: Person, report: Report, seen_rows: set[str], final: bool) -> None:
+    """Check every invariant against the sheet, the platforms and the person; add violations to ``report``."""
+    tracker = _TrackerView(world.worksheet().get_all_values())
     where = f"after cycle {report.cycles}"
-    for ticket, n in Counter(tickets).items():
-        if n > 1:
-            report.violations.append(f"{where}: duplicate row {ticket} ×{n}")
-    for ticket in seen_rows - set(tickets):
-        report.violations.append(f"{where}: row {ticket} disappeared")
-    seen_rows |= set(tickets)
-    for platform in ("facebook", "instagram", "youtube", "x"):
-        counts = Counter(r.parent_id for r in world.platforms.replies(platform) if r.via == "api")
-        for parent, n in counts.items():
-            if n > 1:
-                report.violations.append(f"{where}: {n} replies posted to {platform} comment {parent}")
-    for ticket, typed in person.typed.items():
-        row = by_ticket.get(ticket)
+    found = report.violations
+    found += _duplicate_rows(tracker.tickets, where)
+    found += _disappeared_rows(tracker.tickets, seen_rows, where)
+    seen_rows |= set(tracker.tickets)
+    found += _replies_posted_twice(world.platforms, where)
+    found += _person_cells_changed(tracker, person.typed, where)
+    audit = world.worksheet("Audit").get_all_values()[1:]
+    found += _rows_without_creation_audit(tracker.tickets, audit, where)
+    found += _cells_unlike_last_audit(tracker, audit, person.typed, where)
+    report.replies_posted = sum(1 for p in PLATFORMS for r in world.platforms.replies(p) if r.via == "api")
+    if final:
+        found += _comments_never_arrived(world.platforms.state.comments.values(), tracker.tickets)
+
+
+def _duplicate_rows(tickets: list[str], where: str) -> list[str]:
+    """No duplicate row: each Ticket ID is in the Tracker once."""
+    return [f"{where}: duplicate row {ticket} ×{n}" for ticket, n in Counter(tickets).items() if n > 1]
+
+
+def _disappeared_rows(tickets: list[str], seen_rows: set[str], where: str) -> list[str]:
+    """No comment lost: a row once in the sheet never disappears."""
+    return [f"{where}: row {ticket} disappeared" for ticket in seen_rows - set(tickets)]
+
+
+def _replies_posted_twice(platforms: Any, where: str) -> list[str]:
+    """No reply posted twice: the tool answered each comment at most once on its platform."""
+    found = []
+    for platform in PLATFORMS:
+        counts = Counter(r.parent_id for r in platforms.replies(platform) if r.via == "api")
+        found += [f"{where}: {n} replies posted to {platform} comment {parent}"
+                  for parent, n in counts.items() if n > 1]
+    return found
+
+
+def _person_cells_changed(tracker: _TrackerView, typed: dict[str, dict[str, Any]], where: str) -> list[str]:
+    """No person's cell changed: every value a person typed is still there."""
+    found = []
+    for ticket, cells in typed.items():
+        row = tracker.by_ticket.get(ticket)
         if row is None:
             continue
-        for h, value in typed.items():
-            got = cell(row, h)
+        for h, value in cells.items():
+            got = tracker.cell(row, h)
             want = ("TRUE" if value else "FALSE") if isinstance(value, bool) else as_text(value)
             if got != want:
-                report.violations.append(f"{where}: {ticket} {h} is {got!r}, the person typed {want!r}")
-    audit = world.worksheet("Audit").get_all_values()[1:]
+                found.append(f"{where}: {ticket} {h} is {got!r}, the person typed {want!r}")
+    return found
+
+
+def _rows_without_creation_audit(tickets: list[str], audit: list[list[str]], where: str) -> list[str]:
+    """Every row's creation is in Audit."""
     created = {r[2] for r in audit if len(r) > 3 and r[3] == "Tracker: new row"}
-    for ticket in tickets:
-        if ticket not in created:
-            report.violations.append(f"{where}: row {ticket} has no Audit entry for its creation")
+    return [f"{where}: row {ticket} has no Audit entry for its creation" for ticket in tickets
+            if ticket not in created]
+
+
+def _cells_unlike_last_audit(tracker: _TrackerView, audit: list[list[str]], typed: dict[str, dict[str, Any]],
+                             where: str) -> list[str]:
+    """Every change of the tool is in Audit: a tool-written cell holds the last value Audit recorded for it."""
     last: dict[tuple[str, str], str] = {}
     for r in audit:
         if len(r) > 5 and not r[3].endswith(("new row", "row removed")):
             last[(r[2], r[3])] = r[5]
-    text_columns = ("Department", "Status", "Overdue", "Reply ID", "Platform Status", "Assigned By")
+    found = []
     for (ticket, h), new in last.items():
-        row = by_ticket.get(ticket)
-        if row is None or h not in text_columns or h in person.typed.get(ticket, {}):
+        row = tracker.by_ticket.get(ticket)
+        if row is None or h not in AUDITED_TEXT_COLUMNS or h in typed.get(ticket, {}):
             continue
-        if cell(row, h) != new:
-            report.violations.append(f"{where}: {ticket} {h} is {cell(row, h)!r} but Audit's last change says "
-                                     f"{new!r}")
-    report.replies_posted = sum(1 for p in ("facebook", "instagram", "youtube", "x")
-                                for r in world.platforms.replies(p) if r.via == "api")
-    if final:
-        from ..tracker.cells import ticket_id
+        got = tracker.cell(row, h)
+        if got != new:
+            found.append(f"{where}: {ticket} {h} is {got!r} but Audit's last change says {new!r}")
+    return found
 
-        expected = {ticket_id(c.platform, c.id) for c in world.platforms.state.comments.values() if c.via is None}
-        for missing in sorted(expected - set(tickets)):
-            report.violations.append(f"at the end: comment {missing} never reached the sheet")
+
+def _comments_never_arrived(comments: Iterable[Any], tickets: list[str]) -> list[str]:
+    """At the end, every citizen's comment on the platforms is in the sheet."""
+    expected = {ticket_id(c.platform, c.id) for c in comments if c.via is None}
+    return [f"at the end: comment {missing} never reached the sheet" for missing in sorted(expected - set(tickets))]

@@ -11,14 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..client import SheetsBackend, make_client
-from ..config import Config, parse_config
+from ..config import PLATFORM_ID_KEYS, Config, parse_config
 from ..emulator.faults import NO_FAULT_HEADER
 from ..tracker.store import TrackerStore
 
 IST = ZoneInfo("Asia/Kolkata")
 ACCOUNTS = {"facebook": "104000000000001", "instagram": "17841400000000001", "youtube": "UCpmcPuneOfficial0000001",
             "x": "1400000000000000001"}
-ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
 
 
 class SimClock:
@@ -80,7 +79,7 @@ class World:
             platform_emu.register_token(kind, token)
             platform_emu.add_account(kind, ACCOUNTS[kind])
             tokens[f"{kind.upper()}_TOKEN"] = token
-            entries.append({"kind": kind, ID_KEYS[kind]: ACCOUNTS[kind], "token_env": f"{kind.upper()}_TOKEN"})
+            entries.append({"kind": kind, PLATFORM_ID_KEYS[kind]: ACCOUNTS[kind], "token_env": f"{kind.upper()}_TOKEN"})
         config = parse_config({"timezone": "Asia/Kolkata", "data_dir": str(data_dir), "platforms": entries,
                                "digest": {"folder": str(data_dir / "digests")}}, data_dir / "sheets-sync.yaml")
         client = make_client(sheets.session())
@@ -103,8 +102,7 @@ class World:
 
     def runner(self, runner_id: str = "", **kwargs: Any) -> Any:
         """A runner as a new process would build it: own client, own connectors."""
-        from jobs.runner import Runner
-
+        from ..app import Runner
         from ..retry import policy
 
         client = make_client(self.sheets.session())

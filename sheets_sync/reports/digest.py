@@ -261,15 +261,34 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
     doc = _Doc(f"{title_name} — {day.isoformat()}")
     people = ", ".join(p for p in (_text(dept, "Head"), _text(dept, "Nodal Officer")) if p)
     doc.paragraph(f"नमस्कार / Dear {people or name},")
+    _summary_section(doc, m)
+    _items_sections(doc, rows, now=now, tz=tz, spreadsheet_id=spreadsheet_id, gid=gid)
+    if flags:
+        doc.heading(H_CONTENT)
+        doc.bullets([f"{f.title or '(untitled)'}: {f.message}" for f in flags])
 
+    doc.paragraph("उत्तर Tracker Sheet मधील Reply स्तंभात लिहा आणि Send निवडा. / "
+                  "Write replies in the Reply column of the Tracker Sheet and tick Send.")
+    text, html_body = doc.bodies(f"sheets-sync daily digest for {name}, {_when(now, tz)} "
+                                 f"({now.astimezone(tz).tzname()}).")
+    return _message(sender=sender, to=addresses, subject=subject, now=now, tz=tz, key=digest_key(day, name),
+                    spreadsheet_id=spreadsheet_id, reply_to=cell_email, text=text, html_body=html_body)
+
+
+def _summary_section(doc: _Doc, m: GroupMetrics) -> None:
+    """A department's counts and median reply time."""
     doc.heading(H_SUMMARY)
     doc.pairs([*((label, getattr(m, field)) for field, label in COUNT_LABELS),
                (MEDIAN_LABEL, DASH if m.median_7d is None else f"{format_hours(m.median_7d)} h")])
 
+
+def _items_sections(doc: _Doc, rows: list[Row], *, now: datetime, tz: tzinfo, spreadsheet_id: str,
+                    gid: int | str) -> None:
+    """The open items, late ones (escalated, overdue) first, at most ``MAX_ITEMS``; or the all-clear."""
     waiting = sorted((r for r in rows if is_open(r)), key=_urgency)
     shown = waiting[:MAX_ITEMS]
-    late = [r for r in shown if is_escalated(r) or is_overdue(r)]
-    others = [r for r in shown if not (is_escalated(r) or is_overdue(r))]
+    late = [r for r in shown if _is_late(r)]
+    others = [r for r in shown if not _is_late(r)]
     if not waiting:
         doc.heading(H_ALL_CLEAR)
         doc.paragraph("सर्व प्रतिक्रियांना उत्तर दिले आहे. / Every comment routed to you has been answered.")
@@ -282,16 +301,9 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
         doc.paragraph(f"… and {len(waiting) - len(shown)} more in the Tracker Sheet (filter by Department):",
                       row_link(spreadsheet_id, gid, 1), "Tracker Sheet")
 
-    if flags:
-        doc.heading(H_CONTENT)
-        doc.bullets([f"{f.title or '(untitled)'}: {f.message}" for f in flags])
 
-    doc.paragraph("उत्तर Tracker Sheet मधील Reply स्तंभात लिहा आणि Send निवडा. / "
-                  "Write replies in the Reply column of the Tracker Sheet and tick Send.")
-    text, html_body = doc.bodies(f"sheets-sync daily digest for {name}, {_when(now, tz)} "
-                                 f"({now.astimezone(tz).tzname()}).")
-    return _message(sender=sender, to=addresses, subject=subject, now=now, tz=tz, key=digest_key(day, name),
-                    spreadsheet_id=spreadsheet_id, reply_to=cell_email, text=text, html_body=html_body)
+def _is_late(row: Row) -> bool:
+    return is_escalated(row) or is_overdue(row)
 
 
 def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: list[GroupMetrics],

@@ -1,21 +1,12 @@
 """Sending the digests: over SMTP (``Mailer``) or into a folder of ``.eml`` files (``EmlFolderMailer``).
 
-Once a day, at most once (the caller's bookkeeping, with these helpers):
-
-The caller keeps one record per ``digest_key(day, department)`` in the sheet's ``_state`` tab and passes two
-callbacks to ``send``/``deliver``:
-
-1. ``before_each(message)`` — write ``sending`` for the message's key *before* it is handed to SMTP; return
-   False to skip a message whose key already has a record (``sending`` or ``sent``). If the write fails,
-   the exception propagates and nothing more is sent.
-2. ``after_each(result)`` — write ``sent`` (or the failure) right after each message, not at the end.
-
-The crash window is between (1) and the server's "250 OK" being recorded in (2). A key found as ``sending``
-after a restart may or may not have been delivered, and the two honest choices are at-least-once (send
-again: maybe a duplicate) or at-most-once (don't: maybe a lost e-mail). For a department-day digest we choose
-**at-most-once**: the digest is a snapshot, not a change log, so tomorrow's repeats everything still open
-and nothing is lost for good, while a duplicate in a head's inbox costs trust. The caller should therefore
-treat ``sending`` like ``sent`` and mention it in the cell's summary. Likewise, ``Mailer`` itself does not
+Once a day, at most once: the digest job (``jobs/digest.py``) marks each message's ``digest_key(day,
+department)`` ``sending`` in the sheet's ``_state`` tab before ``deliver`` and records each ``SendResult``
+after it; a key already marked is not sent again. A key found as ``sending`` after a crash may or may not have
+been delivered, and the two honest choices are at-least-once (send again: maybe a duplicate) or at-most-once
+(don't: maybe a lost e-mail). For a department-day digest we choose **at-most-once**: the digest is a snapshot,
+not a change log, so tomorrow's repeats everything still open and nothing is lost for good, while a duplicate
+in a head's inbox costs trust. Likewise, ``Mailer`` itself does not
 retry a message when the connection breaks *during* the DATA phase (the server may have accepted it):
 that result is ``ambiguous`` and not retried. Errors before DATA, and 4xx replies (which mean "not
 accepted, try later"), are retried under the project's one policy (``sheets_sync.retry.policy``).
@@ -30,29 +21,25 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from tenacity import Retrying
 
+from ..config import SmtpConfig
 from ..errors import AuthError, ConfigError, FatalAPIError, RetryableError
 from ..retry import policy
 from .digest import DIGEST_HEADER, digest_key, slug
 
-__all__ = ["Mailer", "EmlFolderMailer", "DigestSender", "SendResult", "digest_key", "message_key", "unsent", "build_mailer",
+__all__ = ["Mailer", "EmlFolderMailer", "SendResult", "digest_key", "message_key", "unsent", "build_mailer",
            "AmbiguousDelivery", "DeliveryRefused"]
 
 log = logging.getLogger(__name__)
 
-SMTP_KEYS = {"host", "port", "from", "starttls", "ssl", "user_env", "password_env", "timeout"}
-DEFAULT_TIMEOUT_S = 30.0
-
-BeforeEach = Callable[[EmailMessage], bool | None]
-AfterEach = Callable[["SendResult"], None]
 
 
 class DeliveryRefused(FatalAPIError):
@@ -97,66 +84,38 @@ def _recipients(message: EmailMessage) -> list[str]:
     return [address for _, address in getaddresses(fields) if address]
 
 
-class DigestSender(Protocol):
-    """What the daily job needs from a mailer."""
-
-    def deliver(self, messages: Iterable[EmailMessage], *, before_each: BeforeEach | None = None,
-                after_each: AfterEach | None = None) -> list[SendResult]: ...
-
-    def send(self, messages: Iterable[EmailMessage], *, before_each: BeforeEach | None = None,
-             after_each: AfterEach | None = None) -> list[str]: ...
-
-
 class _Base:
-    def deliver(self, messages: Iterable[EmailMessage], *, before_each: BeforeEach | None = None,
-                after_each: AfterEach | None = None) -> list[SendResult]:
-        """Send each message in turn and report each (see the module docstring for the callbacks)."""
+    def deliver(self, messages: Iterable[EmailMessage]) -> list[SendResult]:
+        """Send each message in turn and report each."""
         raise NotImplementedError
 
-    def send(self, messages: Iterable[EmailMessage], *, before_each: BeforeEach | None = None,
-             after_each: AfterEach | None = None) -> list[str]:
+    def send(self, messages: Iterable[EmailMessage]) -> list[str]:
         """Send the messages; the Message-IDs of those the server accepted (``deliver`` tells more)."""
-        return [r.message_id for r in self.deliver(messages, before_each=before_each, after_each=after_each)
-                if r.ok]
+        return [r.message_id for r in self.deliver(messages) if r.ok]
 
 
 class Mailer(_Base):
-    """SMTP sender configured from the ``smtp:`` mapping; one connection for the whole batch.
+    """SMTP sender for the ``smtp:`` section (a ``SmtpConfig``, validated at load); one connection for the whole
+    batch.
 
-    ``smtp``: ``{host, port, from, starttls, ssl, user_env, password_env, timeout}``. The user name and
-    password are read from the environment variables that ``user_env`` / ``password_env`` name (``env``
-    replaces ``os.environ`` in tests); they are never logged. ``retry`` replaces the project's policy (tests
-    pass ``policy(sleep=...)``); ``smtp_class`` / ``smtp_ssl_class`` replace smtplib's classes.
+    The user name and password are read from the environment variables that ``user_env`` / ``password_env``
+    name (``env`` replaces ``os.environ`` in tests); they are never logged. ``retry`` replaces the project's
+    policy (tests pass ``policy(sleep=...)``); ``smtp_class`` / ``smtp_ssl_class`` replace smtplib's classes.
+    A mapping instead of a ``SmtpConfig`` is validated as the ``smtp:`` section.
     """
 
-    def __init__(self, smtp: Mapping[str, Any], *, env: Mapping[str, str] | None = None,
+    def __init__(self, smtp: SmtpConfig | Mapping[str, Any], *, env: Mapping[str, str] | None = None,
                  retry: Retrying | None = None, smtp_class: type[smtplib.SMTP] = smtplib.SMTP,
                  smtp_ssl_class: type[smtplib.SMTP] = smtplib.SMTP_SSL,
                  ssl_context: ssl.SSLContext | None = None) -> None:
-        unknown = set(smtp) - SMTP_KEYS
-        if unknown:
-            raise ConfigError(f"`smtp` has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                              f"known: {', '.join(sorted(SMTP_KEYS))}.")
-        if not smtp.get("host"):
-            raise ConfigError("`smtp.host` is required (e.g. smtp.gmail.com).")
-        self.host = str(smtp["host"])
-        self.use_ssl = bool(smtp.get("ssl", False))
-        self.starttls = bool(smtp.get("starttls", False))
-        if self.use_ssl and self.starttls:
-            raise ConfigError("`smtp.ssl` and `smtp.starttls` exclude each other: ssl is for port 465, "
-                              "starttls for port 587.")
-        self.port = int(smtp.get("port") or (465 if self.use_ssl else 587 if self.starttls else 25))
-        self.timeout = float(smtp.get("timeout") or DEFAULT_TIMEOUT_S)
-        self.envelope_from = parseaddr(str(smtp.get("from") or ""))[1] or None
+        self.config = smtp if isinstance(smtp, SmtpConfig) else SmtpConfig.parse(smtp)
+        self.host, self.port, self.timeout = self.config.host, self.config.port, self.config.timeout
+        self.use_ssl, self.starttls = self.config.ssl, self.config.starttls
+        self.envelope_from = parseaddr(self.config.sender)[1] or None
+        self.user_env, self.password_env = self.config.user_env, self.config.password_env
         env = os.environ if env is None else env
-        self.user_env, self.password_env = smtp.get("user_env"), smtp.get("password_env")
-        if bool(self.user_env) != bool(self.password_env):
-            raise ConfigError("`smtp.user_env` and `smtp.password_env` go together: name both environment "
-                              "variables, or neither for a server without login.")
-        self._user = self._password = None
-        if self.user_env:
-            self._user = self._secret(env, str(self.user_env), "user_env")
-            self._password = self._secret(env, str(self.password_env), "password_env")
+        self._user = self._secret(env, self.user_env, "user_env") if self.user_env else None
+        self._password = self._secret(env, self.password_env, "password_env") if self.password_env else None
         self._retry = retry or policy()
         self._smtp_class, self._smtp_ssl_class = smtp_class, smtp_ssl_class
         self._ssl_context = ssl_context
@@ -173,7 +132,7 @@ class Mailer(_Base):
 
     @classmethod
     def from_config(cls, config: Any, **kwargs: Any) -> Mailer:
-        """A Mailer for ``config.smtp`` (a ``sheets_sync.config.Config``)."""
+        """A Mailer for ``config.smtp`` (``config``: a ``sheets_sync.config.Config``)."""
         if not config.smtp:
             raise ConfigError(f"{config.where('smtp')} is not set: configure it, or use EmlFolderMailer.")
         return cls(config.smtp, **kwargs)
@@ -274,18 +233,15 @@ class Mailer(_Base):
                 raise AmbiguousDelivery(f"connection lost while transferring the message: {exc}") from exc
             raise RetryableError(f"connection lost before the message was transferred: {exc}") from exc
 
-    def deliver(self, messages: Iterable[EmailMessage], *, before_each: BeforeEach | None = None,
-                after_each: AfterEach | None = None) -> list[SendResult]:
+    def deliver(self, messages: Iterable[EmailMessage]) -> list[SendResult]:
         """Send each message over one connection, reporting each; stop early when the server stays
         unreachable after the retries (the rest come back as ``attempted=False``). A login refusal raises
-        ``AuthError``; exceptions from the callbacks propagate."""
+        ``AuthError``."""
         messages = list(messages)
         results: list[SendResult] = []
         try:
             for index, message in enumerate(messages):
                 message_id, key = str(message.get("Message-ID", "")), message_key(message)
-                if before_each is not None and before_each(message) is False:
-                    continue
                 recipients = _recipients(message)
                 try:
                     refused = self._retry(self._attempt, message, recipients)
@@ -300,8 +256,6 @@ class Mailer(_Base):
                 except RetryableError as exc:
                     # The server stayed away through every retry: the rest would only wait the same way.
                     results.append(SendResult(message_id, key, ok=False, error=f"gave up: {exc}"))
-                    if after_each is not None:
-                        after_each(results[-1])
                     results.extend(SendResult(str(m.get("Message-ID", "")), message_key(m), ok=False,
                                               attempted=False, error="not attempted: server unreachable")
                                    for m in messages[index + 1:])
@@ -311,8 +265,6 @@ class Mailer(_Base):
                 results.append(result)
                 log.info("digest %s to %d recipient(s): %s", key or message_id, len(recipients),
                          "accepted" if result.ok else result.error)
-                if after_each is not None:
-                    after_each(result)
         finally:
             self.close()
         return results
@@ -344,14 +296,11 @@ class EmlFolderMailer(_Base):
             department = str(message.get("Message-ID", "message"))
         return self.folder / f"{day}-{slug(department)}.eml"
 
-    def deliver(self, messages: Iterable[EmailMessage], *, before_each: BeforeEach | None = None,
-                after_each: AfterEach | None = None) -> list[SendResult]:
-        """Write each message (same callbacks and results as ``Mailer.deliver``)."""
+    def deliver(self, messages: Iterable[EmailMessage]) -> list[SendResult]:
+        """Write each message (same results as ``Mailer.deliver``)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         results: list[SendResult] = []
         for message in messages:
-            if before_each is not None and before_each(message) is False:
-                continue
             target = self.path_for(message)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".eml.tmp")
             try:
@@ -365,15 +314,12 @@ class EmlFolderMailer(_Base):
                 raise
             results.append(SendResult(str(message.get("Message-ID", "")), message_key(message), ok=True))
             log.info("digest written to %s", target)
-            if after_each is not None:
-                after_each(results[-1])
         return results
 
 
 def build_mailer(config: Any, **kwargs: Any) -> Mailer | EmlFolderMailer:
-    """``Mailer`` when ``config.smtp`` is set, else ``EmlFolderMailer`` in ``digest.folder`` (default
-    ``<data_dir>/digests``)."""
+    """``Mailer`` when ``config.smtp`` is set, else ``EmlFolderMailer`` in ``config.digest.folder`` (default
+    ``<data_dir>/digests``); ``config``: a ``sheets_sync.config.Config``."""
     if config.smtp:
         return Mailer.from_config(config, **kwargs)
-    folder = (config.digest or {}).get("folder")
-    return EmlFolderMailer(Path(folder) if folder else Path(config.data_dir) / "digests")
+    return EmlFolderMailer(config.digest.folder)

@@ -34,9 +34,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .. import vocabulary
+
 Row = Mapping[str, Any]
 
-OPEN_STATUSES = frozenset({"New", "Assigned", "Escalated"})
+OPEN_STATUSES = vocabulary.OPEN_STATUSES
 PLATFORMS = ("facebook", "instagram", "youtube", "x")
 UNROUTED = "(not routed)"
 DASH = "—"
@@ -141,10 +143,7 @@ def summarize(rows: Iterable[Row], now: datetime, name: str = "Total", listed: b
 
 def is_active(department: Row) -> bool:
     """The Departments tab's Active checkbox: a bool, or the text TRUE/FALSE (empty counts as active)."""
-    value = department.get("Active", True)
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().upper() not in ("FALSE", "0", "NO", "N")
+    return vocabulary.is_active(department.get("Active", True))
 
 
 def department_names(departments: Iterable[Row]) -> list[str]:

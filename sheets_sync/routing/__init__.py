@@ -1,8 +1,8 @@
 """Routing: which department a citizen's comment goes to, its category and language.
 
-Pure functions, no I/O.  The jobs read the Routing and Departments tabs, turn the rows into
-rules with :func:`rules_from_rows`, and call :func:`classify` for each Tracker row that has
-no Department yet.
+Pure functions, no I/O.  The route job hands the Routing and Departments tabs as read to
+:func:`sheet_rules` (rows → rules with :func:`rules_from_rows`), and calls :func:`classify` for each
+Tracker row that has no Department yet.
 """
 
 from .classify import TRIAGE_DEPARTMENT, Classifier, Route, classify, classify_jsonl, detect_category
@@ -17,6 +17,7 @@ from .rules import (
     rules_from_rows,
     rules_to_rows,
 )
+from .sheet import active_departments, all_departments, sheet_rules
 
 __all__ = [
     "CATEGORIES",
@@ -34,4 +35,7 @@ __all__ = [
     "load_default_rules",
     "rules_from_rows",
     "rules_to_rows",
+    "active_departments",
+    "all_departments",
+    "sheet_rules",
 ]

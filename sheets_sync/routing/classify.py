@@ -106,28 +106,33 @@ class Classifier:
         known = None if known_departments is None else {d.strip() for d in known_departments}
         self.threshold = threshold
         self._known = known
-        self.rules: list[Rule] = [
-            rule
-            for rule in rules
-            if rule.active and (not rule.department or known is None or rule.department.strip() in known)
-        ]
+        self.rules: list[Rule] = [rule for rule in rules if _in_scope(rule, known)]
         self._department_order: dict[str, int] = {}
         self._term_ids: dict[str, int] = {}
         self._single: dict[int, list[int]] = {}
         self._multi: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
         for index, rule in enumerate(self.rules):
-            if rule.department:
-                self._department_order.setdefault(rule.department.strip(), index)
-            words = fold_phrase(rule.keyword)
-            if not words:
-                continue
-            ids = tuple(self._term(word) for word in words)
-            if len(ids) == 1:
-                self._single.setdefault(ids[0], []).append(index)
-            else:
-                self._multi.setdefault(ids[0], []).append((index, ids))
-                # The same phrase written as one word: "street light" / "streetlight".
-                self._single.setdefault(self._term("".join(words)), []).append(index)
+            self._index_rule(index, rule)
+        self._stems, self._fuzzy = self._loose_match_tables()
+        self._token_cache: dict[str, tuple[tuple[int, ...], bool]] = {}
+
+    def _index_rule(self, index: int, rule: Rule) -> None:
+        """Enter one rule's department order and keyword terms into the exact-match tables."""
+        if rule.department:
+            self._department_order.setdefault(rule.department.strip(), index)
+        words = fold_phrase(rule.keyword)
+        if not words:
+            return
+        ids = tuple(self._term(word) for word in words)
+        if len(ids) == 1:
+            self._single.setdefault(ids[0], []).append(index)
+        else:
+            self._multi.setdefault(ids[0], []).append((index, ids))
+            # The same phrase written as one word: "street light" / "streetlight".
+            self._single.setdefault(self._term("".join(words)), []).append(index)
+
+    def _loose_match_tables(self) -> tuple[dict[str, list[int]], dict[str, list[tuple[str, int]]]]:
+        """Stem → term ids (for inflected forms), and first letter → (term, id) for typo matching."""
         # Typos are forgiven only in department keywords: cue words are short function words
         # whose near neighbours are ordinary words or place names (कर्वे is not करावे).
         department_terms = {
@@ -135,14 +140,14 @@ class Classifier:
             for term_id, indices in self._single.items()
             if any(self.rules[index].department for index in indices)
         }
-        self._stems: dict[str, list[int]] = {}
-        self._fuzzy: dict[str, list[tuple[str, int]]] = {}
+        stems: dict[str, list[int]] = {}
+        fuzzy: dict[str, list[tuple[str, int]]] = {}
         for term, term_id in self._term_ids.items():
             for stem in keyword_stems(term):
-                self._stems.setdefault(stem, []).append(term_id)
+                stems.setdefault(stem, []).append(term_id)
             if len(term) >= 5 and term_id in department_terms:
-                self._fuzzy.setdefault(term[0], []).append((term, term_id))
-        self._token_cache: dict[str, tuple[tuple[int, ...], bool]] = {}
+                fuzzy.setdefault(term[0], []).append((term, term_id))
+        return stems, fuzzy
 
     def _term(self, word: str) -> int:
         return self._term_ids.setdefault(word, len(self._term_ids))
@@ -231,11 +236,6 @@ class Classifier:
 
     # --- decisions -------------------------------------------------------------------------
 
-    def department_scores(self, text: str) -> dict[str, float]:
-        """Score per department for ``text`` (for explaining a decision)."""
-        groups = self._select(self.matches(text), lambda rule: rule.department.strip())
-        return {dept: sum(self.rules[m.rule_index].weight for m in ms) for dept, ms in groups.items()}
-
     def _route_department(self, found: list[_Match]) -> tuple[str, str] | None:
         groups = self._select(found, lambda rule: rule.department.strip())
         best: tuple[float, float, int] | None = None
@@ -309,6 +309,11 @@ class Classifier:
 
     def _is_known(self, department: str) -> bool:
         return self._known is None or department in self._known
+
+
+def _in_scope(rule: Rule, known: set[str] | None) -> bool:
+    """An active rule whose department (if any) is known (when the known departments are given)."""
+    return rule.active and (not rule.department or known is None or rule.department.strip() in known)
 
 
 _CACHE: list[tuple[tuple[Rule, ...], frozenset[str] | None, float, Classifier]] = []

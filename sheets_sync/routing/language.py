@@ -20,6 +20,8 @@ script, decides how the reply should be written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .normalize import DEVANAGARI, fold_token, light_fold, script_of, tokenize
 
 __all__ = ["LANGUAGES", "detect_language", "ENGLISH_WORDS", "is_common_word"]
@@ -131,46 +133,80 @@ def is_common_word(folded: str) -> bool:
     return folded in _ENGLISH_FOLDED or folded in _MARKERS_FOLDED
 
 
+# Marathi writes postpositions onto the noun (कचऱ्याचा, शाळेत); Hindi keeps them apart.
+_MR_SUFFIXES = ("चा", "चि", "चे", "च्या", "मध्ये")
+# The nukta and the letters made with it (ड़ ढ़ क़ ज़ फ़): Hindi only.
+_HI_NUKTA_CHARS = ("\u093c", "\u095c", "\u095d", "\u0958", "\u095b", "\u095e")
+
+
+@dataclass
+class _Tally:
+    """What ``detect_language`` counts in a comment: words by kind, and Marathi vs Hindi evidence."""
+
+    devanagari: int = 0
+    english: int = 0
+    roman: int = 0  # romanised Marathi/Hindi marker words
+    mr_score: float = 0.0
+    hi_score: float = 0.0
+
+    def add_devanagari(self, token: str) -> None:
+        """Count a Devanagari word and its Marathi/Hindi markers."""
+        self.devanagari += 1
+        folded = fold_token(token)
+        if folded in _MR_DEVA:
+            self.mr_score += 1
+        if folded in _HI_DEVA:
+            self.hi_score += 1
+        if len(folded) > 3 and folded.endswith(_MR_SUFFIXES) and folded[-3:-2] != "्":
+            self.mr_score += 0.5
+
+    def add_latin(self, token: str) -> None:
+        """Count a Latin-script word: English, romanised Marathi or Hindi, or romanised either."""
+        light = light_fold(token)
+        if _is_english(token):
+            self.english += 1
+        elif light in _MR_ROMAN:
+            self.roman += 1
+            self.mr_score += 1
+        elif light in _HI_ROMAN:
+            self.roman += 1
+            self.hi_score += 1
+        elif light in _SHARED_ROMAN:
+            self.roman += 1
+
+    def add_letters(self, text: str) -> None:
+        """Letters only one of the languages uses: ळ (Marathi), the nukta letters (Hindi)."""
+        if "ळ" in text:
+            self.mr_score += 1
+        if any(ch in text for ch in _HI_NUKTA_CHARS):
+            self.hi_score += 1
+
+    def is_mixed(self) -> bool:
+        """At least 2 English words that are a substantial share of the recognised words (rule 3)."""
+        if self.devanagari:
+            return self.english >= 2 and self.english >= 0.2 * (self.devanagari + self.english + self.roman)
+        return self.english >= 2 and self.english >= 0.4 * (self.english + self.roman)
+
+
+def _tally(tokens: list[str], text: str) -> _Tally:
+    tally = _Tally()
+    for token in tokens:
+        if script_of(token) == DEVANAGARI:
+            tally.add_devanagari(token)
+        else:
+            tally.add_latin(token)
+    tally.add_letters(text)
+    return tally
+
+
 def detect_language(text: str) -> str:
     """Return ``mr``, ``hi``, ``en`` or ``mixed`` for a comment (rules in the module docstring)."""
     tokens = [token for token in tokenize(text) if len(token) > 1 or token in ("I", "i")]
     if not tokens:
         return "mr"
-    devanagari = english = roman = 0
-    mr_score = hi_score = 0.0
-    for token in tokens:
-        if script_of(token) == DEVANAGARI:
-            devanagari += 1
-            folded = fold_token(token)
-            if folded in _MR_DEVA:
-                mr_score += 1
-            if folded in _HI_DEVA:
-                hi_score += 1
-            # Marathi writes postpositions onto the noun (कचऱ्याचा, शाळेत); Hindi keeps them apart.
-            if len(folded) > 3 and folded.endswith(("चा", "चि", "चे", "च्या", "मध्ये")) and folded[-3:-2] != "्":
-                mr_score += 0.5
-            continue
-        light = light_fold(token)
-        if _is_english(token):
-            english += 1
-        elif light in _MR_ROMAN:
-            roman += 1
-            mr_score += 1
-        elif light in _HI_ROMAN:
-            roman += 1
-            hi_score += 1
-        elif light in _SHARED_ROMAN:
-            roman += 1
-    if "ळ" in text:
-        mr_score += 1
-    if any(ch in text for ch in ("\u093c", "\u095c", "\u095d", "\u0958", "\u095b", "\u095e")):
-        hi_score += 1
-    if devanagari:
-        if english >= 2 and english >= 0.2 * (devanagari + english + roman):
-            return "mixed"
-    else:
-        if roman == 0:
-            return "en"
-        if english >= 2 and english >= 0.4 * (english + roman):
-            return "mixed"
-    return "hi" if hi_score > mr_score else "mr"
+    tally = _tally(tokens, text)
+    if not tally.devanagari and tally.roman == 0:
+        return "en"
+    if tally.is_mixed():
+        return "mixed"
+    return "hi" if tally.hi_score > tally.mr_score else "mr"

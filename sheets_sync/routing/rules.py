@@ -6,13 +6,13 @@ they can act on and skipped; it never stops routing of the other comments.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import yaml
 
+from .. import vocabulary
 from .normalize import fold_phrase
 
 __all__ = [
@@ -24,15 +24,12 @@ __all__ = [
     "rules_to_rows",
     "load_default_rules",
     "load_default_departments",
-    "parse_bool",
 ]
 
 CATEGORIES = ("Complaint", "Question", "Suggestion", "Remark")
 ROUTING_HEADERS = ("Keyword", "Department", "Category", "Weight", "Active")
 DEPARTMENT_HEADERS = ("Department", "Marathi Name", "Head", "Nodal Officer", "Email", "Reply Hours", "Active")
 
-_TRUE = {"true", "yes", "y", "1", "on", "✓", "✔", "होय", "हो"}
-_FALSE = {"false", "no", "n", "0", "off", "✗", "नाही"}
 _CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
 
 
@@ -51,32 +48,10 @@ class Rule:
     active: bool = True
 
 
-def parse_bool(text: str | bool | None, default: bool = True) -> bool | None:
-    """Read a sheet checkbox/flag (TRUE/FALSE, yes/no, 1/0, ✓); None when unreadable."""
-    if isinstance(text, bool):
-        return text
-    value = (text or "").strip().lower()
-    if not value:
-        return default
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    return None
-
-
-def _parse_weight(text: str) -> float | None:
-    value = text.strip()
-    if not value:
-        return 1.0
-    # A decimal comma ("2,5") is how many Indian-locale sheets show 2.5.
-    if re.fullmatch(r"\d+,\d+", value):
-        value = value.replace(",", ".")
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if number == number else None  # NaN is not a weight
+def _parse_weight(text: str) -> float:
+    """A Weight cell: empty is 1; ``CellValueError`` for text that is not one number (``2,5`` is ambiguous)."""
+    number = vocabulary.parse_number(text)
+    return 1.0 if number is None else number
 
 
 def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
@@ -136,11 +111,10 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
                 "write the department it should go to (or a Category for a cue word)"
             )
             continue
-        weight = _parse_weight(row.get("weight", ""))
-        if weight is None:
-            problems.append(
-                f"{where}: Weight '{row.get('weight', '')}' is not a number — write a number such as 1 or 2.5"
-            )
+        try:
+            weight = _parse_weight(row.get("weight", ""))
+        except vocabulary.CellValueError as exc:
+            problems.append(f"{where}: Weight {exc}")
             continue
         if weight <= 0:
             problems.append(
@@ -148,8 +122,9 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
                 "to switch the rule off set Active to FALSE instead"
             )
             continue
-        active = parse_bool(row.get("active", ""))
-        if active is None:
+        try:
+            active = vocabulary.parse_checkbox(row.get("active", ""))
+        except vocabulary.CellValueError:
             problems.append(
                 f"{where}: Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE"
             )
@@ -163,7 +138,7 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
             continue
         seen[key] = row_number
         rules.append(
-            Rule(keyword=keyword, department=department, category=category, weight=weight, active=active)
+            Rule(keyword=keyword, department=department, category=category, weight=weight, active=active is not False)
         )
     return rules, problems
 

@@ -12,30 +12,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .. import vocabulary
+from ..vocabulary import CellValueError, ticket_id
+
+__all__ = ["CellValueError", "ticket_id", "parse_checkbox", "parse_cell", "as_text", "fit_text", "to_cell_data",
+           "cell_equal", "parse_datetime", "parse_date", "serial_to_datetime", "datetime_to_serial", "utc_now"]
+
 SERIAL_EPOCH = datetime(1899, 12, 30)
 CELL_LIMIT = 50_000
 CUT_MARKER = "… [cut by sheets-sync: {n} more characters; open the Link for the full text]"
-TRUE_TEXT = {"true", "yes", "y", "1", "✓", "✔", "x", "होय"}
-FALSE_TEXT = {"false", "no", "n", "0", "", "नाही"}
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
                     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
-PLATFORM_PREFIX = {"facebook": "FB", "instagram": "IG", "youtube": "YT", "x": "X"}
-PREFIX_PLATFORM = {v: k for k, v in PLATFORM_PREFIX.items()}
-
-
-class CellValueError(ValueError):
-    """A cell holds something its column's type cannot hold; the message says what and how to fix it."""
-
-
-def ticket_id(platform: str, comment_id: str) -> str:
-    """The stable, human-readable Ticket ID of a comment: platform prefix + the platform's own id.
-
-    Deterministic, so a comment fetched twice maps to the same row; the platform's id is unique per platform.
-    """
-    prefix = PLATFORM_PREFIX.get(platform)
-    if prefix is None:
-        raise ValueError(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORM_PREFIX)}")
-    return f"{prefix}-{comment_id}"
 
 
 def serial_to_datetime(serial: float, tz: ZoneInfo) -> datetime:
@@ -88,33 +75,8 @@ def parse_date(raw: Any, tz: ZoneInfo) -> date | None:
 
 
 def parse_checkbox(raw: Any) -> bool:
-    """A checkbox cell: booleans, or text a person typed over the checkbox (TRUE, yes, ✓)."""
-    if isinstance(raw, bool):
-        return raw
-    if raw is None:
-        return False
-    if isinstance(raw, int | float):
-        return raw != 0
-    text = str(raw).strip().lower()
-    if text in TRUE_TEXT:
-        return True
-    if text in FALSE_TEXT:
-        return False
-    raise CellValueError(f"{raw!r} is not a checkbox value; tick or untick the box (TRUE/FALSE)")
-
-
-def parse_number(raw: Any) -> float | None:
-    """A number cell; empty is None."""
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, bool):
-        raise CellValueError(f"{raw!r} is not a number")
-    if isinstance(raw, int | float):
-        return float(raw)
-    try:
-        return float(str(raw).strip().replace(",", ""))
-    except ValueError as exc:
-        raise CellValueError(f"{raw!r} is not a number; write digits such as 24") from exc
+    """A checkbox cell: booleans, or the words of ``vocabulary.TRUE_WORDS``/``FALSE_WORDS``; empty is False."""
+    return bool(vocabulary.parse_checkbox(raw))
 
 
 def as_text(raw: Any) -> str:
@@ -137,7 +99,7 @@ def parse_cell(raw: Any, kind: str, tz: ZoneInfo) -> Any:
     if kind == "checkbox":
         return parse_checkbox(raw)
     if kind == "number":
-        return parse_number(raw)
+        return vocabulary.parse_number(raw)
     return as_text(raw).strip() if kind in ("enum", "id") else as_text(raw)
 
 

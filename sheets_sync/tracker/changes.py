@@ -80,9 +80,11 @@ class ChangeSet:
         self.updates[(tab, key, header)] = CellChange(tab, key, header, first_old, new, job)
         return True
 
-    def append(self, tab: str, values: dict[str, Any], job: str) -> None:
-        """Ask to add a row at the end of ``tab``."""
-        self.appends.append(NewRow(tab, values, job))
+    def append(self, tab: str, values: dict[str, Any], job: str) -> NewRow:
+        """Ask to add a row at the end of ``tab``; the row (its values still changeable until the write)."""
+        row = NewRow(tab, values, job)
+        self.appends.append(row)
+        return row
 
     def delete(self, tab: str, key: str, job: str) -> None:
         """Ask to delete the row holding ``key`` (the archive job, after the row's copy was verified)."""
@@ -124,144 +126,198 @@ def _row_data(values: list[Any], tz: ZoneInfo) -> dict[str, Any]:
     return {"values": [to_cell_data(v, tz) for v in values]}
 
 
-def plan_write(changes: ChangeSet, fresh: dict[str, Fresh], read_headers: dict[str, list[str]],
-               state_rows: dict[str, int], state_sheet_id: int | None, audit_sheet_id: int | None,
-               grid_sizes: dict[str, tuple[int, int, int]], now: datetime, tz: ZoneInfo) -> Plan:
-    """Turn a ChangeSet into batchUpdate requests against the fresh re-read.
+@dataclass
+class WriteTarget:
+    """What a write is planned against: the pre-write re-read, and how the cycle read the tabs.
 
     ``read_headers``: each tab's header row as the cycle read it; a tab whose header row changed since (a
-    person moved columns) is not written this cycle. ``state_rows``: _state key → 1-based row.
-    ``grid_sizes``: tab → (sheetId, rows, columns) of tool-rewritten tabs.
+    person moved columns) is not written this cycle. ``state_rows``: ``_state`` key → 1-based row.
+    ``sizes``: tab → (sheetId, rows, columns), for the tool-rewritten tabs.
     """
-    requests: list[dict[str, Any]] = []
-    applied: list[CellChange] = []
-    appended: list[NewRow] = []
-    skipped: list[str] = []
 
-    # Keyed cell updates, grouped per tab and row so adjacent cells go in one updateCells.
+    fresh: dict[str, Fresh]
+    read_headers: dict[str, list[str]]
+    state_rows: dict[str, int]
+    state_sheet_id: int | None
+    audit_sheet_id: int | None
+    sizes: dict[str, tuple[int, int, int]]
+    now: datetime
+    tz: ZoneInfo
+
+    def current(self, tab: str) -> Fresh | None:
+        """The tab as re-read, or None when it is missing or its columns moved since the cycle's read."""
+        f = self.fresh.get(tab)
+        return f if f is not None and f.header == self.read_headers.get(tab) else None
+
+    def rows(self, values: list[list[Any]]) -> list[dict[str, Any]]:
+        """Rows of values as ``RowData``."""
+        return [_row_data(r, self.tz) for r in values]
+
+
+def plan_write(changes: ChangeSet, target: WriteTarget) -> Plan:
+    """Turn a ChangeSet into the requests of one ``batchUpdate``, placed by the pre-write re-read.
+
+    Order matters: cell updates and appends first, then the rewritten grids, ``_state``, Audit, and the row
+    deletions last and bottom-up (so no deletion shifts a row another request still points at).
+    """
+    plan = Plan([], [], [], [])
+    _plan_updates(changes, target, plan)
+    _plan_appends(changes, target, plan)
+    _plan_grids(changes, target, plan)
+    _plan_state(changes, target, plan)
+    _plan_audit(changes, target, plan)
+    _plan_deletes(changes, target, plan)
+    plan.requests.extend(changes.extra_requests)
+    return plan
+
+
+def _placed(change: CellChange, changes: ChangeSet, target: WriteTarget, skipped: list[str]) -> tuple[int, int] | None:
+    """(row, column) where a keyed cell change goes now, or None (and why, in ``skipped``) when it must wait or
+    must not be written: columns moved, key gone or duplicated, or a person changed a shared cell since."""
+    f = target.current(change.tab)
+    where = f"{change.tab} {change.key}"
+    if f is None:
+        skipped.append(f"{where} {change.header}: the tab's columns changed since the read; retried next cycle")
+        return None
+    if change.key in f.duplicate_keys:
+        skipped.append(f"{where}: key now on several rows; left alone")
+        return None
+    row = f.key_rows.get(change.key)
+    if row is None:
+        skipped.append(f"{where} {change.header}: row no longer in the sheet (deleted?)")
+        return None
+    if change.header not in f.header:
+        skipped.append(f"{where}: column {change.header!r} missing")
+        return None
+    if changes.schema[change.tab].column(change.header).checked_before_write:
+        current = f.shared.get((change.key, change.header), "")
+        if as_text(current).strip() != as_text(change.old).strip():
+            skipped.append(f"{where} {change.header}: a person changed it to {as_text(current)!r} since the "
+                           "read; kept theirs")
+            return None
+    return row, f.header.index(change.header)
+
+
+def _plan_updates(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
+    """Keyed cell updates, grouped per row so adjacent cells go in one ``updateCells``."""
     by_row: dict[tuple[str, int], dict[int, CellChange]] = {}
     for change in changes.updates.values():
-        f = fresh.get(change.tab)
-        if f is None or f.header != read_headers.get(change.tab):
-            skipped.append(f"{change.tab} {change.key} {change.header}: the tab's columns changed since the "
-                           "read; retried next cycle")
-            continue
-        if change.key in f.duplicate_keys:
-            skipped.append(f"{change.tab} {change.key}: key now on several rows; left alone")
-            continue
-        row = f.key_rows.get(change.key)
-        if row is None:
-            skipped.append(f"{change.tab} {change.key} {change.header}: row no longer in the sheet (deleted?)")
-            continue
-        col = f.header.index(change.header) if change.header in f.header else -1
-        if col < 0:
-            skipped.append(f"{change.tab} {change.key}: column {change.header!r} missing")
-            continue
-        if changes.schema[change.tab].column(change.header).checked_before_write:
-            current = f.shared.get((change.key, change.header), "")
-            if as_text(current).strip() != as_text(change.old).strip():
-                skipped.append(f"{change.tab} {change.key} {change.header}: a person changed it to "
-                               f"{as_text(current)!r} since the read; kept theirs")
-                continue
-        by_row.setdefault((change.tab, row), {})[col] = change
-
+        placed = _placed(change, changes, target, plan.skipped)
+        if placed is not None:
+            by_row.setdefault((change.tab, placed[0]), {})[placed[1]] = change
     for (tab, row), cells in sorted(by_row.items()):
-        sheet_id = fresh[tab].sheet_id
-        cols = sorted(cells)
-        run: list[int] = []
-        for col in cols + [None]:  # type: ignore[list-item]
-            if run and (col is None or col != run[-1] + 1):
-                requests.append({"updateCells": {
-                    "range": _grid_range(sheet_id, row - 1, run[0], row, run[-1] + 1),
-                    "rows": [_row_data([cells[c].new for c in run], tz)],
-                    "fields": "userEnteredValue",
-                }})
-                applied.extend(cells[c] for c in run)
-                run = []
-            if col is not None:
-                run.append(col)
+        sheet_id = target.fresh[tab].sheet_id
+        for run in _runs(sorted(cells)):
+            plan.requests.append({"updateCells": {
+                "range": _grid_range(sheet_id, row - 1, run[0], row, run[-1] + 1),
+                "rows": [_row_data([cells[c].new for c in run], target.tz)],
+                "fields": "userEnteredValue",
+            }})
+            plan.applied.extend(cells[c] for c in run)
 
-    # New rows: appendCells places them after the last row with data, wherever people moved things.
+
+def _runs(columns: list[int]) -> list[list[int]]:
+    """Sorted column indexes cut into runs of adjacent columns."""
+    runs: list[list[int]] = []
+    for col in columns:
+        if runs and col == runs[-1][-1] + 1:
+            runs[-1].append(col)
+        else:
+            runs.append([col])
+    return runs
+
+
+def _plan_appends(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
+    """New rows: ``appendCells`` places them after the last row with data, wherever people moved things."""
     per_tab: dict[str, list[NewRow]] = {}
     for new in changes.appends:
         per_tab.setdefault(new.tab, []).append(new)
     for tab, rows in per_tab.items():
-        f = fresh.get(tab)
-        header = f.header if f else read_headers.get(tab)
-        if not header or (f and f.header != read_headers.get(tab)):
-            skipped.append(f"{tab}: {len(rows)} new rows wait for the next cycle (columns changed since the read)")
+        f = target.fresh.get(tab)
+        header = f.header if f else target.read_headers.get(tab)
+        if not header or (f and f.header != target.read_headers.get(tab)):
+            plan.skipped.append(f"{tab}: {len(rows)} new rows wait for the next cycle (columns changed since the "
+                                "read)")
             continue
-        sheet_id = f.sheet_id if f else grid_sizes.get(tab, (None, 0, 0))[0]
+        sheet_id = f.sheet_id if f else target.sizes.get(tab, (None, 0, 0))[0]
         if sheet_id is None:
-            skipped.append(f"{tab}: tab not found; run `sheets-sync init`")
+            plan.skipped.append(f"{tab}: tab not found; run `sheets-sync init`")
             continue
-        requests.append({"appendCells": {
+        plan.requests.append({"appendCells": {
             "sheetId": sheet_id,
-            "rows": [_row_data([r.values.get(h, "") for h in header], tz) for r in rows],
+            "rows": target.rows([[r.values.get(h, "") for h in header] for r in rows]),
             "fields": "userEnteredValue",
         }})
-        appended.extend(rows)
+        plan.appended.extend(rows)
 
-    # Tool-owned grids (Dashboard): rewrite from A1, clearing whatever the previous grid left beyond.
+
+def _plan_grids(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
+    """Tool-owned grids (Dashboard): rewrite from A1, clearing whatever the previous grid left beyond."""
     for tab, grid in changes.grids.items():
-        sheet_id, old_rows, old_cols = grid_sizes[tab]
+        sheet_id, old_rows, old_cols = target.sizes[tab]
         n_rows = max(len(grid), 1)
         n_cols = max((len(r) for r in grid), default=1)
         if n_rows > old_rows or n_cols > old_cols:
-            requests.append({"updateSheetProperties": {
+            plan.requests.append({"updateSheetProperties": {
                 "properties": {"sheetId": sheet_id, "gridProperties": {
                     "rowCount": max(n_rows, old_rows), "columnCount": max(n_cols, old_cols)}},
                 "fields": "gridProperties.rowCount,gridProperties.columnCount"}})
-        requests.append({"updateCells": {
+        plan.requests.append({"updateCells": {
             "range": _grid_range(sheet_id, 0, 0, max(n_rows, old_rows), max(n_cols, old_cols)),
-            "rows": [_row_data(r, tz) for r in grid],
+            "rows": target.rows(grid),
             "fields": "userEnteredValue",
         }})
 
-    # State keys: update in place by key, append new keys.
-    if changes.state and state_sheet_id is not None:
-        new_state = []
-        for key, value in sorted(changes.state.items()):
-            row = state_rows.get(key)
-            if row is None:
-                new_state.append([key, value, now])
-            else:
-                requests.append({"updateCells": {
-                    "range": _grid_range(state_sheet_id, row - 1, 1, row, 3),
-                    "rows": [_row_data([value, now], tz)], "fields": "userEnteredValue"}})
-        if new_state:
-            requests.append({"appendCells": {"sheetId": state_sheet_id,
-                                             "rows": [_row_data(r, tz) for r in new_state],
-                                             "fields": "userEnteredValue"}})
 
-    # The Audit log, in the same atomic write as the changes it records.
-    if audit_sheet_id is not None and (applied or appended):
-        audit = [[now, c.job, c.key, c.header, as_text(c.old)[:500], as_text(c.new)[:500]] for c in applied]
-        for new in appended:
-            key_header = changes.schema[new.tab].key
-            key = as_text(new.values.get(key_header, "")) if key_header else ""
-            audit.append([now, new.job, key, f"{new.tab}: new row", "", ""])
-        requests.append({"appendCells": {"sheetId": audit_sheet_id,
-                                         "rows": [_row_data(r, tz) for r in audit],
-                                         "fields": "userEnteredValue"}})
+def _plan_state(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
+    """State keys: updated in place by key, new keys appended."""
+    sheet_id = target.state_sheet_id
+    if not changes.state or sheet_id is None:
+        return
+    new_state = []
+    for key, value in sorted(changes.state.items()):
+        row = target.state_rows.get(key)
+        if row is None:
+            new_state.append([key, value, target.now])
+        else:
+            plan.requests.append({"updateCells": {
+                "range": _grid_range(sheet_id, row - 1, 1, row, 3),
+                "rows": target.rows([[value, target.now]]), "fields": "userEnteredValue"}})
+    if new_state:
+        plan.requests.append({"appendCells": {"sheetId": sheet_id, "rows": target.rows(new_state),
+                                              "fields": "userEnteredValue"}})
 
-    # Deletions last and bottom-up, so no deletion shifts a row another request still points at.
-    deleted: list[tuple[str, str]] = []
+
+def _plan_audit(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
+    """The Audit log, in the same atomic write as the changes it records."""
+    if target.audit_sheet_id is None or not (plan.applied or plan.appended):
+        return
+    now = target.now
+    audit = [[now, c.job, c.key, c.header, as_text(c.old)[:500], as_text(c.new)[:500]] for c in plan.applied]
+    for new in plan.appended:
+        key_header = changes.schema[new.tab].key
+        key = as_text(new.values.get(key_header, "")) if key_header else ""
+        audit.append([now, new.job, key, f"{new.tab}: new row", "", ""])
+    plan.requests.append({"appendCells": {"sheetId": target.audit_sheet_id, "rows": target.rows(audit),
+                                          "fields": "userEnteredValue"}})
+
+
+def _plan_deletes(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
+    """Row deletions, bottom-up, and their Audit rows."""
     targets: list[tuple[int, int, str, str]] = []
     for (tab, key), _job in changes.deletes.items():
-        f = fresh.get(tab)
-        if f is None or f.header != read_headers.get(tab) or key in f.duplicate_keys or key not in f.key_rows:
-            skipped.append(f"{tab} {key}: not deleted (moved, duplicated or gone since the read)")
+        f = target.current(tab)
+        if f is None or key in f.duplicate_keys or key not in f.key_rows:
+            plan.skipped.append(f"{tab} {key}: not deleted (moved, duplicated or gone since the read)")
             continue
         targets.append((f.sheet_id, f.key_rows[key], tab, key))
     for sheet_id, row, tab, key in sorted(targets, key=lambda t: (t[0], -t[1])):
-        requests.append({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
-                                                       "startIndex": row - 1, "endIndex": row}}})
-        deleted.append((tab, key))
-    if audit_sheet_id is not None and deleted:
-        requests.append({"appendCells": {"sheetId": audit_sheet_id, "fields": "userEnteredValue", "rows": [
-            _row_data([now, changes.deletes[(tab, key)], key, f"{tab}: row removed", "", "archived"], tz)
-            for tab, key in deleted]}})
-
-    requests.extend(changes.extra_requests)
-    return Plan(requests, applied, appended, skipped, deleted)
+        plan.requests.append({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                            "startIndex": row - 1, "endIndex": row}}})
+        plan.deleted.append((tab, key))
+    if target.audit_sheet_id is not None and plan.deleted:
+        plan.requests.append({"appendCells": {"sheetId": target.audit_sheet_id, "fields": "userEnteredValue",
+                                              "rows": target.rows([
+                                                  [target.now, changes.deletes[(tab, key)], key,
+                                                   f"{tab}: row removed", "", "archived"]
+                                                  for tab, key in plan.deleted])}})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..schema import Schema, Tab, load_schema
+from ..schema import Column, Schema, Tab, load_schema
 from .cells import as_text, to_cell_data
 from .changes import STATE_TAB
 from .table import column_letter, quote_title, trim_header
@@ -50,15 +50,16 @@ class InitReport:
         """Whether ``init`` had anything to write."""
         return bool(self.requests)
 
+    def add(self, request: dict[str, Any], action: str | None = None) -> None:
+        """Queue one request for the batch, and the sentence that says what it does (if any)."""
+        self.requests.append(request)
+        if action is not None:
+            self.actions.append(action)
+
 
 def stable_sheet_id(title: str) -> int:
     """A sheetId for a tab ``init`` creates: derived from the title, so requests in the same batch can name it."""
     return zlib.crc32(title.encode("utf-8")) % 2_000_000_000 + 1
-
-
-def _value_of(cell: dict[str, Any]) -> Any:
-    value = cell.get("userEnteredValue") or cell.get("effectiveValue") or {}
-    return next(iter(value.values()), "") if value else ""
 
 
 def _validation_for(tab: Tab, header: str) -> dict[str, Any] | None:
@@ -84,9 +85,25 @@ def _same_validation(current: dict[str, Any] | None, wanted: dict[str, Any]) -> 
             == [v.get("userEnteredValue") for v in want.get("values", [])])
 
 
+@dataclass
+class _Sheet:
+    """One schema tab as the plan sees it: the sheet's id and grid, and what the sheet already has."""
+
+    title: str
+    tab: Tab
+    sheet_id: int
+    grid: dict[str, Any]  # gridProperties: rowCount, columnCount, frozenRowCount
+    existing: dict[str, Any] | None  # the tab in spreadsheets.get (META_FIELDS); None when this batch adds it
+
+    @property
+    def created(self) -> bool:
+        """Whether this batch adds the tab."""
+        return self.existing is None
+
+
 def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]], grids: dict[str, dict[str, Any]],
               tab_rows: dict[str, int], departments: list[str], seeds: dict[str, list[list[Any]]],
-              tz: ZoneInfo, service_account: str | None = None) -> InitReport:
+              tz: ZoneInfo) -> InitReport:
     """What ``init`` must send, from what the sheet has. Pure.
 
     ``meta``: spreadsheets.get with META_FIELDS. ``headers``: each existing tab's header row. ``grids``: title →
@@ -94,127 +111,169 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
     ``departments``: names for the filter views. ``seeds``: rows to add to an empty tab.
     """
     report = InitReport()
-    req = report.requests
     sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
     if meta.get("properties", {}).get("timeZone") != tz.key:
-        req.append({"updateSpreadsheetProperties": {"properties": {"timeZone": tz.key}, "fields": "timeZone"}})
-        report.actions.append(f"time zone set to {tz.key}")
-
+        report.add({"updateSpreadsheetProperties": {"properties": {"timeZone": tz.key}, "fields": "timeZone"}},
+                   f"time zone set to {tz.key}")
     for index, (title, tab) in enumerate(schema.tabs.items()):
-        sheet = sheets.get(title)
-        created = sheet is None
-        if created:
-            sheet_id = stable_sheet_id(title)
-            taken = {s["properties"]["sheetId"] for s in sheets.values()}
-            while sheet_id in taken:
-                sheet_id += 1
-            props: dict[str, Any] = {"sheetId": sheet_id, "title": title, "index": index,
-                                     "gridProperties": {"rowCount": MIN_ROWS.get(title, 200),
-                                                        "columnCount": max(len(tab.columns), 12),
-                                                        "frozenRowCount": 1 if tab.columns else 0}}
-            if tab.hidden:
-                props["hidden"] = True
-            req.append({"addSheet": {"properties": props}})
-            report.actions.append(f"tab {title} created")
-            grid_props = props["gridProperties"]
-        else:
-            props = sheet["properties"]
-            sheet_id = props["sheetId"]
-            grid_props = props.get("gridProperties", {})
-            wanted_frozen = 1 if tab.columns else 0
-            if tab.columns and grid_props.get("frozenRowCount", 0) != wanted_frozen:
-                req.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {
-                    "frozenRowCount": wanted_frozen}}, "fields": "gridProperties.frozenRowCount"}})
-                report.actions.append(f"{title}: header row frozen")
-            if tab.hidden and not props.get("hidden"):
-                req.append({"updateSheetProperties": {"properties": {"sheetId": sheet_id, "hidden": True},
-                                                      "fields": "hidden"}})
-                report.actions.append(f"{title}: hidden")
-        if title == "Dashboard" and not (sheet or {}).get("charts"):
-            from ..reports.dashboard import HEADER_ROW, dashboard_chart_spec
-
-            req.append(dashboard_chart_spec(sheet_id, HEADER_ROW, len(departments), chart_id=DASHBOARD_CHART_ID))
-            report.actions.append("Dashboard: chart of overdue items by department")
+        sheet = _plan_sheet(report, index, title, tab, sheets)
+        if title == "Dashboard" and not (sheet.existing or {}).get("charts"):
+            _plan_dashboard_chart(report, sheet.sheet_id, len(departments))
         if not tab.columns:
             continue
-
-        # Header cells: keep what is there, add the missing required ones after the last header.
-        header = trim_header(headers.get(title, []))
-        present = set(header)
-        positions: dict[str, int] = {h: i for i, h in enumerate(header) if h}
-        new_cols = [c for c in tab.columns if c.header not in present]
-        width_needed = len(header) + len(new_cols)
-        if width_needed > grid_props.get("columnCount", 26):
-            req.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
-                                            "length": width_needed - grid_props.get("columnCount", 26)}})
-        for offset, col in enumerate(new_cols):
-            positions[col.header] = len(header) + offset
-        notes_row = ((grids.get(title) or {}).get("rowData") or [{}])[0].get("values", []) if not created else []
-        row2 = ((grids.get(title) or {}).get("rowData") or [{}, {}])
-        row2_values = row2[1].get("values", []) if len(row2) > 1 and not created else []
-        for col in tab.columns:
-            i = positions[col.header]
-            is_new = col.header not in present
-            note_now = notes_row[i].get("note", "") if i < len(notes_row) else ""
-            if is_new:
-                cell = to_cell_data(col.header, tz)
-                cell["note"] = col.description
-                cell["userEnteredFormat"] = {"textFormat": {"bold": True}}
-                req.append({"updateCells": {
-                    "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
-                              "startColumnIndex": i, "endColumnIndex": i + 1},
-                    "rows": [{"values": [cell]}], "fields": "userEnteredValue,note,userEnteredFormat.textFormat.bold"}})
-                req.append({"updateDimensionProperties": {
-                    "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": i, "endIndex": i + 1},
-                    "properties": {"pixelSize": col.width}, "fields": "pixelSize"}})
-                if col.type in ("datetime", "date"):
-                    pattern = DATETIME_PATTERN if col.type == "datetime" else DATE_PATTERN
-                    req.append({"repeatCell": {
-                        "range": {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": i,
-                                  "endColumnIndex": i + 1},
-                        "cell": {"userEnteredFormat": {"numberFormat": {"type": "DATE_TIME", "pattern": pattern}}},
-                        "fields": "userEnteredFormat.numberFormat"}})
-                report.actions.append(f"{title}: column {col.header!r} added at {column_letter(i)}")
-            elif note_now != col.description:
-                req.append({"updateCells": {
-                    "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
-                              "startColumnIndex": i, "endColumnIndex": i + 1},
-                    "rows": [{"values": [{"note": col.description}]}], "fields": "note"}})
-                report.actions.append(f"{title}: note on {col.header!r} updated")
-            wanted = _validation_for(tab, col.header)
-            current = row2_values[i].get("dataValidation") if i < len(row2_values) else None
-            if wanted and (is_new or not _same_validation(current, wanted)):
-                req.append({"setDataValidation": {
-                    "range": {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": grid_props.get("rowCount", 1000),
-                              "startColumnIndex": i, "endColumnIndex": i + 1},
-                    "rule": wanted}})
-                report.actions.append(f"{title}: dropdown/checkbox on {col.header!r}")
-
-        existing_protected = {p.get("description") for p in (sheet or {}).get("protectedRanges", [])}
-        for col in tab.columns:
-            if col.owner != "job" and not (tab.title == STATE_TAB):
-                continue
-            description = f"sheets-sync: {title} / {col.header} (written by the tool)"
-            if description in existing_protected:
-                continue
-            i = positions[col.header]
-            req.append({"addProtectedRange": {"protectedRange": {
-                "range": {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1},
-                "description": description, "warningOnly": True}}})
-            report.actions.append(f"{title}: {col.header!r} protected (warning only)")
-
+        positions = _plan_header(report, sheet, headers.get(title, []), grids.get(title), tz)
+        _plan_protection(report, sheet, positions)
         if title == "Tracker":
-            _plan_tracker_views(report, sheet, sheet_id, positions, departments, grid_props)
+            _plan_tracker_views(report, sheet.existing, sheet.sheet_id, positions, departments)
         if title == "Content":
-            _plan_content_format(report, sheet, sheet_id, positions, grid_props)
-
+            _plan_content_format(report, sheet.existing, sheet.sheet_id, positions)
         if tab_rows.get(title, 0) == 0 and seeds.get(title):
-            rows = [[row.get(h, "") if isinstance(row, dict) else row for h in tab.headers] if isinstance(row, dict)
-                    else row for row in seeds[title]]
-            req.append({"appendCells": {"sheetId": sheet_id, "fields": "userEnteredValue",
-                                        "rows": [{"values": [to_cell_data(v, tz) for v in r]} for r in rows]}})
-            report.actions.append(f"{title}: seeded with {len(rows)} default rows")
+            _plan_seed(report, sheet, seeds[title], tz)
     return report
+
+
+def _plan_sheet(report: InitReport, index: int, title: str, tab: Tab, sheets: dict[str, dict[str, Any]]) -> _Sheet:
+    """Add the tab when it is missing, else freeze its header row and hide it as the schema says."""
+    existing = sheets.get(title)
+    if existing is None:
+        return _plan_new_sheet(report, index, title, tab, sheets)
+    props = existing["properties"]
+    sheet = _Sheet(title, tab, props["sheetId"], props.get("gridProperties", {}), existing)
+    wanted_frozen = 1 if tab.columns else 0
+    if tab.columns and sheet.grid.get("frozenRowCount", 0) != wanted_frozen:
+        report.add({"updateSheetProperties": {"properties": {"sheetId": sheet.sheet_id, "gridProperties": {
+            "frozenRowCount": wanted_frozen}}, "fields": "gridProperties.frozenRowCount"}},
+            f"{title}: header row frozen")
+    if tab.hidden and not props.get("hidden"):
+        report.add({"updateSheetProperties": {"properties": {"sheetId": sheet.sheet_id, "hidden": True},
+                                              "fields": "hidden"}}, f"{title}: hidden")
+    return sheet
+
+
+def _plan_new_sheet(report: InitReport, index: int, title: str, tab: Tab, sheets: dict[str, dict[str, Any]]
+                    ) -> _Sheet:
+    """``addSheet`` with a sheetId derived from the title (the next free one if another tab has it)."""
+    sheet_id = stable_sheet_id(title)
+    taken = {s["properties"]["sheetId"] for s in sheets.values()}
+    while sheet_id in taken:
+        sheet_id += 1
+    props: dict[str, Any] = {"sheetId": sheet_id, "title": title, "index": index,
+                             "gridProperties": {"rowCount": MIN_ROWS.get(title, 200),
+                                                "columnCount": max(len(tab.columns), 12),
+                                                "frozenRowCount": 1 if tab.columns else 0}}
+    if tab.hidden:
+        props["hidden"] = True
+    report.add({"addSheet": {"properties": props}}, f"tab {title} created")
+    return _Sheet(title, tab, sheet_id, props["gridProperties"], None)
+
+
+def _plan_dashboard_chart(report: InitReport, sheet_id: int, departments: int) -> None:
+    from ..reports.dashboard import HEADER_ROW, dashboard_chart_spec
+
+    report.add(dashboard_chart_spec(sheet_id, HEADER_ROW, departments, chart_id=DASHBOARD_CHART_ID),
+               "Dashboard: chart of overdue items by department")
+
+
+def _grid_row(grid: dict[str, Any] | None, row: int) -> list[dict[str, Any]]:
+    """The cells of row ``row`` (0-based) of a tab's GridData, [] when the grid has no such row."""
+    rows = (grid or {}).get("rowData") or []
+    return rows[row].get("values", []) if len(rows) > row else []
+
+
+def _plan_header(report: InitReport, sheet: _Sheet, header_row: list[str], grid: dict[str, Any] | None,
+                 tz: ZoneInfo) -> dict[str, int]:
+    """Header cells: keep what is there, add the missing required ones after the last header; keep each column's
+    note and dropdown/checkbox as the schema says. Returns header → column index (the new columns included)."""
+    header = trim_header(header_row)
+    present = set(header)
+    positions: dict[str, int] = {h: i for i, h in enumerate(header) if h}
+    new_cols = [c for c in sheet.tab.columns if c.header not in present]
+    width_needed = len(header) + len(new_cols)
+    if width_needed > sheet.grid.get("columnCount", 26):
+        report.add({"appendDimension": {"sheetId": sheet.sheet_id, "dimension": "COLUMNS",
+                                        "length": width_needed - sheet.grid.get("columnCount", 26)}})
+    for offset, col in enumerate(new_cols):
+        positions[col.header] = len(header) + offset
+    notes_row = [] if sheet.created else _grid_row(grid, 0)
+    row2_values = [] if sheet.created else _grid_row(grid, 1)
+    for col in sheet.tab.columns:
+        i = positions[col.header]
+        is_new = col.header not in present
+        if is_new:
+            _plan_new_column(report, sheet, col, i, tz)
+        else:
+            _plan_note(report, sheet, col, i, notes_row)
+        _plan_validation(report, sheet, col, i, is_new, row2_values)
+    return positions
+
+
+def _column_range(sheet_id: int, i: int, **rows: int) -> dict[str, Any]:
+    return {"sheetId": sheet_id, **rows, "startColumnIndex": i, "endColumnIndex": i + 1}
+
+
+def _plan_new_column(report: InitReport, sheet: _Sheet, col: Column, i: int, tz: ZoneInfo) -> None:
+    """A new column at index ``i``: bold header with its note, its width, and a date format when it holds dates."""
+    cell = to_cell_data(col.header, tz)
+    cell["note"] = col.description
+    cell["userEnteredFormat"] = {"textFormat": {"bold": True}}
+    report.add({"updateCells": {
+        "range": _column_range(sheet.sheet_id, i, startRowIndex=0, endRowIndex=1),
+        "rows": [{"values": [cell]}], "fields": "userEnteredValue,note,userEnteredFormat.textFormat.bold"}})
+    report.add({"updateDimensionProperties": {
+        "range": {"sheetId": sheet.sheet_id, "dimension": "COLUMNS", "startIndex": i, "endIndex": i + 1},
+        "properties": {"pixelSize": col.width}, "fields": "pixelSize"}})
+    if col.type in ("datetime", "date"):
+        pattern = DATETIME_PATTERN if col.type == "datetime" else DATE_PATTERN
+        report.add({"repeatCell": {
+            "range": _column_range(sheet.sheet_id, i, startRowIndex=1),
+            "cell": {"userEnteredFormat": {"numberFormat": {"type": "DATE_TIME", "pattern": pattern}}},
+            "fields": "userEnteredFormat.numberFormat"}})
+    report.actions.append(f"{sheet.title}: column {col.header!r} added at {column_letter(i)}")
+
+
+def _plan_note(report: InitReport, sheet: _Sheet, col: Column, i: int, notes_row: list[dict[str, Any]]) -> None:
+    """Set an existing header's note to the schema's description when it differs."""
+    note_now = notes_row[i].get("note", "") if i < len(notes_row) else ""
+    if note_now != col.description:
+        report.add({"updateCells": {
+            "range": _column_range(sheet.sheet_id, i, startRowIndex=0, endRowIndex=1),
+            "rows": [{"values": [{"note": col.description}]}], "fields": "note"}},
+            f"{sheet.title}: note on {col.header!r} updated")
+
+
+def _plan_validation(report: InitReport, sheet: _Sheet, col: Column, i: int, is_new: bool,
+                     row2_values: list[dict[str, Any]]) -> None:
+    """The column's dropdown or checkbox, on a new column or when row 2 has another one (or none)."""
+    wanted = _validation_for(sheet.tab, col.header)
+    current = row2_values[i].get("dataValidation") if i < len(row2_values) else None
+    if wanted and (is_new or not _same_validation(current, wanted)):
+        report.add({"setDataValidation": {
+            "range": _column_range(sheet.sheet_id, i, startRowIndex=1, endRowIndex=sheet.grid.get("rowCount", 1000)),
+            "rule": wanted}}, f"{sheet.title}: dropdown/checkbox on {col.header!r}")
+
+
+def _plan_protection(report: InitReport, sheet: _Sheet, positions: dict[str, int]) -> None:
+    """A warning-only protected range on each column the tool writes (every column of ``_state``)."""
+    existing_protected = {p.get("description") for p in (sheet.existing or {}).get("protectedRanges", [])}
+    for col in sheet.tab.columns:
+        if col.owner != "job" and not (sheet.tab.title == STATE_TAB):
+            continue
+        description = f"sheets-sync: {sheet.title} / {col.header} (written by the tool)"
+        if description in existing_protected:
+            continue
+        i = positions[col.header]
+        report.add({"addProtectedRange": {"protectedRange": {
+            "range": {"sheetId": sheet.sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1},
+            "description": description, "warningOnly": True}}},
+            f"{sheet.title}: {col.header!r} protected (warning only)")
+
+
+def _plan_seed(report: InitReport, sheet: _Sheet, seeds: list[Any], tz: ZoneInfo) -> None:
+    """Default rows for an empty tab (a seed row is a list of values or a mapping header → value)."""
+    rows = [[row.get(h, "") for h in sheet.tab.headers] if isinstance(row, dict) else row for row in seeds]
+    report.add({"appendCells": {"sheetId": sheet.sheet_id, "fields": "userEnteredValue",
+                                "rows": [{"values": [to_cell_data(v, tz) for v in r]} for r in rows]}},
+               f"{sheet.title}: seeded with {len(rows)} default rows")
 
 
 def _formula_rules(positions: dict[str, int]) -> list[tuple[str, dict[str, float]]]:
@@ -236,7 +295,7 @@ def _existing_formulas(sheet: dict[str, Any] | None) -> set[str]:
 
 
 def _plan_tracker_views(report: InitReport, sheet: dict[str, Any] | None, sheet_id: int, positions: dict[str, int],
-                        departments: list[str], grid: dict[str, Any]) -> None:
+                        departments: list[str]) -> None:
     existing = _existing_formulas(sheet)
     whole = {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": 0,
              "endColumnIndex": max(positions.values()) + 1}
@@ -274,7 +333,7 @@ def _plan_tracker_views(report: InitReport, sheet: dict[str, Any] | None, sheet_
 
 
 def _plan_content_format(report: InitReport, sheet: dict[str, Any] | None, sheet_id: int,
-                         positions: dict[str, int], grid: dict[str, Any]) -> None:
+                         positions: dict[str, int]) -> None:
     formula = f'=${column_letter(positions["Flags"])}2<>""'
     if formula in _existing_formulas(sheet):
         return
@@ -310,30 +369,52 @@ def run_init(store: Any, schema: Schema | None = None) -> InitReport:
     headers: dict[str, list[str]] = {}
     tab_rows: dict[str, int] = {}
     grids: dict[str, dict[str, Any]] = {}
+    sheet_departments: list[str] | None = None
     if existing:
-        body = http.values_batch_get(sid, [quote_title(t) for t in existing],
-                                     params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"})
-        for title, vr in zip(existing, body.get("valueRanges", []), strict=False):
-            values = vr.get("values") or []
-            headers[title] = [as_text(v) for v in (values[0] if values else [])]
-            tab_rows[title] = sum(1 for row in values[1:] if any(c not in ("", None) for c in row))
-            if title == "Departments":
-                col = headers[title].index("Department") if "Department" in headers[title] else 0
-                names = [as_text(r[col]).strip() for r in values[1:] if len(r) > col and as_text(r[col]).strip()]
-                headers["__departments__"] = names
-        with_columns = [t for t in existing if schema[t].columns]
-        if with_columns:
-            grid_body = http.fetch_sheet_metadata(sid, params={
-                "ranges": [f"{quote_title(t)}!1:2" for t in with_columns], "includeGridData": "true",
-                "fields": GRID_FIELDS})
-            for sheet in grid_body.get("sheets", []):
-                data = sheet.get("data") or [{}]
-                grids[sheet["properties"]["title"]] = data[0]
+        headers, tab_rows, sheet_departments = _read_values(http, sid, existing)
+        grids = _read_grids(http, sid, [t for t in existing if schema[t].columns])
     seeds = default_seeds(schema)
-    departments = headers.pop("__departments__", None) or [row[0] for row in seeds["Departments"]]
+    departments = sheet_departments or [row[0] for row in seeds["Departments"]]
     report = plan_init(schema, meta, headers, grids, tab_rows, departments, seeds, tz)
     if report.requests:
         http.batch_update(sid, {"requests": report.requests})
     report.spreadsheet_id = sid
     log.info("init: %s", json.dumps(report.actions, ensure_ascii=False) if report.actions else "nothing to do")
     return report
+
+
+def _read_values(http: Any, sid: str, titles: list[str]
+                 ) -> tuple[dict[str, list[str]], dict[str, int], list[str] | None]:
+    """Each tab's header row and count of non-empty rows, and the department names in the Departments tab
+    (None when there is no Departments tab): one read."""
+    body = http.values_batch_get(sid, [quote_title(t) for t in titles],
+                                 params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"})
+    headers: dict[str, list[str]] = {}
+    tab_rows: dict[str, int] = {}
+    departments: list[str] | None = None
+    for title, vr in zip(titles, body.get("valueRanges", []), strict=False):
+        values = vr.get("values") or []
+        headers[title] = [as_text(v) for v in (values[0] if values else [])]
+        tab_rows[title] = sum(1 for row in values[1:] if any(c not in ("", None) for c in row))
+        if title == "Departments":
+            departments = _department_names(headers[title], values[1:])
+    return headers, tab_rows, departments
+
+
+def _department_names(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """The non-blank names in the Department column (the first column when there is no such header)."""
+    col = header.index("Department") if "Department" in header else 0
+    return [as_text(r[col]).strip() for r in rows if len(r) > col and as_text(r[col]).strip()]
+
+
+def _read_grids(http: Any, sid: str, titles: list[str]) -> dict[str, dict[str, Any]]:
+    """The GridData of rows 1–2 (notes, validation) of each tab in ``titles``: one read, none without titles."""
+    if not titles:
+        return {}
+    grid_body = http.fetch_sheet_metadata(sid, params={
+        "ranges": [f"{quote_title(t)}!1:2" for t in titles], "includeGridData": "true", "fields": GRID_FIELDS})
+    grids: dict[str, dict[str, Any]] = {}
+    for sheet in grid_body.get("sheets", []):
+        data = sheet.get("data") or [{}]
+        grids[sheet["properties"]["title"]] = data[0]
+    return grids

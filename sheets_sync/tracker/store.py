@@ -1,4 +1,5 @@
-"""Reads and writes the Tracker Sheet: the only module that sends Sheets requests for the jobs.
+"""Reads and writes the Tracker Sheet: with ``archive_store``, the only modules that send Sheets and Drive
+requests for the jobs.
 
 A cycle costs: one ``values:batchGet`` (everything the jobs need), one ``spreadsheets.get`` just before writing
 (sheet ids, header rows, the key column and the shared columns about to change — so rows are placed where they
@@ -20,10 +21,12 @@ from gspread.exceptions import APIError
 
 from ..client import SheetsBackend
 from ..errors import SchemaError
-from ..schema import Schema, load_schema
+from ..schema import Schema, Tab, load_schema
+from .archive_store import ARCHIVE, ArchiveStore
 from .cells import as_text, utc_now
-from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, plan_write
+from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, WriteTarget, plan_write
 from .table import Table, column_letter, quote_title, trim_header
+from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,26 @@ class TrackerStore:
                 state[key] = as_text(state_table.raw(number, "Value"))
         return Snapshot(tables, state, state_rows, frozenset(key_only))
 
+    def begin(self, tabs: Sequence[str]) -> UnitOfWork:
+        """A cycle's unit of work over one read of ``tabs`` (plus ``_state``, and the archived Ticket IDs: the
+        Archive tab's key column and, once there is one, the archive spreadsheet's)."""
+        snapshot = self.read(tabs, key_only=[ARCHIVE])
+        self.archive.merge_keys(snapshot)
+        return UnitOfWork(self, snapshot)
+
+    @property
+    def archive(self) -> ArchiveStore:
+        """The archive's requests (Archive tab, archive spreadsheet)."""
+        return ArchiveStore(self)
+
+    def write_state(self, values: dict[str, str]) -> None:
+        """Write ``_state`` keys now, outside a cycle's write (the digest's marks once mail has gone): one read
+        of ``_state`` to find the keys' rows, one ``batchUpdate``."""
+        changes = ChangeSet(self.schema)
+        for key, value in values.items():
+            changes.set_state(key, value)
+        self.commit(changes, self.read([]))
+
     # -- the runner's lease ----------------------------------------------------------------------------------
 
     def claim_lease(self, snapshot: Snapshot, runner: str, minutes: float,
@@ -170,23 +193,7 @@ class TrackerStore:
     def fresh(self, changes: ChangeSet, snapshot: Snapshot) -> tuple[dict[str, Fresh], dict[str, tuple[int, int, int]]]:
         """One ``spreadsheets.get``: sheet ids and sizes, header rows, and — for tabs with keyed updates — the
         key column and the shared columns about to change, as they are now."""
-        tabs = set(changes.tabs_updated()) | {r.tab for r in changes.appends} | set(changes.grids)
-        tabs |= {STATE_TAB, AUDIT_TAB}
-        ranges: list[str] = []
-        wanted: dict[str, dict[int, str]] = {}  # tab -> column index -> header, for key/shared columns
-        for tab in sorted(tabs):
-            ranges.append(f"{quote_title(tab)}!1:1")
-            table = snapshot.tables.get(tab)
-            if tab in changes.tabs_updated() and table is not None:
-                spec = self.schema[tab]
-                cols = {table.col[spec.key]: spec.key} if spec.key in table.col else {}
-                for (t, _, header) in changes.updates:
-                    if t == tab and spec.column(header).checked_before_write and header in table.col:
-                        cols[table.col[header]] = header
-                wanted[tab] = cols
-                for index in sorted(cols):
-                    letter = column_letter(index)
-                    ranges.append(f"{quote_title(tab)}!{letter}2:{letter}")
+        ranges, wanted = self._fresh_ranges(changes, snapshot)
         body = self.http.fetch_sheet_metadata(self.spreadsheet_id, params={
             "ranges": ranges, "includeGridData": "true", "fields": FRESH_FIELDS})
         fresh: dict[str, Fresh] = {}
@@ -197,41 +204,34 @@ class TrackerStore:
             grid = props.get("gridProperties", {})
             sheet_id = int(props.get("sheetId", 0))
             sizes[title] = (sheet_id, int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0)))
-            header: list[str] = []
-            columns: dict[int, list[Any]] = {}
-            for data in sheet.get("data", []):
-                rows = _grid_rows(data)
-                start_row, start_col = data.get("startRow", 0), data.get("startColumn", 0)
-                if start_row == 0:
-                    header = trim_header(rows[0] if rows else [])
-                else:
-                    columns[start_col] = [r[0] if r else "" for r in rows]
+            fresh[title] = _fresh_tab(sheet, sheet_id, wanted.get(title, {}), self.schema.tabs.get(title))
             table = snapshot.tables.get(title)
-            key_rows: dict[str, int] = {}
-            duplicates: set[str] = set()
-            shared: dict[tuple[str, str], Any] = {}
-            cols = wanted.get(title, {})
-            spec = self.schema.tabs.get(title)
-            key_index = next((i for i, h in cols.items() if spec and h == spec.key), None)
-            if key_index is not None:
-                for offset, key in enumerate(columns.get(key_index, [])):
-                    key = as_text(key).strip()
-                    if not key:
-                        continue
-                    if key in key_rows:
-                        duplicates.add(key)
-                    key_rows[key] = offset + 2
-                for index, name in cols.items():
-                    if index == key_index:
-                        continue
-                    values = columns.get(index, [])
-                    for key, row in key_rows.items():
-                        shared[(key, name)] = values[row - 2] if row - 2 < len(values) else ""
-            fresh[title] = Fresh(header=header, key_rows=key_rows, duplicate_keys=duplicates, shared=shared,
-                                 sheet_id=sheet_id)
             if table is not None:
                 table.sheet_id = sheet_id
         return fresh, sizes
+
+    def _fresh_ranges(self, changes: ChangeSet, snapshot: Snapshot) -> tuple[list[str], dict[str, dict[int, str]]]:
+        """The ranges of the pre-write read: each written tab's header row, and for tabs with keyed updates the
+        key column and the compare-and-set columns about to change. Also: tab → column index → header."""
+        updated = changes.tabs_updated()
+        tabs = updated | {r.tab for r in changes.appends} | set(changes.grids) | {STATE_TAB, AUDIT_TAB}
+        ranges: list[str] = []
+        wanted: dict[str, dict[int, str]] = {}
+        for tab in sorted(tabs):
+            ranges.append(f"{quote_title(tab)}!1:1")
+            table = snapshot.tables.get(tab)
+            if tab not in updated or table is None:
+                continue
+            spec = self.schema[tab]
+            cols = {table.col[spec.key]: spec.key} if spec.key in table.col else {}
+            for (t, _, header) in changes.updates:
+                if t == tab and spec.column(header).checked_before_write and header in table.col:
+                    cols[table.col[header]] = header
+            wanted[tab] = cols
+            for index in sorted(cols):
+                letter = column_letter(index)
+                ranges.append(f"{quote_title(tab)}!{letter}2:{letter}")
+        return ranges, wanted
 
     def commit(self, changes: ChangeSet, snapshot: Snapshot) -> Plan:
         """Write a cycle's changes: one fresh read, then one atomic ``batchUpdate`` (none when nothing changes)."""
@@ -247,15 +247,46 @@ class TrackerStore:
             # Only its key column was read: rows are appended in the header order seen just now.
             if title in fresh:
                 read_headers[title] = fresh[title].header
-        state_sheet = sizes.get(STATE_TAB, (None, 0, 0))[0]
-        audit_sheet = sizes.get(AUDIT_TAB, (None, 0, 0))[0]
-        plan = plan_write(changes, fresh, read_headers, snapshot.state_rows, state_sheet, audit_sheet,
-                          sizes, self.clock(), self.tz)
+        target = WriteTarget(fresh=fresh, read_headers=read_headers, state_rows=snapshot.state_rows,
+                             state_sheet_id=sizes.get(STATE_TAB, (None, 0, 0))[0],
+                             audit_sheet_id=sizes.get(AUDIT_TAB, (None, 0, 0))[0], sizes=sizes, now=self.clock(),
+                             tz=self.tz)
+        plan = plan_write(changes, target)
         for reason in plan.skipped:
             log.warning("write skipped: %s", reason)
         if plan.requests:
             self.http.batch_update(self.spreadsheet_id, {"requests": plan.requests})
         return plan
+
+
+def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], spec: Tab | None) -> Fresh:
+    """One tab of the pre-write read: its header, where each key is now, and the compare-and-set cells."""
+    header: list[str] = []
+    columns: dict[int, list[Any]] = {}
+    for data in sheet.get("data", []):
+        rows = _grid_rows(data)
+        if data.get("startRow", 0) == 0:
+            header = trim_header(rows[0] if rows else [])
+        else:
+            columns[data.get("startColumn", 0)] = [r[0] if r else "" for r in rows]
+    key_index = next((i for i, h in cols.items() if spec and h == spec.key), None)
+    key_rows: dict[str, int] = {}
+    duplicates: set[str] = set()
+    shared: dict[tuple[str, str], Any] = {}
+    if key_index is not None:
+        for offset, key in enumerate(columns.get(key_index, [])):
+            key = as_text(key).strip()
+            if key in key_rows:
+                duplicates.add(key)
+            if key:
+                key_rows[key] = offset + 2
+        for index, name in cols.items():
+            if index == key_index:
+                continue
+            values = columns.get(index, [])
+            for key, row in key_rows.items():
+                shared[(key, name)] = values[row - 2] if row - 2 < len(values) else ""
+    return Fresh(header=header, key_rows=key_rows, duplicate_keys=duplicates, shared=shared, sheet_id=sheet_id)
 
 
 def _parse_lease(text: str) -> tuple[str, datetime | None]:

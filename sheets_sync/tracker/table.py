@@ -58,7 +58,13 @@ class Table:
 
     def __post_init__(self) -> None:
         self.header = trim_header(self.header)
-        self.col = {}
+        self._map_header()
+        self._report_headers()
+        if self.tab.key and self.tab.key in self.col:
+            self._index_keys(self.col[self.tab.key])
+
+    def _map_header(self) -> None:
+        """Header text → column index (first occurrence); repeated required headers are remembered."""
         seen: dict[str, int] = {}
         for i, name in enumerate(self.header):
             if not name:
@@ -70,6 +76,9 @@ class Table:
             seen[name] = i
         self.col = seen
         self.missing = [h for h in self.tab.headers if h not in self.col]
+
+    def _report_headers(self) -> None:
+        """Problems with the header row, each naming the columns and the fix."""
         for name in self.duplicated_headers:
             self.problems.append(
                 f"{self.tab.title}: the header {name!r} appears more than once (columns "
@@ -85,25 +94,26 @@ class Table:
             self.problems.append(
                 f"{self.tab.title}: the required column {name!r} is missing. Run `sheets-sync init` to add it at "
                 f"the end, or restore the header text{hint}.")
-        if self.tab.key and self.tab.key in self.col:
-            k = self.col[self.tab.key]
-            first: dict[str, int] = {}
-            for offset, row in enumerate(self.rows):
-                key = as_text(row[k]).strip() if k < len(row) else ""
-                if not key:
-                    continue
-                number = offset + 2
-                if key in first:
-                    self.duplicate_keys.setdefault(key, [first[key]]).append(number)
-                else:
-                    first[key] = number
-            for key in self.duplicate_keys:
-                first.pop(key, None)
-            self.key_rows = first
-            for key, numbers in self.duplicate_keys.items():
-                self.problems.append(
-                    f"{self.tab.title}: {self.tab.key} {key!r} is on rows {', '.join(map(str, numbers))}. Keep one "
-                    "row and delete the others (move any notes first); the tool leaves these rows alone until then.")
+
+    def _index_keys(self, k: int) -> None:
+        """Key → row for keys on one row; keys on several rows are reported and left out."""
+        first: dict[str, int] = {}
+        for offset, row in enumerate(self.rows):
+            key = as_text(row[k]).strip() if k < len(row) else ""
+            if not key:
+                continue
+            number = offset + 2
+            if key in first:
+                self.duplicate_keys.setdefault(key, [first[key]]).append(number)
+            else:
+                first[key] = number
+        for key in self.duplicate_keys:
+            first.pop(key, None)
+        self.key_rows = first
+        for key, numbers in self.duplicate_keys.items():
+            self.problems.append(
+                f"{self.tab.title}: {self.tab.key} {key!r} is on rows {', '.join(map(str, numbers))}. Keep one "
+                "row and delete the others (move any notes first); the tool leaves these rows alone until then.")
 
     @property
     def writable(self) -> bool:
@@ -154,9 +164,9 @@ class Table:
             try:
                 out[column.header] = parse_cell(raw, column.type, self.tz)
             except CellValueError as exc:
-                out[column.header] = None if column.type in ("datetime", "date", "number") else as_text(raw)
-                if column.type == "checkbox":
-                    out[column.header] = False
+                # Unreadable dates, numbers and checkboxes are None: each reader applies its own safe default
+                # (an unreadable Send does not send; an unreadable Active keeps the department active).
+                out[column.header] = None if column.type in ("datetime", "date", "number", "checkbox") else as_text(raw)
                 problems.append(f"{self.tab.title}!{column_letter(i or 0)}{row_number} ({column.header}): {exc}")
         for name, i in self.col.items():
             if name not in out:
@@ -203,8 +213,3 @@ class Table:
     def records(self) -> list[dict[str, Any]]:
         """Every non-empty row as typed records (for small tabs; the Tracker uses ``column`` first)."""
         return [self.record(n) for n in self.row_numbers()]
-
-    def keyed_record(self, key: str) -> dict[str, Any] | None:
-        """The record whose key column holds ``key`` (None when absent or duplicated)."""
-        number = self.key_rows.get(key)
-        return self.record(number) if number else None

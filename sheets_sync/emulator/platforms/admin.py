@@ -6,6 +6,7 @@ and inspect the emulator. Every body is JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -21,11 +22,34 @@ def _error(status: int, message: str) -> EmuResponse:
     return json_response(status, {"error": {"code": status, "message": message}})
 
 
+# An admin handler gets the comment id from the path ("" when the route has none), the JSON body and the
+# request itself.
+Action = Callable[[str, Any, EmuRequest], EmuResponse]
+
+
+def _route_key(parts: list[str]) -> tuple[str, ...]:
+    """The path parts with the comment id replaced by ``{id}``, so one table entry serves every comment."""
+    if len(parts) > 1 and parts[0] == "comments":
+        return (parts[0], "{id}", *parts[2:])
+    return tuple(parts)
+
+
 class AdminRoutes:
     """Answers the admin API from the emulator's state."""
 
     def __init__(self, emu: PlatformEmulator) -> None:
         self.emu = emu
+        self._routes: dict[tuple[str, tuple[str, ...]], Action] = {
+            ("POST", ("posts",)): self._add_post,
+            ("POST", ("comments",)): self._add_comment,
+            ("POST", ("comments", "{id}", "hide")): self._hide_comment,
+            ("DELETE", ("comments", "{id}")): self._delete_comment,
+            ("POST", ("comments", "{id}", "owner-reply")): self._owner_reply,
+            ("GET", ("replies",)): self._replies,
+            ("GET", ("stats",)): self._stats,
+            ("POST", ("stats", "reset")): self._reset_stats,
+            ("POST", ("tokens",)): self._tokens,
+        }
 
     def handle(self, request: EmuRequest) -> EmuResponse:
         """Route one admin request."""
@@ -35,52 +59,70 @@ class AdminRoutes:
             body: Any = request.json() if method in ("POST", "PUT") else {}
         except ValueError:
             return _error(400, "The body is not valid JSON.")
+        action = self._routes.get((method, _route_key(parts)))
+        if action is None:
+            return _error(404, f"No admin route {method} {request.path}")
+        comment_id = parts[1] if len(parts) > 1 else ""
         try:
-            if method == "POST" and parts == ["posts"]:
-                post = self.emu.add_post(body["platform"], str(body["account_id"]), body.get("text", ""),
-                                         body.get("created_time"))
-                return json_response(200, {"id": post.id})
-            if method == "POST" and parts == ["comments"]:
-                comment = self.emu.add_comment(body["platform"], body.get("post_id"), body.get("text", ""),
-                                               body.get("author") or {}, body.get("parent_id"),
-                                               body.get("created_time"), body.get("account_id"))
-                return json_response(200, {"id": comment.id})
-            if method == "POST" and len(parts) == 3 and parts[0] == "comments" and parts[2] == "hide":
-                self.emu.hide_comment(parts[1], bool(body.get("hidden", True)))
-                return json_response(200, {"success": True})
-            if method == "DELETE" and len(parts) == 2 and parts[0] == "comments":
-                self.emu.delete_comment(parts[1])
-                return json_response(200, {"success": True})
-            if method == "POST" and len(parts) == 3 and parts[0] == "comments" and parts[2] == "owner-reply":
-                reply = self.emu.owner_reply(parts[1], body.get("text", ""))
-                return json_response(200, {"id": reply.id})
-            if method == "GET" and parts == ["replies"]:
-                platform = request.arg("platform") or ""
-                if platform not in PLATFORMS:
-                    return _error(400, f"platform must be one of {', '.join(PLATFORMS)}")
-                return json_response(200, {"replies": [
-                    {"id": c.id, "parent_id": c.parent_id, "text": c.text, "via": c.via,
-                     "created_time": graph_time(c.created)} for c in self.emu.replies(platform)]})
-            if method == "GET" and parts == ["stats"]:
-                with self.emu._lock:
-                    requests_by_endpoint = dict(self.emu.stats)
-                return json_response(200, {"requests": requests_by_endpoint,
-                                           "total": sum(requests_by_endpoint.values()),
-                                           "faults": dict(self.emu.faults.injected)})
-            if method == "POST" and parts == ["stats", "reset"]:
-                with self.emu._lock:
-                    self.emu.stats.clear()
-                return json_response(200, {"success": True})
-            if method == "POST" and parts == ["tokens"]:
-                # {"platform", "token", "expired"?}: register a valid token, or expire one / all.
-                if body.get("expired"):
-                    self.emu.expire_token(body["platform"], body.get("token"))
-                else:
-                    self.emu.register_token(body["platform"], body["token"])
-                return json_response(200, {"success": True})
+            return action(comment_id, body, request)
         except KeyError as exc:
+            # A KeyError on a comment's own route is an unknown comment; elsewhere a missing body field.
             return _error(404 if parts and parts[0] == "comments" and len(parts) > 1 else 400,
                           f"Missing or unknown: {exc}")
         except ValueError as exc:
             return _error(400, str(exc))
-        return _error(404, f"No admin route {method} {request.path}")
+
+    # ---- seeding and moderation -----------------------------------------------------------------------
+
+    def _add_post(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        post = self.emu.add_post(body["platform"], str(body["account_id"]), body.get("text", ""),
+                                 body.get("created_time"))
+        return json_response(200, {"id": post.id})
+
+    def _add_comment(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        comment = self.emu.add_comment(body["platform"], body.get("post_id"), body.get("text", ""),
+                                       body.get("author") or {}, body.get("parent_id"),
+                                       body.get("created_time"), body.get("account_id"))
+        return json_response(200, {"id": comment.id})
+
+    def _hide_comment(self, comment_id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        self.emu.hide_comment(comment_id, bool(body.get("hidden", True)))
+        return json_response(200, {"success": True})
+
+    def _delete_comment(self, comment_id: str, _body: Any, _request: EmuRequest) -> EmuResponse:
+        self.emu.delete_comment(comment_id)
+        return json_response(200, {"success": True})
+
+    def _owner_reply(self, comment_id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        reply = self.emu.owner_reply(comment_id, body.get("text", ""))
+        return json_response(200, {"id": reply.id})
+
+    def _tokens(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        # {"platform", "token", "expired"?}: register a valid token, or expire one / all.
+        if body.get("expired"):
+            self.emu.expire_token(body["platform"], body.get("token"))
+        else:
+            self.emu.register_token(body["platform"], body["token"])
+        return json_response(200, {"success": True})
+
+    # ---- inspection -----------------------------------------------------------------------------------
+
+    def _replies(self, _id: str, _body: Any, request: EmuRequest) -> EmuResponse:
+        platform = request.arg("platform") or ""
+        if platform not in PLATFORMS:
+            return _error(400, f"platform must be one of {', '.join(PLATFORMS)}")
+        return json_response(200, {"replies": [
+            {"id": c.id, "parent_id": c.parent_id, "text": c.text, "via": c.via,
+             "created_time": graph_time(c.created)} for c in self.emu.replies(platform)]})
+
+    def _stats(self, _id: str, _body: Any, _request: EmuRequest) -> EmuResponse:
+        with self.emu._lock:
+            requests_by_endpoint = dict(self.emu.stats)
+        return json_response(200, {"requests": requests_by_endpoint,
+                                   "total": sum(requests_by_endpoint.values()),
+                                   "faults": dict(self.emu.faults.injected)})
+
+    def _reset_stats(self, _id: str, _body: Any, _request: EmuRequest) -> EmuResponse:
+        with self.emu._lock:
+            self.emu.stats.clear()
+        return json_response(200, {"success": True})

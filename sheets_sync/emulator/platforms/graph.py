@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -46,11 +47,35 @@ def missing_object(obj_id: str, method: str) -> EmuResponse:
     )
 
 
+# A route handler gets the request context and the object the path names (an account id for page/iguser).
+Action = Callable[["_Ctx", Any], EmuResponse]
+
+
 class GraphRoutes:
     """Answers Graph API requests from the emulator's state."""
 
     def __init__(self, emu: PlatformEmulator) -> None:
         self.emu = emu
+        # (method, object kind, edge) -> handler; edge None is the object itself.
+        self._routes: dict[tuple[str, str, str | None], Action] = {
+            ("GET", "page", "feed"): self._list_facebook_posts,
+            ("GET", "page", "posts"): self._list_facebook_posts,
+            ("GET", "iguser", "media"): self._list_instagram_media,
+            ("GET", "post", "comments"): self._list_comments,
+            ("GET", "media", "comments"): self._list_comments,
+            ("GET", "comment", "comments"): self._list_children,
+            ("GET", "igcomment", "replies"): self._list_children,
+            ("GET", "comment", None): self._get_object,
+            ("GET", "igcomment", None): self._get_object,
+            ("GET", "post", None): self._get_object,
+            ("GET", "media", None): self._get_object,
+            ("POST", "comment", "comments"): self._reply_facebook,
+            ("POST", "igcomment", "replies"): self._reply_instagram,
+            ("POST", "comment", None): self._hide,
+            ("POST", "igcomment", None): self._hide,
+            ("DELETE", "comment", None): self._delete,
+            ("DELETE", "igcomment", None): self._delete,
+        }
 
     # ---- dispatch -------------------------------------------------------------------------------------
 
@@ -61,6 +86,19 @@ class GraphRoutes:
         edge = parts[2] if len(parts) > 2 else None
         params = request_params(request)
         platform, kind, obj = self._resolve(obj_id)
+        refused = self._authorise(request, params, platform, kind, obj, obj_id)
+        if refused is not None:
+            return refused
+        ctx = _Ctx(request, version, params, parse_fields(params.get("fields")))
+        action = self._routes.get((request.method, kind, edge))
+        if action is None:
+            return graph_error(400, 100, f"(#100) Unknown path or method: {request.method} {request.path}",
+                               err_type="GraphMethodException")
+        return action(ctx, obj)
+
+    def _authorise(self, request: EmuRequest, params: dict[str, str], platform: str, kind: str, obj: Any,
+                   obj_id: str) -> EmuResponse | None:
+        """The error answering a request before routing (token, unknown object, throttling), or None."""
         token = bearer(request) or params.get("access_token")
         if not token:
             return graph_error(400, 104, "An access token is required to request this resource.")
@@ -72,33 +110,7 @@ class GraphRoutes:
         if verdict == "invalid":
             return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
         account = obj if kind in ("page", "iguser") else obj.account_id
-        throttled = self._throttle(platform, account)
-        if throttled:
-            return throttled
-        fields = parse_fields(params.get("fields"))
-        route = (request.method, kind, edge)
-        ctx = _Ctx(request, version, params, fields)
-        if route in (("GET", "page", "feed"), ("GET", "page", "posts")):
-            return self._list_posts(ctx, "facebook", obj)
-        if route == ("GET", "iguser", "media"):
-            return self._list_posts(ctx, "instagram", obj)
-        if route in (("GET", "post", "comments"), ("GET", "media", "comments")):
-            return self._list_comments(ctx, obj)
-        if route in (("GET", "comment", "comments"), ("GET", "igcomment", "replies")):
-            return self._list_children(ctx, obj)
-        if request.method == "GET" and edge is None and kind in ("comment", "igcomment", "post", "media"):
-            return json_response(200, self._render(ctx, obj, fields))
-        if route == ("POST", "comment", "comments"):
-            return self._reply(ctx, obj, FB_MAX_MESSAGE)
-        if route == ("POST", "igcomment", "replies"):
-            return self._reply(ctx, obj, IG_MAX_TEXT)
-        if request.method == "POST" and edge is None and kind in ("comment", "igcomment"):
-            return self._hide(ctx, obj)
-        if request.method == "DELETE" and edge is None and kind in ("comment", "igcomment"):
-            obj.deleted = True
-            return json_response(200, {"success": True})
-        return graph_error(400, 100, f"(#100) Unknown path or method: {request.method} {request.path}",
-                           err_type="GraphMethodException")
+        return self._throttle(platform, account)
 
     def _resolve(self, obj_id: str) -> tuple[str, str, Any]:
         state = self.emu.state
@@ -129,6 +141,12 @@ class GraphRoutes:
                            headers=headers)
 
     # ---- reads ----------------------------------------------------------------------------------------
+
+    def _list_facebook_posts(self, ctx: _Ctx, page: str) -> EmuResponse:
+        return self._list_posts(ctx, "facebook", page)
+
+    def _list_instagram_media(self, ctx: _Ctx, account: str) -> EmuResponse:
+        return self._list_posts(ctx, "instagram", account)
 
     def _list_posts(self, ctx: _Ctx, platform: str, account: str) -> EmuResponse:
         posts = [p for p in self.emu.state.posts.values() if p.platform == platform and p.account_id == account]
@@ -173,6 +191,9 @@ class GraphRoutes:
                 paging["next"] = _with_params(ctx.request.url, after=paging["cursors"]["after"], before=None)
             body["paging"] = paging
         return json_response(200, body)
+
+    def _get_object(self, ctx: _Ctx, obj: Post | Comment) -> EmuResponse:
+        return json_response(200, self._render(ctx, obj, ctx.fields))
 
     def _render(self, ctx: _Ctx, obj: Any, fields: dict[str, dict]) -> dict[str, Any]:
         if isinstance(obj, Post):
@@ -225,6 +246,12 @@ class GraphRoutes:
 
     # ---- writes ---------------------------------------------------------------------------------------
 
+    def _reply_facebook(self, ctx: _Ctx, target: Comment) -> EmuResponse:
+        return self._reply(ctx, target, FB_MAX_MESSAGE)
+
+    def _reply_instagram(self, ctx: _Ctx, target: Comment) -> EmuResponse:
+        return self._reply(ctx, target, IG_MAX_TEXT)
+
     def _reply(self, ctx: _Ctx, target: Comment, max_len: int) -> EmuResponse:
         message = ctx.params.get("message")
         if not message:
@@ -250,6 +277,11 @@ class GraphRoutes:
             return graph_error(400, 100, "(#100) Comments made by the account itself cannot be hidden.",
                                err_type="GraphMethodException")
         target.hidden = flag.lower() == "true"
+        return json_response(200, {"success": True})
+
+
+    def _delete(self, ctx: _Ctx, target: Comment) -> EmuResponse:
+        target.deleted = True
         return json_response(200, {"success": True})
 
 

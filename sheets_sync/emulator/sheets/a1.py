@@ -120,6 +120,7 @@ def parse_range(text: str) -> GridRange:
 
 
 def _parse_ref(title: str | None, ref: str) -> GridRange:
+    """A cell (``B2``) or range (``A1:C3``, ``A:C``, ``2:5``, ``A2:Z``) reference on sheet ``title``."""
     first, sep, second = ref.partition(":")
     r1, c1 = parse_cell(first)
     if not sep:
@@ -130,20 +131,32 @@ def _parse_ref(title: str | None, ref: str) -> GridRange:
     # Open rows/columns are only legal when both ends agree (A:C, 2:5) or the start is a full cell (A2:Z).
     if r1 is None and c1 is None:
         raise ValueError(f"Unable to parse range: {ref}")
-    if r1 is not None and r2 is not None and r1 > r2:
-        r1, r2 = r2, r1
-    if c1 is not None and c2 is not None and c1 > c2:
-        c1, c2 = c2, c1
-    start_row = r1 if (r1 is not None and (r2 is not None or c1 is not None)) else None
-    end_row = r2 + 1 if r2 is not None else None
-    if r1 is None and r2 is not None:
-        # A:B5 reads as A1:B5.
-        start_row = 0
-    start_col = c1 if c1 is not None else (0 if c2 is not None else None)
-    end_col = c2 + 1 if c2 is not None else None
     if r1 is not None and r2 is None and c1 is not None and c2 is None:
         raise ValueError(f"Unable to parse range: {ref}")
-    return GridRange(title, start_row, end_row, start_col, end_col)
+    r1, r2 = _ordered(r1, r2)
+    c1, c2 = _ordered(c1, c2)
+    # A row given only at the start and no column there (2:B) leaves the rows open.
+    start_row = None if (r2 is None and c1 is None) else _open_start(r1, r2)
+    return GridRange(title, start_row, _open_end(r2), _open_start(c1, c2), _open_end(c2))
+
+
+def _ordered(start: int | None, end: int | None) -> tuple[int | None, int | None]:
+    """Both ends in order (C1:A1 is A1:C1); an open end leaves the pair as it is."""
+    if start is not None and end is not None and start > end:
+        return end, start
+    return start, end
+
+
+def _open_start(start: int | None, end: int | None) -> int | None:
+    """The start index of one axis: a missing start with a given end is 0 (A:B5 reads as A1:B5)."""
+    if start is None:
+        return 0 if end is not None else None
+    return start
+
+
+def _open_end(end: int | None) -> int | None:
+    """The exclusive end index of one axis, or None when the end is open."""
+    return end + 1 if end is not None else None
 
 
 def format_range(title: str, start_row: int, end_row: int, start_col: int, end_col: int) -> str:

@@ -37,42 +37,54 @@ def _dim_ranges(sheet: Sheet, dim: str) -> list[dict[str, Any]]:
     return [g["range"] for g in sheet.extras.get(key, [])]
 
 
-def shift_for_insert(sheet: Sheet, dim: str, at: int, count: int, book: Spreadsheet | None = None) -> None:
-    """Insert ``count`` rows/columns before index ``at``."""
-    grid = sheet.props["gridProperties"]
-    if dim == "ROWS":
-        grid["rowCount"] += count
-        if at < len(sheet.rows):
-            sheet.rows[at:at] = [[] for _ in range(count)]
-        meta = sheet.row_meta
-    else:
-        grid["columnCount"] += count
-        for line in sheet.rows:
-            if at < len(line):
-                line[at:at] = [None] * count
-        meta = sheet.col_meta
-    moved = {(k + count if k >= at else k): v for k, v in meta.items()}
-    meta.clear()
-    meta.update(moved)
-    start_key, end_key = _keys(dim)
-    for rng in _ranges_in(sheet, book):
-        start, end = rng.get(start_key), rng.get(end_key)
-        if start is not None and start >= at:
-            rng[start_key] = start + count
-        if end is not None and end > at:
-            rng[end_key] = end + count
-    for rng in _dim_ranges(sheet, dim):
-        if rng["startIndex"] >= at:
-            rng["startIndex"] += count
-        if rng["endIndex"] > at:
-            rng["endIndex"] += count
+def _axis(sheet: Sheet, dim: str) -> tuple[str, dict[int, dict[str, Any]]]:
+    """The gridProperties key holding the dimension's size, and its per-index metadata."""
+    return ("rowCount", sheet.row_meta) if dim == "ROWS" else ("columnCount", sheet.col_meta)
+
+
+def _index_ranges(sheet: Sheet, dim: str) -> list[dict[str, Any]]:
+    """The DimensionRanges of this dimension: its groups, and the developer metadata on its rows/columns."""
+    out = _dim_ranges(sheet, dim)
     for meta_entry in sheet.extras.get("developerMetadata", []):
         loc = meta_entry.get("location", {}).get("dimensionRange")
         if loc and loc.get("dimension") == dim:
-            if loc["startIndex"] >= at:
-                loc["startIndex"] += count
-            if loc["endIndex"] > at:
-                loc["endIndex"] += count
+            out.append(loc)
+    return out
+
+
+def shift_for_insert(sheet: Sheet, dim: str, at: int, count: int, book: Spreadsheet | None = None) -> None:
+    """Insert ``count`` rows/columns before index ``at``."""
+    size_key, meta = _axis(sheet, dim)
+    sheet.props["gridProperties"][size_key] += count
+    if dim == "ROWS":
+        if at < len(sheet.rows):
+            sheet.rows[at:at] = [[] for _ in range(count)]
+    else:
+        for line in sheet.rows:
+            if at < len(line):
+                line[at:at] = [None] * count
+    moved = {(k + count if k >= at else k): v for k, v in meta.items()}
+    meta.clear()
+    meta.update(moved)
+    for rng in _ranges_in(sheet, book):
+        _grow_grid_range(rng, dim, at, count)
+    for rng in _index_ranges(sheet, dim):
+        rng["startIndex"], rng["endIndex"] = _grow(rng["startIndex"], rng["endIndex"], at, count)
+
+
+def _grow_grid_range(rng: dict[str, Any], dim: str, at: int, count: int) -> None:
+    """Grow or move one GridRange along ``dim`` after inserting at ``at``; an open (absent) bound stays open."""
+    start_key, end_key = _keys(dim)
+    start, end = rng.get(start_key), rng.get(end_key)
+    if start is not None and start >= at:
+        rng[start_key] = start + count
+    if end is not None and end > at:
+        rng[end_key] = end + count
+
+
+def _grow(start: int, end: int, at: int, count: int) -> tuple[int, int]:
+    """New (start, end) of [start, end) after inserting ``count`` before ``at`` (a straddling range grows)."""
+    return (start + count if start >= at else start), (end + count if end > at else end)
 
 
 def _shrink(start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
@@ -91,36 +103,45 @@ def _shrink(start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
 
 def shift_for_delete(sheet: Sheet, dim: str, lo: int, hi: int, book: Spreadsheet | None = None) -> None:
     """Delete rows/columns [lo, hi); ranges shrink, ranges left empty disappear."""
-    grid = sheet.props["gridProperties"]
     count = hi - lo
+    size_key, meta = _axis(sheet, dim)
+    sheet.props["gridProperties"][size_key] -= count
     if dim == "ROWS":
-        grid["rowCount"] -= count
         del sheet.rows[lo:hi]
-        meta = sheet.row_meta
     else:
-        grid["columnCount"] -= count
         for line in sheet.rows:
             del line[lo:hi]
-        meta = sheet.col_meta
     moved = {(k - count if k >= hi else k): v for k, v in meta.items() if not lo <= k < hi}
     meta.clear()
     meta.update(moved)
     sheet.trim()
-    start_key, end_key = _keys(dim)
     for rng in _ranges_in(sheet, book):
-        start, end = rng.get(start_key), rng.get(end_key)
-        if start is None and end is None:
-            continue
-        new_start, new_end = _shrink(start or 0, end if end is not None else 10**9, lo, hi)
-        if start is not None:
-            rng[start_key] = new_start
-        if end is not None:
-            rng[end_key] = new_end
+        _shrink_grid_range(rng, dim, lo, hi)
     extras = sheet.extras
     if "merges" in extras:
         extras["merges"] = [m for m in extras["merges"] if _nonempty(m)]
         if not extras["merges"]:
             del extras["merges"]
+    _shrink_groups(extras, dim, lo, hi)
+    _shrink_metadata(extras, dim, lo, hi)
+
+
+def _shrink_grid_range(rng: dict[str, Any], dim: str, lo: int, hi: int) -> None:
+    """Shrink one GridRange along ``dim`` after deleting [lo, hi); an open (absent) bound stays open."""
+    start_key, end_key = _keys(dim)
+    start, end = rng.get(start_key), rng.get(end_key)
+    if start is None and end is None:
+        return
+    # An open end is treated as "past everything" while shrinking.
+    new_start, new_end = _shrink(start or 0, end if end is not None else 10**9, lo, hi)
+    if start is not None:
+        rng[start_key] = new_start
+    if end is not None:
+        rng[end_key] = new_end
+
+
+def _shrink_groups(extras: dict[str, Any], dim: str, lo: int, hi: int) -> None:
+    """Shrink this dimension's groups after deleting [lo, hi); groups left empty (of either kind) go."""
     for key in ("rowGroups", "columnGroups"):
         groups = []
         for group in extras.get(key, []):
@@ -133,6 +154,10 @@ def shift_for_delete(sheet: Sheet, dim: str, lo: int, hi: int, book: Spreadsheet
             extras[key] = groups
             if not groups:
                 del extras[key]
+
+
+def _shrink_metadata(extras: dict[str, Any], dim: str, lo: int, hi: int) -> None:
+    """Shrink developer metadata on this dimension after deleting [lo, hi)."""
     kept = []
     for meta_entry in extras.get("developerMetadata", []):
         loc = meta_entry.get("location", {}).get("dimensionRange")

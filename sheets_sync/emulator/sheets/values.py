@@ -50,40 +50,46 @@ def read_window(book: Spreadsheet, window: Window, mode: str, dt_formatted: bool
     sheet = window.sheet
     evaluator = evaluator or Evaluator(book)
     rows = sheet.rows
-    sc, ec = window.start_col, window.end_col
     out: list[list[Any]] = []
     last_nonempty = -1
     for r in range(window.start_row, min(window.end_row, len(rows))):
-        line = rows[r]
-        segment = line[sc:ec]
-        rendered: list[Any] = []
-        for offset, cell in enumerate(segment):
-            if cell is None:
-                rendered.append(None)
-            elif type(cell) is str:  # the common case, kept off the slower generic path
-                rendered.append(cell)
-            else:
-                rendered.append(render(cell, evaluator, sheet, r, sc + offset, mode, dt_formatted))
-        while rendered and (rendered[-1] is None or rendered[-1] == ""):
-            rendered.pop()
+        rendered = _read_row(rows[r], window, r, evaluator, mode, dt_formatted)
         if rendered:
             last_nonempty = len(out)
-            out.append([("" if v is None else v) for v in rendered])
-        else:
-            out.append([])
+        out.append(rendered)
     del out[last_nonempty + 1:]
-    if major == "COLUMNS":
-        width = max((len(line) for line in out), default=0)
-        columns = []
-        for c in range(width):
-            column = [line[c] if c < len(line) else "" for line in out]
-            while column and column[-1] == "":
-                column.pop()
-            columns.append(column)
-        while columns and not columns[-1]:
-            columns.pop()
-        return columns
-    return out
+    return _columns(out) if major == "COLUMNS" else out
+
+
+def _read_row(line: list[Any], window: Window, r: int, evaluator: Evaluator, mode: str,
+              dt_formatted: bool) -> list[Any]:
+    """Row ``r``'s values inside the window, trailing blanks dropped and inner blanks as ""."""
+    sc = window.start_col
+    rendered: list[Any] = []
+    for offset, cell in enumerate(line[sc:window.end_col]):
+        if cell is None:
+            rendered.append(None)
+        elif type(cell) is str:  # the common case, kept off the slower generic path
+            rendered.append(cell)
+        else:
+            rendered.append(render(cell, evaluator, window.sheet, r, sc + offset, mode, dt_formatted))
+    while rendered and (rendered[-1] is None or rendered[-1] == ""):
+        rendered.pop()
+    return [("" if v is None else v) for v in rendered]
+
+
+def _columns(rows: list[list[Any]]) -> list[list[Any]]:
+    """Row-major values as columns (majorDimension=COLUMNS), trailing blanks and empty columns dropped."""
+    width = max((len(line) for line in rows), default=0)
+    columns = []
+    for c in range(width):
+        column = [line[c] if c < len(line) else "" for line in rows]
+        while column and column[-1] == "":
+            column.pop()
+        columns.append(column)
+    while columns and not columns[-1]:
+        columns.pop()
+    return columns
 
 
 def value_range(book: Spreadsheet, text: str, mode: str, dt_formatted: bool, major: str,
@@ -229,6 +235,20 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
     matrix = _matrix(body, field)
     window = resolve(book, range_text, clamp=False)
     sheet = window.sheet
+    target = _write_target(window, matrix)
+    if not grow and (target.end_row > sheet.row_count or target.end_col > sheet.col_count):
+        raise grid_limit_error(sheet, target.start_row, target.end_row, target.start_col, target.end_col)
+    cells, count, skips = _parse_matrix(matrix, user_entered, field)
+    check_protection(book, target, caller, owner)
+    return PlannedWrite(target, cells, count, skips)
+
+
+def _write_target(window: Window, matrix: list[list[Any]]) -> Window:
+    """The cells a write of ``matrix`` into ``window`` covers; refused if it overflows a bounded range.
+
+    A single-cell or whole-sheet range only anchors the write, which may then run past it, as in Google.
+    """
+    sheet = window.sheet
     height = len(matrix)
     width = max((len(row) for row in matrix), default=0)
     single = window.rows == 1 and window.cols == 1
@@ -238,15 +258,19 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
                           f"[{window.start_row + window.rows + 1}]")
         raise invalid(f"Requested writing within range [{window.a1()}], but tried writing to column "
                       f"[{a1.index_to_col(window.start_col + window.cols)}]")
-    target = Window(sheet, window.start_row, window.start_row + height, window.start_col,
-                    window.start_col + width)
-    if not matrix:
-        target = Window(sheet, window.start_row, window.start_row + 1, window.start_col, window.start_col + 1)
-        if not single:
-            target = Window(sheet, window.start_row, min(window.end_row, sheet.row_count), window.start_col,
-                            min(window.end_col, sheet.col_count))
-    if not grow and (target.end_row > sheet.row_count or target.end_col > sheet.col_count):
-        raise grid_limit_error(sheet, target.start_row, target.end_row, target.start_col, target.end_col)
+    if matrix:
+        return Window(sheet, window.start_row, window.start_row + height, window.start_col,
+                      window.start_col + width)
+    # No values: the response still names a range (the anchor cell, or the range clamped to the grid).
+    if single:
+        return Window(sheet, window.start_row, window.start_row + 1, window.start_col, window.start_col + 1)
+    return Window(sheet, window.start_row, min(window.end_row, sheet.row_count), window.start_col,
+                  min(window.end_col, sheet.col_count))
+
+
+def _parse_matrix(matrix: list[list[Any]], user_entered: bool,
+                  field: str) -> tuple[list[list[Any]], int, bool]:
+    """(parsed rows, number of cells written, whether some entries are nulls that leave cells alone)."""
     cells: list[list[Any]] = []
     count = 0
     skips = False
@@ -256,30 +280,26 @@ def plan_write(book: Spreadsheet, range_text: str, body: dict[str, Any], user_en
             cells.append(list(row))
             count += len(row)
             continue
-        parsed_row = []
-        for raw in row:
-            if type(raw) is str and not user_entered and len(raw) <= MAX_CELL_CHARS:
-                # Fast path for the common RAW text cell: nothing to parse or check.
-                parsed_row.append(raw)
-                count += 1
-                continue
-            try:
-                value = parse_input(raw, user_entered)
-                validate_length(value)
-            except ValueError as err:
-                if "50000" in str(err):
-                    raise invalid(str(err)) from None
-                raise invalid_field(f"{field}.values", "type.googleapis.com/google.protobuf.ListValue", raw,
-                                    json.dumps(raw, ensure_ascii=False)) from None
-            if raw is None:
-                skips = True
-                parsed_row.append(_SKIP)
-            else:
-                parsed_row.append(value)
-                count += 1
+        parsed_row = [_parse_value(raw, user_entered, field) for raw in row]
+        count += sum(1 for value in parsed_row if value is not _SKIP)
+        skips = skips or any(value is _SKIP for value in parsed_row)
         cells.append(parsed_row)
-    check_protection(book, target, caller, owner)
-    return PlannedWrite(target, cells, count, skips)
+    return cells, count, skips
+
+
+def _parse_value(raw: Any, user_entered: bool, field: str) -> Any:
+    """One entered value parsed and size-checked; a JSON null becomes ``_SKIP`` (the cell is left alone)."""
+    if type(raw) is str and not user_entered and len(raw) <= MAX_CELL_CHARS:
+        return raw  # fast path for the common RAW text cell: nothing to parse or check
+    try:
+        value = parse_input(raw, user_entered)
+        validate_length(value)
+    except ValueError as err:
+        if "50000" in str(err):
+            raise invalid(str(err)) from None
+        raise invalid_field(f"{field}.values", "type.googleapis.com/google.protobuf.ListValue", raw,
+                            json.dumps(raw, ensure_ascii=False)) from None
+    return _SKIP if raw is None else value
 
 
 def check_protection(book: Spreadsheet, window: Window, caller: str, owner: str) -> None:
