@@ -33,17 +33,17 @@ def ensure_spreadsheet(config: Config, backend: SheetsBackend, title: str = EMBE
     if backend.kind == "google":
         raise ConfigError(f"{config.where('spreadsheet.id')}: set the id of the Tracker Sheet (create it in Google "
                           "Sheets and share it with the service account as Editor).")
-    spreadsheet = backend.client.create(title)
-    backend.spreadsheet_id = spreadsheet.id
-    if backend.kind == "embedded":
-        remember_embedded_spreadsheet(config.data_dir, spreadsheet.id)
-    log.info("created the Tracker Sheet %s in the %s emulator", spreadsheet.id, backend.kind)
-    # A sheet we just created is empty: lay out its tabs at once, so `run` works without a separate `init`.
     from .tracker.init import run_init
     from .tracker.store import TrackerStore
 
-    run_init(TrackerStore(backend, tz=config.tz))
-    return spreadsheet.id
+    store = TrackerStore(backend, tz=config.tz)
+    spreadsheet_id = store.create(title)
+    if backend.kind == "embedded":
+        remember_embedded_spreadsheet(config.data_dir, spreadsheet_id)
+    log.info("created the Tracker Sheet %s in the %s emulator", spreadsheet_id, backend.kind)
+    # A sheet we just created is empty: lay out its tabs at once, so `run` works without a separate `init`.
+    run_init(store)
+    return spreadsheet_id
 
 
 YOUTUBE_SCOPES = ["https://www.googleapis.com/auth/youtube.force-ssl"]

@@ -125,7 +125,7 @@ def _run(config: Config, once: bool) -> int:
         result = runner.cycle()
         print(result.summary())
         return 1 if result.failed_jobs else 0
-    from jobs.daily import daily_jobs
+    from .app import daily_jobs
 
     webhook = config.webhook
     if webhook.port:
@@ -140,16 +140,14 @@ def _run(config: Config, once: bool) -> int:
 
 
 def _job(config: Config, name: str) -> int:
-    from jobs.runner import all_job_names
-
-    from .app import build_runner
+    from .app import all_job_names, build_runner
 
     if name not in all_job_names():
         print(f"sheets-sync: unknown job {name!r}; jobs: {', '.join(all_job_names())}", file=sys.stderr)
         return 2
     runner = build_runner(config)
     if name == "archive":
-        from jobs.archive import archive_all
+        from .app import archive_all
 
         print(f"archive: {archive_all(runner)}")
         return 0
@@ -159,18 +157,16 @@ def _job(config: Config, name: str) -> int:
 
 
 def _classify(config: Config | None) -> int:
-    from .routing import classify_jsonl, load_default_rules
+    from .routing import classify_jsonl, load_default_rules, sheet_rules
 
     rules = load_default_rules()
     if config is not None:
-        from jobs.route import sheet_rules
-
         from .client import connect
         from .tracker.store import TrackerStore
 
         store = TrackerStore(connect(config), tz=config.tz)
         notes: list[str] = []
-        rules, _ = sheet_rules(store.read(["Routing", "Departments"]), notes)
+        rules, _ = sheet_rules(store.read(["Routing", "Departments"]).tables, notes)
         for note in notes:
             print(f"sheets-sync: {note}", file=sys.stderr)
     for line in classify_jsonl(sys.stdin, rules):

@@ -39,6 +39,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import ConfigError
 from .sla import SlaConfigError, SlaPolicy
+from .vocabulary import PLATFORM_ID_KEYS
 
 __all__ = [
     "CONFIG_ENV", "CONFIG_NAME", "DEFAULT_DATA_DIR", "PLATFORM_ID_KEYS", "ArchiveConfig", "Config", "DigestConfig",
@@ -52,7 +53,6 @@ DEFAULT_DATA_DIR = ".sheets-sync"
 DEFAULT_TIMEZONE = "Asia/Kolkata"
 # A platform entry's account-id key by kind: the one place this map lives (connectors/registry.py reads the
 # typed entries' ``account_id``).
-PLATFORM_ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 Loc = tuple[str | int, ...]

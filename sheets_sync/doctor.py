@@ -44,11 +44,10 @@ def check_sheet(config: Config, backend: Any) -> list[Check]:
     if not backend.spreadsheet_id:
         return [Check("sheet", FAIL, "no Tracker Sheet yet — run `sheets-sync init`.")]
     store = TrackerStore(backend, tz=config.tz)
-    meta = store.http.fetch_sheet_metadata(store.spreadsheet_id, params={
-        "fields": "properties(title),sheets(properties(title),protectedRanges(description,warningOnly,editors))"})
+    meta = store.protection_meta()
     access = Check("sheet access", OK, f"opened {meta.get('properties', {}).get('title', '?')!r} "
                                        f"({store.spreadsheet_id})")
-    me = getattr(getattr(backend.client.http_client, "auth", None), "service_account_email", None)
+    me = store.service_account_email()
     return [access, check_protected_ranges(meta, me), check_tabs(meta, store)]
 
 

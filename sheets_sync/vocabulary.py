@@ -49,8 +49,9 @@ class PlatformStatus(StrEnum):
 _SCHEMA = load_schema()
 _STATUS_COLUMN = _SCHEMA["Tracker"].column("Status")
 # Rows the tool works on (routes, flags, checks on the platform), and rows it leaves alone and archives.
-OPEN_STATUSES: frozenset[str] = frozenset(_STATUS_COLUMN.group("open"))
-FINISHED_STATUSES: frozenset[str] = frozenset(_STATUS_COLUMN.group("finished"))
+# In the schema's order (sheet formulas and filters are built from them, and must not change from run to run).
+OPEN_STATUSES: tuple[str, ...] = _STATUS_COLUMN.group("open")
+FINISHED_STATUSES: tuple[str, ...] = _STATUS_COLUMN.group("finished")
 PLATFORMS: tuple[str, ...] = _SCHEMA["Tracker"].column("Platform").values
 # A Ticket ID is the platform's prefix and the platform's own comment id (FB-123_456).
 PLATFORM_PREFIX = {"facebook": "FB", "instagram": "IG", "youtube": "YT", "x": "X"}
@@ -66,13 +67,13 @@ def _check_against_schema() -> None:
          set(_SCHEMA["Tracker"].column("Platform Status").values)),
         ("platform prefixes", set(PLATFORM_PREFIX), set(PLATFORMS)),
         ("platform id keys", set(PLATFORM_ID_KEYS), set(PLATFORMS)),
-        ("Status groups", OPEN_STATUSES | FINISHED_STATUSES, set(_STATUS_COLUMN.values)),
+        ("Status groups", {*OPEN_STATUSES, *FINISHED_STATUSES}, set(_STATUS_COLUMN.values)),
     ]
     for what, code, schema in checks:
         if code != schema:
             raise SchemaError(f"sheet_schema.yaml and sheets_sync/vocabulary.py disagree on {what}: the schema has "
                               f"{sorted(schema)}, the code {sorted(code)}. Change both together.")
-    if OPEN_STATUSES & FINISHED_STATUSES:
+    if set(OPEN_STATUSES) & set(FINISHED_STATUSES):
         raise SchemaError("sheet_schema.yaml: a Status is both open and finished.")
 
 

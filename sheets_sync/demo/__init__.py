@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..vocabulary import Status, is_open
 from .scenario_data import AREAS, POSTS, REPLIES, TEMPLATES
 from .world import IST, World
 
@@ -62,7 +63,7 @@ def build_scenario(world: World, comments: int, days: int) -> tuple[list[tuple[d
 def run_demo(config: Config, comments: int = 300, out: Path = Path("demo-tracker.xlsx"), days: int = 7,
              seed: int = 7, progress: bool = True) -> int:
     """Run the demo; prints the summary and writes the export. Returns the exit code."""
-    from jobs.runner import Runner
+    from ..app import Runner
 
     started = time.monotonic()
     if progress:
@@ -186,7 +187,7 @@ def _departments_reply(world: World) -> None:
     table = world.worksheet().get_all_records(numericise_ignore=["all"])
     replies = []
     for record in table:
-        if record.get("Status") not in ("Assigned", "Escalated") or record.get("Reply"):
+        if record.get("Status") not in (Status.ASSIGNED, Status.ESCALATED) or record.get("Reply"):
             continue
         if world.rng.random() < 0.45:
             language = record.get("Language", "")
@@ -207,9 +208,9 @@ def print_summary(rows: list[dict[str, Any]], now: datetime) -> None:
     totals = [0, 0, 0]
     for name in sorted(groups, key=lambda d: -len(groups[d])):
         group = groups[name]
-        open_ = sum(1 for r in group if r.get("Status") in ("New", "Assigned", "Escalated"))
+        open_ = sum(1 for r in group if is_open(r.get("Status")))
         overdue = sum(1 for r in group if r.get("Overdue"))
-        replied = [h for r in group if r.get("Status") == "Replied" and (h := reply_hours(r)) is not None]
+        replied = [h for r in group if r.get("Status") == Status.REPLIED and (h := reply_hours(r)) is not None]
         median = sorted(replied)[len(replied) // 2] if replied else None
         totals = [totals[0] + open_, totals[1] + overdue, totals[2] + len(replied)]
         print(f"{name:<30} {open_:>5} {overdue:>8} {len(replied):>8} "

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import vocabulary
+from ..vocabulary import Overdue, Status
 
 Row = Mapping[str, Any]
 
@@ -78,7 +79,7 @@ def is_open(row: Row) -> bool:
 
 def is_escalated(row: Row) -> bool:
     """An open row flagged Escalated by the SLA job (Overdue column) or by a person (Status column)."""
-    return is_open(row) and (_text(row, "Overdue") == "Escalated" or _text(row, "Status") == "Escalated")
+    return is_open(row) and (_text(row, "Overdue") == Overdue.ESCALATED or _text(row, "Status") == Status.ESCALATED)
 
 
 def is_overdue(row: Row) -> bool:
@@ -120,7 +121,7 @@ def summarize(rows: Iterable[Row], now: datetime, name: str = "Total", listed: b
     hours_30d: list[float] = []
     for row in rows:
         status = _text(row, "Status")
-        new += status == "New"
+        new += status == Status.NEW
         open_ += status in OPEN_STATUSES
         overdue += is_overdue(row)
         escalated += is_escalated(row)

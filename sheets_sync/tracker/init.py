@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..schema import Column, Schema, Tab, load_schema
+from ..vocabulary import FINISHED_STATUSES, Status
 from .cells import as_text, to_cell_data
 from .changes import STATE_TAB
 from .table import column_letter, quote_title, trim_header
@@ -278,10 +279,11 @@ def _plan_seed(report: InitReport, sheet: _Sheet, seeds: list[Any], tz: ZoneInfo
 
 def _formula_rules(positions: dict[str, int]) -> list[tuple[str, dict[str, float]]]:
     due, status, overdue = (column_letter(positions[h]) for h in ("Due By", "Status", "Overdue"))
+    not_finished = ",".join(f'${status}2<>"{s}"' for s in FINISHED_STATUSES)
     return [
         (f'=${overdue}2<>""', RED),
-        (f'=AND(${due}2<>"",${status}2<>"Replied",${status}2<>"Closed",${due}2>=NOW(),${due}2-NOW()<=2/24)', AMBER),
-        (f'=${status}2="Replied"', GREEN),
+        (f'=AND(${due}2<>"",{not_finished},${due}2>=NOW(),${due}2-NOW()<=2/24)', AMBER),
+        (f'=${status}2="{Status.REPLIED}"', GREEN),
     ]
 
 
@@ -314,7 +316,7 @@ def _plan_tracker_views(report: InitReport, sheet: dict[str, Any] | None, sheet_
             f"Open — {name}": [
                 {"columnIndex": dept, "filterCriteria": {"condition": {"type": "TEXT_EQ",
                                                                        "values": [{"userEnteredValue": name}]}}},
-                {"columnIndex": status, "filterCriteria": {"hiddenValues": ["Replied", "Closed"]}},
+                {"columnIndex": status, "filterCriteria": {"hiddenValues": list(FINISHED_STATUSES)}},
             ],
             f"Overdue — {name}": [
                 {"columnIndex": dept, "filterCriteria": {"condition": {"type": "TEXT_EQ",

@@ -95,6 +95,22 @@ class TrackerStore:
                                            {int(c["chartId"]) for c in s.get("charts", [])})
                 for s in body.get("sheets", [])}
 
+    def protection_meta(self) -> dict[str, Any]:
+        """The spreadsheet's title and each tab's protected ranges (for ``doctor``), in one small request."""
+        return self.http.fetch_sheet_metadata(self.spreadsheet_id, params={
+            "fields": "properties(title),sheets(properties(title),protectedRanges(description,warningOnly,editors))"})
+
+    def service_account_email(self) -> str | None:
+        """The service account the client signs in as (None for user credentials and the emulators)."""
+        return getattr(getattr(self.http, "auth", None), "service_account_email", None)
+
+    def create(self, title: str) -> str:
+        """Create a new, empty spreadsheet (the embedded or served emulator's Tracker Sheet); its id, which
+        becomes this store's spreadsheet."""
+        spreadsheet = self.backend.client.create(title)
+        self.backend.spreadsheet_id = spreadsheet.id
+        return spreadsheet.id
+
     def sheet_ids(self) -> dict[str, int]:
         """Tab title → sheetId (for links such as ``#gid=``)."""
         return {title: meta[0] for title, meta in self.tabs_meta().items()}

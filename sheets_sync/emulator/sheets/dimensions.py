@@ -73,7 +73,7 @@ def shift_for_insert(sheet: Sheet, dim: str, at: int, count: int, book: Spreadsh
 
 
 def _grow_grid_range(rng: dict[str, Any], dim: str, at: int, count: int) -> None:
-    """Grow or move one GridRange along ``dim`` after inserting at ``at``; an open (absent) bound stays open."""
+    """Move or grow one GridRange along ``dim`` after an insert at ``at``; an absent bound stays open."""
     start_key, end_key = _keys(dim)
     start, end = rng.get(start_key), rng.get(end_key)
     if start is not None and start >= at:

@@ -39,7 +39,7 @@ def update_cells(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
         height = len(rows)
         width = max((len(row.get("values") or []) for row in rows), default=0)
         window = window_of(book, {"sheetId": sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r0 + height,
-                                "startColumnIndex": c0, "endColumnIndex": c0 + width})
+                                  "startColumnIndex": c0, "endColumnIndex": c0 + width})
     else:
         window = window_of(book, req.get("range"))
     check_protected(book, window, ctx)

@@ -59,7 +59,7 @@ def cut_paste(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
     sheet = sheet_of(book, dest.get("sheetId"))
     r0, c0 = dest.get("rowIndex", 0), dest.get("columnIndex", 0)
     dst = window_of(book, {"sheetId": sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r0 + src.rows,
-                         "startColumnIndex": c0, "endColumnIndex": c0 + src.cols})
+                           "startColumnIndex": c0, "endColumnIndex": c0 + src.cols})
     check_protected(book, src, ctx)
     check_protected(book, dst, ctx)
     block = [[src.sheet.cell(r, c) for c in range(src.start_col, src.end_col)]
