@@ -15,8 +15,9 @@ from typing import Any
 
 from sheets_sync.config import Config
 from sheets_sync.connectors.base import Connector
+from sheets_sync.tracker.table import column_letter
 from sheets_sync.tracker.unit_of_work import TabRows, UnitOfWork
-from sheets_sync.vocabulary import Overdue, Status
+from sheets_sync.vocabulary import Overdue, Status, ticket_id
 
 log = logging.getLogger("sheets_sync.jobs")
 
@@ -46,6 +47,29 @@ class CycleContext:
     def note(self, message: str) -> None:
         """Something people should know about this cycle."""
         self.work.note(message)
+
+    def fail(self, message: str) -> None:
+        """Something that needs a person (a platform refused its token): noted, and the cycle is not ok."""
+        self.work.fail(message)
+
+
+def ticket_mismatch(ctx: CycleContext, ticket: str) -> str | None:
+    """Why a row's Ticket ID is not the one the tool gives its Platform and Comment ID (None when it is): a row
+    pasted in or edited by hand is never acted on as if it were that comment."""
+    tracker = ctx.tracker
+    platform, comment_id = tracker.text(ticket, "Platform"), tracker.text(ticket, "Comment ID")
+    try:
+        expected = ticket_id(platform, comment_id) if comment_id else None
+    except ValueError:
+        expected = None
+    if expected == ticket:
+        return None
+    table = tracker.table
+    where = f"{tracker.title}!{column_letter(table.col.get('Ticket ID', 0))}{tracker.read_keys().get(ticket, '?')}"
+    return (f"{where} (Ticket ID): {ticket!r} does not match Platform {platform!r} and Comment ID {comment_id!r}"
+            f"{f' (the tool would name it {expected!r})' if expected else ''} — this row was not made by "
+            "sheets-sync (pasted or edited?), so no reply is sent from it. Delete the row, or restore its Platform, "
+            "Comment ID and Ticket ID.")
 
 
 def mark_replied(ctx: CycleContext, ticket: str, reply_id: str, posted_at: Any, job: str,

@@ -1,12 +1,54 @@
 """``digest``: the morning e-mail to each department (head and nodal officer) and a summary to the cell.
 
-Never twice the same day, even after a crash: the day's keys are marked ``sending`` in ``_state`` in the cycle's
-write *before* anything is sent, and ``sent`` after. A key already marked is not sent again — at most once: if
-the process dies mid-send, a department may miss that day's digest (logged), never get it twice. Why at most
-once: the digest is a snapshot, so tomorrow's repeats whatever is still open, while a duplicate costs the
-heads' trust (see ``reports.mailer``). The marks ride in the cycle's write, which holds the lease, so two
-runners never both mark a key. A message the server never saw (unreachable) has its mark cleared, so a rerun
-the same day (``sheets-sync job digest``) sends it; a refused one is recorded ``failed: ...``.
+Sent once a day, and retried the same day until sent. Each message has a key (``YYYY-MM-DD/Department``, the
+cell's ``YYYY-MM-DD/_cell``) and a mark in ``_state`` under ``digest:<key>``: a JSON object with ``status``,
+``at`` (when the status was set), ``tries`` (how many runs took it up), ``retry`` (on outcomes) and, once the
+server answered, ``recipients`` (each address's ``sent`` / ``failed: 550 ...`` / ``pending: 452 ...`` /
+``ambiguous: ...``).
+
+=================================  ============================================  ==============================
+status                             meaning                                       the next run today
+=================================  ============================================  ==============================
+(no mark)                          not sent yet                                  sends it
+``sending``                        queued by a run (in its atomic write), not    leaves it while fresh (a live
+                                   yet handed to the server                      run refreshes ``at`` at each
+                                                                                 hand-off); after
+                                                                                 ``STALE_SENDING`` the run
+                                                                                 died: sends it
+``transferring``                   handed to the server, outcome not recorded    leaves it: maybe delivered
+                                   (the process died, or the sheet could not     (at-most-once)
+                                   be written)
+``sent``                           the server accepted it (250 after DATA)       never sends it again; only an
+                                                                                 address added to the cell
+                                                                                 since gets it
+``partly sent: ...``               accepted for some recipients, deferred (4xx)  sends it to the pending ones
+                                   for others                                    only
+``failed: ...`` ``retry: true``    not delivered: login refused, server          sends it again
+                                   unreachable or gone before DATA, 4xx through
+                                   every retry, TLS trouble
+``failed: ...`` ``retry: false``   refused for good: 5xx for the message or for  leaves it (it would be refused
+                                   every recipient                               again); a corrected address
+                                                                                 gets it
+``ambiguous: ...``                 the connection broke during DATA: the server  leaves it (at-most-once)
+                                   may have accepted it
+=================================  ============================================  ==============================
+
+So a refused login, an unreachable server or a crash before the hand-off costs nothing: the next digest run
+the same day (``sheets-sync job digest``, or the daily job retrying) sends what is still waiting, and the
+cycle counts it (``digest: to retry N``). Only a message the server accepted, or may have accepted, is never
+sent again: the digest is a snapshot, so tomorrow's repeats whatever is still open, while a duplicate costs the
+heads' trust (see ``reports.mailer``). Each hand-off is recorded (``transferring``) in the sheet *before* the
+message goes to the server, together with the previous message's outcome (one small write per message): a
+crash after it is treated as ambiguous, a crash before it leaves a ``sending`` mark that goes stale. If that
+write fails, the message is not sent (it stays queued, so a later run sends it).
+
+The queue marks ride in the cycle's write, which holds the lease, so two runners never both take up a key; a
+second run while a first is still sending finds fresh ``sending`` marks and leaves them. The day's e-mails are
+built again at each run (a retry carries the figures of its hour) with the same Message-ID.
+
+One bad item never stops the line: a cell that breaks one department's e-mail (an Email cell that is not an
+address, a value that cannot be written) is noted naming the cell or department (``ctx.note``), and the others
+are built and sent; failures are noted by cause.
 
 Row links carry the Tracker tab's sheetId and each row's number as this cycle read it: they open the rows where
 they are when the digest is built.
@@ -15,18 +57,33 @@ they are when the digest is built.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sheets_sync.reports.digest import build_digests
-from sheets_sync.reports.mailer import SendResult, build_mailer, message_key
+from sheets_sync.reports.digest import CELL_KEY, build_digests, header_text
+from sheets_sync.reports.mailer import SendResult, build_mailer, message_key, recipients_of
 from sheets_sync.retry import policy
 from sheets_sync.tracker.store import TrackerStore
+from sheets_sync.tracker.table import column_letter
 
 from .cycle import CycleContext, log
 
 JOB = "digest"
 DEFAULT_SENDER = "sheets-sync@localhost"
+# A ``sending`` mark older than this was left by a run that died before handing the message over, so it is
+# sent again. A live run rewrites its queued marks at every hand-off, and one message takes at most the retry
+# policy's bounds (about 2 min of backoff plus the connect timeouts: a few minutes), so 30 min is well past
+# anything a live run leaves; and it is short enough that a retry 30 min later sends it the same morning.
+STALE_SENDING = timedelta(minutes=30)
+
+SENDING, TRANSFERRING, SENT = "sending", "transferring", "sent"
+# What a run does with one day's key (``_plan``).
+SEND, DONE, REFUSED, IN_PROGRESS, MAYBE_DELIVERED, UNREADABLE = (
+    "send", "already sent today", "refused for good", "in progress", "maybe delivered, not resent",
+    "unreadable mark")
 
 
 def state_key(key: str) -> str:
@@ -42,46 +99,226 @@ def make_mailer(ctx: CycleContext) -> Any:
     return build_mailer(ctx.config, **({"retry": policy(sleep=ctx.sleep)} if ctx.sleep and ctx.config.smtp else {}))
 
 
+@dataclass
+class _Item:
+    """One message taken up by this run: its key, the envelope, and its mark as written in the cycle."""
+
+    message: EmailMessage
+    key: str
+    envelope: list[str]
+    mark: dict[str, Any]
+    department: str
+    email_cell: str = ""
+
+
 def run(ctx: CycleContext) -> None:
-    """Build today's digests, mark the unsent ones ``sending`` in this cycle's write, send after it lands."""
+    """Build today's digests, mark those to send ``sending`` in this cycle's write, send after it lands."""
     work = ctx.work
     tracker = ctx.tracker
     rows = [tracker.table.record(n) for n in tracker.read_keys().values()]
     departments, content = (work.tab(t) for t in ("Departments", "Content"))
+    dept_records = departments.table.records() if departments else []
+    columns = {h: column_letter(i) for h, i in departments.table.col.items()} if departments else {}
     gid = work.tabs_meta().get("Tracker", (0, set()))[0]
     sender = (ctx.config.smtp.sender if ctx.config.smtp else "") or DEFAULT_SENDER
-    messages = build_digests(rows, departments.table.records() if departments else [],
-                             content.table.records() if content else [], ctx.now, ctx.config.tz,
-                             work.store.spreadsheet_id, gid, ctx.config.digest.cell_email, sender)
-    outbox = []
+    notes: list[str] = []
+    messages = build_digests(rows, dept_records, content.table.records() if content else [], ctx.now,
+                             ctx.config.tz, work.store.spreadsheet_id, gid, ctx.config.digest.cell_email, sender,
+                             notes=notes, columns=columns)
+    for note in notes:
+        ctx.note(f"digest: {note}")
+    email_cells = {header_text(d.get("Department", "")): f"Departments!{columns['Email']}{d['_row']}"
+                   for d in dept_records if "Email" in columns and d.get("_row")}
+
+    outbox: list[_Item] = []
+    tally: dict[str, int] = {}
     for message in messages:
         key = message_key(message)
-        if not key or work.state.get(state_key(key)):
+        if not key:
             continue
-        work.set_state(state_key(key), json.dumps({"status": "sending", "at": ctx.now.isoformat()}))
-        outbox.append(message)
+        mark = _read_mark(work.state.get(state_key(key)))
+        verdict, envelope = _plan(mark, recipients_of(message), ctx.now)
+        if verdict != SEND:
+            tally[verdict] = tally.get(verdict, 0) + 1
+            if verdict == UNREADABLE:
+                ctx.note(f"digest: the _state mark of {key} is not readable; left alone (today's digest for it "
+                         "is not sent). Clear its value in the _state tab to send it.")
+            continue
+        marked = {"status": SENDING, "at": ctx.now.isoformat(), "tries": int((mark or {}).get("tries", 0)) + 1,
+                  "recipients": dict((mark or {}).get("recipients") or {})}
+        work.set_state(state_key(key), json.dumps(marked, ensure_ascii=False))
+        department = key.partition("/")[2]
+        outbox.append(_Item(message, key, envelope, marked, department, email_cells.get(department, "")))
     ctx.count(JOB, "to send", len(outbox))
-    ctx.count(JOB, "already sent today", len(messages) - len(outbox))
+    ctx.count(JOB, "already sent today", tally.pop(DONE, 0))
+    for verdict, n in tally.items():
+        ctx.count(JOB, verdict, n)
+    # Waiting for a later run: those another run is sending now (if it dies, a later run sends them), plus what
+    # this run's sending leaves to retry (counted after it).
+    ctx.count(JOB, "to retry", tally.get(IN_PROGRESS, 0))
     if outbox:
         work.after_write(JOB, lambda store: _send(ctx, store, outbox))
 
 
-def _send(ctx: CycleContext, store: TrackerStore, outbox: list[EmailMessage]) -> None:
-    """Send what this cycle's write marked ``sending``; record each outcome in ``_state``."""
-    results = make_mailer(ctx).deliver(outbox)
-    store.write_state({state_key(r.key): _outcome(r, ctx) for r in results if r.key is not None})
-    sent = sum(1 for r in results if r.ok)
-    log.info("digest: %d sent, %d not sent", sent, len(results) - sent)
-    ctx.count(JOB, "sent", sent)
+def _read_mark(value: str | None) -> dict[str, Any] | None:
+    """A key's mark: None when there is none (or it was cleared); ``{}`` when it cannot be read."""
+    if not value or not value.strip():
+        return None
+    try:
+        mark = json.loads(value)
+    except ValueError:
+        return {}
+    return mark if isinstance(mark, dict) and isinstance(mark.get("status"), str) else {}
 
 
-def _outcome(result: SendResult, ctx: CycleContext) -> str:
-    """A digest key's mark after sending: ``sent``; cleared ("") when the server never saw it, so a rerun today
-    sends it; ``failed: ...`` when refused."""
-    if result.ok:
-        status = "sent"
-    elif not result.attempted:
-        return ""
+def _when(mark: Mapping[str, Any]) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(mark.get("at", "")))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _plan(mark: dict[str, Any] | None, recipients: list[str], now: datetime) -> tuple[str, list[str]]:
+    """What this run does with a key whose mark is ``mark``: (verdict, the recipients to send to)."""
+    if mark is None:
+        return SEND, recipients
+    status = mark.get("status")
+    if not isinstance(status, str):
+        return UNREADABLE, []
+    if status == SENDING:
+        at = _when(mark)
+        if at is not None and now - at < STALE_SENDING:
+            return IN_PROGRESS, []
+        # Stale: the run that queued it died before handing it over (a hand-off is marked ``transferring``).
+    elif status == TRANSFERRING or status.startswith("ambiguous"):
+        return MAYBE_DELIVERED, []
+    elif not status.startswith(("sent", "partly sent", "failed")):
+        return UNREADABLE, []
+    done = {address.casefold() for address, state in (mark.get("recipients") or {}).items()
+            if state == SENT or str(state).startswith(("failed", "ambiguous"))}
+    if status == SENT and not mark.get("recipients"):
+        return DONE, []  # written as a file, or by an earlier version: nothing per recipient to go on
+    if status.startswith("failed") and mark.get("retry") is False and not mark.get("recipients"):
+        return REFUSED, []
+    remaining = [address for address in recipients if address.casefold() not in done]
+    if remaining:
+        return SEND, remaining
+    return (REFUSED if status.startswith("failed") else DONE), []
+
+
+@dataclass
+class _Progress:
+    """Records each hand-off and outcome in ``_state`` as the mailer goes: one write per message."""
+
+    store: TrackerStore
+    items: dict[str, _Item]
+    clock: Callable[[], datetime]
+    queued: set[str] = field(default_factory=set)
+    unwritten: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.queued = set(self.items)
+
+    def start(self, message: EmailMessage) -> None:
+        """Before ``message`` goes to the server: mark it ``transferring`` (with the outcomes known so far, and
+        the queued marks refreshed so no other run takes them for stale). Raising stops the hand-off."""
+        key = message_key(message)
+        now = self.clock().isoformat()
+        values = dict(self.unwritten)
+        if key in self.items:
+            self.queued.discard(key)
+            values[state_key(key)] = _dump({**self.items[key].mark, "status": TRANSFERRING, "at": now})
+        for other in self.queued:
+            values[state_key(other)] = _dump({**self.items[other].mark, "at": now})
+        self.store.write_state(values)
+        self.unwritten.clear()
+
+    def result(self, result: SendResult) -> None:
+        """One outcome, written with the next hand-off (or at the end)."""
+        if result.key in self.items:
+            self.queued.discard(result.key)
+            self.unwritten[state_key(result.key)] = _dump(_outcome(result, self.items[result.key], self.clock()))
+
+
+def _send(ctx: CycleContext, store: TrackerStore, outbox: list[_Item]) -> None:
+    """Send what this cycle's write marked ``sending``; record each hand-off and outcome in ``_state``."""
+    items = {item.key: item for item in outbox}
+    progress = _Progress(store, items, store.clock)
+    try:
+        results = make_mailer(ctx).deliver([item.message for item in outbox],
+                                           envelopes={item.key: item.envelope for item in outbox},
+                                           on_start=progress.start, on_result=progress.result)
+    except Exception:
+        if progress.unwritten:  # what is known; the rest stays queued and goes stale, to be sent again
+            store.write_state(progress.unwritten)
+        raise
+    final = {state_key(r.key): _dump(_outcome(r, items[r.key], progress.clock()))
+             for r in results if r.key in items}
+    if final:
+        store.write_state(final)
+    _report(ctx, results, items)
+
+
+def _dump(mark: Mapping[str, Any]) -> str:
+    return json.dumps(mark, ensure_ascii=False)
+
+
+def _outcome(result: SendResult, item: _Item, now: datetime) -> dict[str, Any]:
+    """A key's mark after sending: its status, whether a later run retries it, and each recipient's outcome."""
+    recipients = dict(item.mark.get("recipients") or {})
+    recipients.update(dict(result.recipients))
+    if result.ambiguous:
+        recipients.update({address: f"ambiguous: {result.error[:120]}" for address in item.envelope})
+    delivered = result.ok or any(state == SENT for state in recipients.values())
+    if delivered:
+        if result.retry:
+            pending = result.pending or tuple(item.envelope)
+            reason = result.error if not result.ok else ", ".join(
+                f"{a} ({dict(result.recipients)[a]})" for a in pending)
+            status = "partly sent: waiting for " + reason[:200]
+        else:
+            status = SENT
+    elif result.ambiguous:
+        status = "ambiguous: " + result.error[:200]
     else:
         status = "failed: " + result.error[:200]
-    return json.dumps({"status": status, "at": ctx.now.isoformat()})
+    mark: dict[str, Any] = {"status": status, "at": now.isoformat(), "tries": item.mark.get("tries", 1),
+                            "retry": result.retry}
+    if recipients:
+        mark["recipients"] = recipients
+    return mark
+
+
+def _report(ctx: CycleContext, results: list[SendResult], items: dict[str, _Item]) -> None:
+    """Counts and notes: what went, what waits for a later run, what needs a person."""
+    sent = sum(1 for r in results if r.ok)
+    retry = [r for r in results if r.retry]
+    missing = [k for k in items if k not in {r.key for r in results}]  # no result: still queued, goes stale
+    log.info("digest: %d sent, %d not sent", sent, len(results) - sent)
+    ctx.count(JOB, "sent", sent)
+    ctx.count(JOB, "to retry", len(retry) + len(missing))
+    waiting = [r for r in retry if not r.ok]
+    if waiting:
+        ctx.note(f"digest: {len(waiting)} e-mail(s) not sent yet ({', '.join(str(r.key) for r in waiting)}): "
+                 f"{waiting[0].error}. The next digest run today sends them again (`sheets-sync job digest`).")
+    for r in results:
+        item = items.get(r.key or "")
+        if item is None:
+            continue
+        if item.department == CELL_KEY:
+            where = "sheets-sync.yaml (key `digest.cell_email`)"
+        elif item.email_cell:
+            where = f"{item.email_cell} (Email of {item.department})"
+        else:
+            where = f"the Email of {item.department} in the Departments tab"
+        if r.ambiguous:
+            ctx.note(f"digest: {r.key} may or may not have been delivered ({r.error}); not sent again, to avoid a "
+                     "duplicate.")
+        elif not r.ok and not r.retry:
+            ctx.note(f"digest: {r.key} refused for good ({r.error}); not retried. Check {where}: a corrected "
+                     "address gets today's digest on the next run.")
+        for address, state in r.recipients:
+            if r.ok and state.startswith("failed"):
+                ctx.note(f"digest: {where}: the mail server refused {address} for good ({state[8:]}); the others "
+                         "got it. Correct the address: the next digest run sends today's digest to it.")

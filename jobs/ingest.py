@@ -8,7 +8,7 @@ added once. A platform that fails (expired token, quota) is reported and skipped
 from __future__ import annotations
 
 from sheets_sync.connectors.base import Comment, Connector, FetchResult
-from sheets_sync.errors import SheetsSyncError
+from sheets_sync.errors import AuthError, SheetsSyncError
 from sheets_sync.tracker.unit_of_work import TabRows
 from sheets_sync.vocabulary import PlatformStatus, Status, ticket_id
 
@@ -23,7 +23,7 @@ def run(ctx: CycleContext) -> None:
         result = _fetch(ctx, connector)
         if result is None:
             continue
-        added = sum(_add(ctx, comment) for comment in result.comments)
+        added = sum(_add_safely(ctx, comment) for comment in result.comments)
         ctx.work.set_state(connector.cursor_key, result.cursor)
         ctx.count(JOB, f"{connector.platform} new", added)
 
@@ -32,6 +32,9 @@ def _fetch(ctx: CycleContext, connector: Connector) -> FetchResult | None:
     """What is new on one platform since its cursor; None (noted) when the platform failed this cycle."""
     try:
         return connector.fetch_new(ctx.work.state.get(connector.cursor_key) or None)
+    except AuthError as exc:
+        ctx.fail(_named(connector.platform, str(exc)))
+        log.error("ingest %s: %s", connector.platform, exc)
     except SheetsSyncError as exc:
         ctx.note(_named(connector.platform, str(exc)))
         log.error("ingest %s: %s", connector.platform, exc)
@@ -41,6 +44,27 @@ def _fetch(ctx: CycleContext, connector: Connector) -> FetchResult | None:
         log.exception("ingest %s: unexpected failure", connector.platform)
     ctx.count(JOB, f"{connector.platform} failed")
     return None
+
+
+def _add_safely(ctx: CycleContext, comment: Comment) -> bool:
+    """``_add``, with one comment that cannot be turned into a row isolated: it still gets a row (its ids,
+    link and a Sync Notes entry saying what was wrong), so the cursor can move on and nothing is lost."""
+    try:
+        return _add(ctx, comment)
+    except Exception as exc:  # noqa: BLE001 - one odd comment must not stop the others
+        log.exception("ingest: comment %s on %s could not be read", comment.comment_id, comment.platform)
+        ticket = ticket_id(comment.platform, comment.comment_id)
+        if ctx.tracker.known(ticket):
+            return False
+        ctx.tracker.append({
+            "Ticket ID": ticket, "Platform": comment.platform, "Comment ID": comment.comment_id,
+            "Post ID": str(comment.post_id or ""), "Link": str(comment.permalink or ""),
+            "Status": Status.NEW.value, "Platform Status": PlatformStatus.VISIBLE.value, "Last Synced": ctx.now,
+            "Sync Notes": f"The platform sent this comment in a form the tool could not read ({type(exc).__name__}: "
+                          f"{exc}); open the Link to read it.",
+        }, JOB)
+        ctx.note(f"{comment.platform}: comment {comment.comment_id} could not be read ({exc}); its row says so")
+        return True
 
 
 def _add(ctx: CycleContext, comment: Comment) -> bool:

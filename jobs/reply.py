@@ -12,7 +12,7 @@ from sheets_sync.errors import AuthError, BudgetExhausted, FatalAPIError, Retrya
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.vocabulary import CellValueError, PlatformStatus, parse_checkbox
 
-from .cycle import CycleContext, log, mark_replied
+from .cycle import CycleContext, log, mark_replied, ticket_mismatch
 
 JOB = "reply"
 
@@ -32,9 +32,13 @@ def due_replies(ctx: CycleContext) -> list[str]:
                 tracker.set(ticket, "Sync Notes", "Send holds text, not a tick: tick the checkbox to send the reply.",
                             JOB)
             continue
-        if send:
+        if send and ticket_mismatch(ctx, ticket) is None:  # a pasted row is named by check, never sent
             out.append(ticket)
     return out
+
+
+FORMULA_NOTE = ("Reply holds a formula ({formula}): Sheets shows its result ({shown}), not text you typed, so it "
+                "was not posted. Type the reply as text; to start it with =, type an apostrophe first ('=...).")
 
 
 def run(ctx: CycleContext) -> None:
@@ -42,7 +46,14 @@ def run(ctx: CycleContext) -> None:
     by_platform = {c.platform: c for c in ctx.connectors}
     stopped: set[str] = set()
     tracker = ctx.tracker
-    for ticket in due_replies(ctx):
+    due = due_replies(ctx)
+    # The cycle's read holds computed values: a Reply typed as =1+1 reads as 2. What people typed is read once
+    # more, formulas as text, only when something is to be sent.
+    typed = ctx.work.as_typed("Tracker", "Reply") if due else {}
+    for ticket in due:
+        text = _typed_reply(ctx, ticket, typed)
+        if text is None:
+            continue
         platform = as_text(tracker.get(ticket, "Platform"))
         connector = by_platform.get(platform)
         if connector is None or platform in stopped:
@@ -50,10 +61,23 @@ def run(ctx: CycleContext) -> None:
         if as_text(tracker.get(ticket, "Platform Status")) == PlatformStatus.DELETED:
             _explain(ctx, ticket, "The comment was deleted on the platform; the reply cannot be posted.")
             continue
-        _post(ctx, connector, ticket, stopped)
+        _post(ctx, connector, ticket, text, stopped)
 
 
-def _post(ctx: CycleContext, connector: Connector, ticket: str, stopped: set[str]) -> bool:
+def _typed_reply(ctx: CycleContext, ticket: str, typed: dict[str, object]) -> str | None:
+    """The reply exactly as typed; None (with a Sync Notes entry when it is a formula) when it must not go."""
+    if ticket not in typed:
+        return None  # moved or deleted since the cycle's read: the next cycle sees it where it is
+    raw, shown = typed[ticket], ctx.tracker.raw(ticket, "Reply")
+    if isinstance(raw, str) and raw.startswith("=") and raw != as_text(shown):
+        _explain(ctx, ticket, FORMULA_NOTE.format(formula=raw[:80], shown=as_text(shown)[:80]))
+        ctx.count(JOB, "formula, not posted")
+        return None
+    text = as_text(raw)
+    return text if text.strip() else None
+
+
+def _post(ctx: CycleContext, connector: Connector, ticket: str, text: str, stopped: set[str]) -> bool:
     """Post one reply (or find the one already there) and record it; False when it could not be done now."""
     tracker = ctx.tracker
     comment_id = as_text(tracker.get(ticket, "Comment ID"))
@@ -61,14 +85,14 @@ def _post(ctx: CycleContext, connector: Connector, ticket: str, stopped: set[str
     try:
         found = connector.find_own_reply(comment_id)
         if found is None:
-            reply_id, posted_at = connector.post_reply(comment_id, as_text(tracker.get(ticket, "Reply")))
+            reply_id, posted_at = connector.post_reply(comment_id, text)
             ctx.count(JOB, "posted")
         else:
             reply_id, posted_at = found
             ctx.count(JOB, "found already posted")
     except (AuthError, BudgetExhausted) as exc:
         stopped.add(platform)
-        ctx.note(f"reply {platform}: {exc}")
+        (ctx.fail if isinstance(exc, AuthError) else ctx.note)(f"reply {platform}: {exc}")
         log.error("reply %s stopped for this cycle: %s", platform, exc)
         return False
     except RetryableError as exc:

@@ -12,7 +12,7 @@ from sheets_sync.routing import all_departments, classify, sheet_rules
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.vocabulary import Status, is_finished
 
-from .cycle import CycleContext, log
+from .cycle import CycleContext, log, ticket_mismatch
 
 JOB = "route"
 # The tabs read whole each cycle (the Archive is read key column only, so its "missing" columns are not).
@@ -24,7 +24,8 @@ def check(ctx: CycleContext) -> None:
     """Report what people typed that the tool cannot use, without touching their cells.
 
     Tab problems (duplicated headers, a Ticket ID on two rows) and cell problems (a date that is not a date,
-    a Send box holding text, a Department or Status outside the allowed values) go to the cycle's notes and
+    a Send box holding text, a Department or Status outside the allowed values, a Ticket ID that does not match
+    the row's Platform and Comment ID — a pasted row) go to the cycle's notes and
     log; a row's cell problems also go to its Sync Notes (job-owned), and are cleared there once fixed.
     Finished rows (Replied, Closed) are not checked: the tool no longer acts on them.
     """
@@ -41,6 +42,9 @@ def check(ctx: CycleContext) -> None:
         if is_finished(tracker.raw(ticket, "Status")):
             continue
         problems = tracker.table.cell_problems(n, allowed)
+        mismatch = ticket_mismatch(ctx, ticket)
+        if mismatch:
+            problems.append(mismatch)
         if problems:
             found += len(problems)
             _note_problems(ctx, problems, found)

@@ -25,7 +25,6 @@ import schedule
 from sheets_sync.client import SheetsBackend
 from sheets_sync.config import Config
 from sheets_sync.connectors.base import Connector
-from sheets_sync.errors import SchemaError
 from sheets_sync.tracker.cells import utc_now
 from sheets_sync.tracker.store import TrackerStore
 from sheets_sync.tracker.unit_of_work import UnitOfWork
@@ -36,20 +35,33 @@ from .cycle import CycleContext
 
 log = logging.getLogger("sheets_sync.runner")
 
-CYCLE_JOBS: dict[str, Callable[[CycleContext], None]] = {
-    "check": route.check,  # first, so `job reply` alone also reports what people typed that cannot be used
-    "ingest": ingest.run,
-    "content": content.run,  # before route: a published request's posts route to its department
-    "route": route.run,
-    "sla": sla.run,
-    "reply": reply.run,
-    "status": status.run,
-    "dashboard": dashboard.run,
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job and the tabs it reads and writes: while one of them cannot be written (missing, or a required
+    header missing or repeated) the job waits — before any platform side effect — and the others go on."""
+
+    run: Callable[[CycleContext], None]
+    tabs: tuple[str, ...]
+
+
+CYCLE_JOBS: dict[str, Job] = {
+    # First, so `job reply` alone also reports what people typed that cannot be used.
+    "check": Job(route.check, ("Tracker",)),
+    "ingest": Job(ingest.run, ("Tracker", "Posts")),
+    # Before route: a published request's posts route to its department.
+    "content": Job(content.run, ("Content", "Posts")),
+    "route": Job(route.run, ("Tracker",)),  # reads Posts, Departments, Routing: absent ones mean defaults
+    "sla": Job(sla.run, ("Tracker",)),
+    "reply": Job(reply.run, ("Tracker",)),
+    "status": Job(status.run, ("Tracker",)),
+    "dashboard": Job(dashboard.run, ("Tracker",)),
 }
 # Jobs that run on demand or daily rather than every cycle (`sheets-sync job NAME` runs any of them).
-OTHER_JOBS: dict[str, Callable[[CycleContext], None]] = {
-    "archive": archive.run,
-    "digest": digest.run,
+OTHER_JOBS: dict[str, Job] = {
+    "archive": Job(archive.run, ("Tracker", "Archive")),
+    "digest": Job(digest.run, ("Tracker",)),
 }
 READ_TABS = ["Tracker", "Posts", "Departments", "Routing", "Content"]
 DEFAULT_SETTLE_S = 2.0
@@ -65,6 +77,13 @@ class CycleResult:
     notes: list[str] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
     failed_jobs: list[str] = field(default_factory=list)
+    # What needs a person: a platform refused its token, a tab could not be written, a job failed.
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the cycle ran and nothing in it needs a person (``run --once`` exits 0)."""
+        return self.ran and not self.problems and not self.failed_jobs
 
     def summary(self) -> str:
         """One log line."""
@@ -116,7 +135,8 @@ class Runner:
         failed += self._commit(ctx, failed)
         after = self.backend.counter.snapshot()
         result = CycleResult(ran=True, counts=work.counts, notes=work.notes,
-                             requests={k: after[k] - before[k] for k in after}, failed_jobs=failed)
+                             requests={k: after[k] - before[k] for k in after}, failed_jobs=failed,
+                             problems=work.problems)
         log.info(result.summary())
         return result
 
@@ -131,15 +151,23 @@ class Runner:
     def _run_jobs(self, ctx: CycleContext, names: list[str]) -> list[str]:
         """Run the jobs in order; one failing is noted and the others go on. Returns the failed ones' names."""
         failed = []
+        for problem in ctx.work.blocked.values():
+            ctx.work.fail(problem)
+            log.error("sheet: %s", problem)
         for name in names:
             if self.stop_event.is_set():
                 log.info("stopping after the current step (SIGTERM)")
                 break
+            job = job_function(name)
+            waiting = [t for t in job.tabs if t in ctx.work.blocked]
+            if waiting:
+                ctx.note(f"{name} waits until the {', '.join(waiting)} tab can be written (see above)")
+                continue
             try:
-                job_function(name)(ctx)
+                job.run(ctx)
             except Exception as exc:  # noqa: BLE001 - one job failing must not stop the others
                 failed.append(name)
-                ctx.note(f"{name} failed: {exc}")
+                ctx.work.fail(f"{name} failed: {exc}")
                 log.exception("job %s failed; the other jobs go on", name)
         return failed
 
@@ -159,9 +187,12 @@ class Runner:
         assert self.store is not None
         try:
             work.commit()
-        except SchemaError:
+        except Exception:
             # Nothing was written (no cursor moved, so nothing is lost); free the lease for the next runner.
-            self.store.release_lease(work.snapshot, self.runner_id)
+            try:
+                self.store.release_lease(work.snapshot, self.runner_id)
+            except Exception:  # noqa: BLE001 - the lease then expires on its own; the write's error matters
+                log.exception("could not release the lease after a failed write")
             raise
         return work.run_after_write()
 
@@ -221,7 +252,7 @@ def all_job_names() -> list[str]:
     return list(CYCLE_JOBS) + list(OTHER_JOBS)
 
 
-def job_function(name: str) -> Callable[[CycleContext], None]:
+def job_function(name: str) -> Job:
     """The job called ``name`` (``ValueError`` naming the jobs there are)."""
     job = CYCLE_JOBS.get(name) or OTHER_JOBS.get(name)
     if job is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sheets_sync.connectors.base import CommentState, Connector
-from sheets_sync.errors import SheetsSyncError
+from sheets_sync.errors import AuthError, SheetsSyncError
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.vocabulary import is_open
 
@@ -49,7 +49,7 @@ def run(ctx: CycleContext) -> None:
         try:
             states = connector.comment_states([cid for _, _, cid in rows])
         except SheetsSyncError as exc:
-            ctx.note(f"status {connector.platform}: {exc}")
+            (ctx.fail if isinstance(exc, AuthError) else ctx.note)(f"status {connector.platform}: {exc}")
             log.error("status %s: %s", connector.platform, exc)
             continue
         for _, ticket, comment_id in rows:

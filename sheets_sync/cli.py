@@ -119,7 +119,11 @@ def _init(config: Config, title: str | None) -> int:
 
 def _run(config: Config, once: bool) -> int:
     from .app import build_runner
+    from .doctor import secrets_warnings
 
+    for warning in secrets_warnings(config):  # exposed secrets do not stop the run; say so at every start
+        log.warning("%s", warning)
+        print(f"sheets-sync: warning: {warning}", file=sys.stderr)
     runner = build_runner(config)
     if once:
         result = runner.cycle()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import shlex
 import smtplib
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .config import Config, PlatformConfig
@@ -118,6 +122,61 @@ def check_smtp(config: Config) -> Check:
     return Check("smtp", OK, f"connected to {host}:{port} (no login configured)")
 
 
+def secrets_warnings(config: Config) -> list[str]:
+    """What exposes a secret without stopping the tool, each naming the key, the file and the fix: key files
+    readable by group or others (``credentials``, a YouTube entry's ``credentials``), and an SMTP login sent in
+    plaintext to a host that is not this machine. ``sheets-sync run`` warns of these at start; ``doctor``
+    reports them."""
+    warnings = []
+    files = [("credentials", config.credentials)] + [
+        (f"platforms[{i}].credentials", entry.credentials) for i, entry in enumerate(config.platforms)
+        if entry.credentials is not None]
+    for key, path in files:
+        problem = _key_file_problem(path) if path is not None else None
+        if problem:
+            warnings.append(f"{config.where(key)}: key file {path} {problem}: run `chmod 600 "
+                            f"{shlex.quote(str(path))}` so only the user running sheets-sync can read it.")
+    smtp = config.smtp
+    if (smtp and (smtp.user_env or smtp.password_env) and not smtp.starttls and not smtp.ssl
+            and not _is_loopback(smtp.host)):
+        warnings.append(f"{config.where('smtp.starttls')}: the SMTP login (${smtp.user_env or smtp.password_env}) "
+                        f"to {smtp.host}:{smtp.port} would cross the network in plaintext: set `starttls: true` "
+                        "(port 587) or `ssl: true` (port 465) under `smtp:`.")
+    return warnings
+
+
+def _key_file_problem(path: Path) -> str | None:
+    """Why a key file's permissions expose it (readable or writable by group or others), or None."""
+    if os.name != "posix":
+        return None  # Windows ACLs are not mode bits
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # missing or unreadable: the credentials check reports it
+        return None
+    if not stat.S_ISREG(mode) or not mode & 0o077:
+        return None
+    return f"is open to group or others (mode {stat.S_IMODE(mode):03o})"
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine, judged from the name alone (no DNS lookup)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_secrets(config: Config) -> list[Check]:
+    """``secrets_warnings`` as doctor lines: a warning each (the tool works, but a secret is exposed)."""
+    warnings = secrets_warnings(config)
+    if not warnings:
+        return [Check("secrets", OK, "key files readable by their owner only; no plaintext SMTP login")]
+    return [Check("secrets", WARN, warning) for warning in warnings]
+
+
 def run_doctor(config: Config, backend: Any = None, out: Callable[[str], None] = print) -> int:
     """Run every check and print one line each; 0 when nothing failed."""
     from .client import connect
@@ -133,6 +192,7 @@ def run_doctor(config: Config, backend: Any = None, out: Callable[[str], None] =
         backend = backend or connect(config)
         creds = [] if backend.kind != "google" else [Check("credentials", OK, f"key file {config.credentials}")]
         return creds + check_sheet(config, backend)
+    checks += _safe("secrets", lambda: check_secrets(config))
     checks += _safe("sheet", sheet)
     checks += check_platforms(config)
     checks += _safe("smtp", lambda: check_smtp(config))

@@ -243,7 +243,7 @@ def test_the_same_days_digest_is_never_sent_twice_and_the_next_day_sends_again(
     world.clock.advance(hours=6)
     again = run_digest(world.runner("manual rerun"))
     assert len(inbox.envelopes) == first
-    assert again.counts["digest"] == {"to send": 0, "already sent today": first}
+    assert again.counts["digest"] == {"to send": 0, "already sent today": first, "to retry": 0}
     world.clock.advance(hours=18)
     run_digest(world.runner("next morning"))
     assert len(inbox.envelopes) == 2 * first
@@ -262,22 +262,48 @@ class DyingMailer:
         raise SystemExit("killed")
 
 
-@pytest.mark.parametrize("crash", ["after marking, before sending", "after sending, before recording sent"])
-def test_a_crash_never_leads_to_a_second_email_that_day(world: World, inbox_port: tuple[Inbox, int],
-                                                        crash: str) -> None:
+def test_a_crash_before_the_hand_off_is_sent_again_once_the_mark_is_stale(
+        world: World, inbox_port: tuple[Inbox, int]) -> None:
+    """Killed after the cycle marked the day's keys ``sending``, before any was handed over: nothing went out,
+    so once the marks are stale (the run is dead) a rerun sends each exactly once."""
+    inbox, _ = inbox_port
+    with pytest.raises(SystemExit):
+        run_digest(world.runner("doomed", mailer=DyingMailer(None)))
+    day = world.clock.now.astimezone(IST).date().isoformat()
+    assert inbox.envelopes == []
+    assert set(digest_states(world, day).values()) == {"sending"}  # the marks landed before the hand-off
+    # 15 minutes later the marks could still be a live run's: left alone, but counted as waiting.
+    world.clock.advance(minutes=15)
+    early = run_digest(world.runner("restarted early"))
+    assert early.ran and early.counts["digest"]["to send"] == 0 and inbox.envelopes == []
+    assert early.counts["digest"]["to retry"] == len(EMAILS) + 1
+    # Past STALE_SENDING the run that queued them is dead: they go out, once each.
+    world.clock.advance(minutes=20)
+    late = run_digest(world.runner("restarted"))
+    assert late.counts["digest"]["to send"] == len(EMAILS) + 1 and late.counts["digest"]["to retry"] == 0
+    assert set(inbox.by_key()) == {f"{day}/{name}" for name in EMAILS} | {f"{day}/_cell"}
+    assert all(len(copies) == 1 for copies in inbox.by_key().values())
+    assert set(digest_states(world, day).values()) == {"sent"}
+
+
+def test_a_crash_after_the_hand_off_never_leads_to_a_second_email_that_day(
+        world: World, inbox_port: tuple[Inbox, int]) -> None:
+    """Killed after the server accepted every message, before the last outcome was recorded: the others are
+    recorded ``sent`` as it went, the last is ``transferring`` (maybe delivered): none is sent again, even
+    once the marks are old; the next day's digest goes out as usual."""
     inbox, _ = inbox_port
     real = Mailer.from_config(world.config, retry=policy(sleep=world.clock.sleep))
-    dying = DyingMailer(real if crash.startswith("after sending") else None)
     with pytest.raises(SystemExit):
-        run_digest(world.runner("doomed", mailer=dying))
+        run_digest(world.runner("doomed", mailer=DyingMailer(real)))
     day = world.clock.now.astimezone(IST).date().isoformat()
     delivered = len(inbox.envelopes)
-    assert delivered == (len(EMAILS) + 1 if dying.real else 0)
-    assert set(digest_states(world, day).values()) == {"sending"}  # the marks landed before the hand-off
-    # Restarted the same day (by hand, or by the schedule after a restart): nothing more goes out.
-    world.clock.advance(minutes=15)
-    rerun = run_digest(world.runner("restarted"))
-    assert rerun.ran and rerun.counts["digest"]["to send"] == 0
+    assert delivered == len(EMAILS) + 1
+    states = digest_states(world, day)
+    assert sorted(states.values()) == ["sent"] * len(EMAILS) + ["transferring"]
+    for minutes in (15, 45, 300):
+        world.clock.advance(minutes=minutes)
+        rerun = run_digest(world.runner(f"restarted after {minutes} min"))
+        assert rerun.ran and rerun.counts["digest"]["to send"] == 0 and rerun.counts["digest"]["to retry"] == 0
     assert len(inbox.envelopes) == delivered
     assert all(len(copies) == 1 for copies in inbox.by_key().values())
     # The next day's digest goes out as usual.

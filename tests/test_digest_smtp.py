@@ -144,11 +144,13 @@ def test_digests_arrive_over_smtp(smtp_server: tuple[Collector, int]) -> None:
 
 
 def test_wrong_password_is_refused_before_anything_is_sent(smtp_server: tuple[Collector, int]) -> None:
+    """A refused login ends the batch without raising: every message comes back not sent, to retry."""
     collector, port = smtp_server
     config = {"host": "127.0.0.1", "port": port, "user_env": "U", "password_env": "P", "timeout": 5}
-    from sheets_sync.errors import AuthError
-    with pytest.raises(AuthError, match=r"\$U"):
-        Mailer(config, env={"U": USER, "P": "wrong"}, retry=policy(sleep=lambda s: None)).send(_digests())
+    results = Mailer(config, env={"U": USER, "P": "wrong"}, retry=policy(sleep=lambda s: None)).deliver(_digests())
+    assert len(results) == len(_digests())
+    assert all(not r.ok and not r.attempted and r.retry and "$U" in r.error for r in results)
+    assert "refused the login" in results[0].error and "wrong" not in results[0].error
     assert collector.envelopes == []
 
 

@@ -189,14 +189,20 @@ def test_missing_secret_names_the_variable() -> None:
         Mailer({"host": "h", "user_env": "SMTP_USER"}, env=ENV)
 
 
-def test_login_refused_is_an_auth_error_without_the_password(caplog: pytest.LogCaptureFixture) -> None:
+def test_login_refused_is_reported_on_every_message_without_the_password(
+        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    m = mailer(FakeServer(bad_login=True))
-    with pytest.raises(AuthError) as info:
-        m.send(messages())
-    assert "SMTP_USER" in str(info.value) and SECRET not in str(info.value)
-    assert info.value.__cause__ is None and SECRET not in repr(m)
-    assert SECRET not in caplog.text
+    server = FakeServer(bad_login=True)
+    m = mailer(server)
+    results = m.deliver(messages())
+    assert len(results) == len(messages()) and server.attempts == 0
+    assert all(not r.ok and not r.attempted and r.retry and not r.permanent for r in results)
+    assert all("SMTP_USER" in r.error and SECRET not in r.error for r in results)
+    assert server.connections == 1  # one login attempt: not retried (no lock-out by hammering)
+    assert SECRET not in repr(m) and SECRET not in caplog.text
+    with pytest.raises(AuthError) as info:  # the connection step itself still says why, without the cause
+        m._connect()
+    assert info.value.__cause__ is None and SECRET not in str(info.value)
 
 
 @pytest.mark.parametrize(("config", "problem"), [
@@ -267,9 +273,81 @@ def test_ssl_uses_the_ssl_class() -> None:
     assert tls.commands == ["login"]
 
 
-def test_no_common_auth_method_is_a_config_error() -> None:
+def test_no_common_auth_method_is_reported_not_raised() -> None:
     server = FakeServer()
     server.no_auth_method = True
-    with pytest.raises(ConfigError, match="authentication method"):
-        mailer(server).send(messages())
-    assert server.connections == 1  # not retried: it would not get better
+    results = mailer(server).deliver(messages())
+    assert all(not r.ok and r.retry and "authentication method" in r.error for r in results)
+    assert server.connections == 1  # not retried within the run: it would not get better
+
+
+@pytest.mark.parametrize(("script", "ok", "retry", "permanent", "ambiguous", "first_recipient"), [
+    (["ok"], True, False, False, False, "sent"),
+    (["partial"], True, False, False, False, "failed: 550 no such user"),  # the others got it
+    (["550"], False, False, True, False, "failed: SMTP 550"),
+    (["451"] * 6, False, True, False, False, "pending: SMTP 451"),
+    (["defer_rcpt"] * 6, False, True, False, False, "pending: 451 greylisted"),
+    (["drop_envelope"] * 6, False, True, False, False, ""),  # the server went away before DATA
+    (["drop_data"], False, False, False, True, ""),         # maybe delivered: never again
+])
+def test_each_result_says_whether_a_later_run_should_send_it(script: list[str], ok: bool, retry: bool,
+                                                              permanent: bool, ambiguous: bool,
+                                                              first_recipient: str) -> None:
+    [result] = mailer(FakeServer(script)).deliver(messages()[:1])
+    assert (result.ok, result.retry, result.permanent, result.ambiguous) == (ok, retry, permanent, ambiguous)
+    states = dict(result.recipients)
+    assert states.get("roads.head@pmc.example", "").startswith(first_recipient)
+
+
+def test_the_hand_off_hook_runs_once_per_message_with_the_connection_up_and_can_stop_the_batch() -> None:
+    server = FakeServer(["451", "ok"])
+    started: list[tuple[str, int]] = []
+    seen: list[SendResult] = []
+    batch = messages()
+    results = mailer(server).deliver(batch, on_start=lambda m: started.append((str(m["Message-ID"]),
+                                                                               server.connections)),
+                                     on_result=seen.append)
+    assert [r.ok for r in results] == [True] * len(batch) and seen == results
+    assert started == [(str(m["Message-ID"]), 1) for m in batch]  # once each, retries included, connected
+
+    server = FakeServer()
+
+    def refuse(message: EmailMessage) -> None:
+        raise RuntimeError("sheet unavailable")
+
+    results = mailer(server).deliver(batch, on_start=refuse)
+    assert server.attempts == 0 and all(not r.ok and r.retry and "could not be recorded" in r.error
+                                        for r in results)
+
+
+def test_a_message_that_cannot_be_written_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = FakeServer()
+    batch = messages()
+    original = FakeSMTP.send_message
+
+    def send_message(self: FakeSMTP, msg: EmailMessage, **kwargs: Any) -> Any:
+        if msg is batch[0]:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")  # before any command
+        return original(self, msg, **kwargs)
+
+    monkeypatch.setattr(FakeSMTP, "send_message", send_message)
+    results = mailer(server).deliver(batch)
+    assert not results[0].ok and not results[0].ambiguous and "could not be sent" in results[0].error
+    assert all(r.ok for r in results[1:])
+
+
+def test_eml_folder_reports_a_file_it_cannot_write_and_writes_the_others(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = EmlFolderMailer(tmp_path)
+    batch = messages()
+    original = folder._write
+
+    def write(message: EmailMessage) -> Path:
+        if message is batch[0]:
+            raise OSError(28, "No space left on device")
+        return original(message)
+
+    monkeypatch.setattr(folder, "_write", write)
+    results = folder.deliver(batch)
+    assert not results[0].ok and results[0].retry and "No space left" in results[0].error
+    assert all(r.ok for r in results[1:]) and len(list(tmp_path.glob("*.eml"))) == len(batch) - 1

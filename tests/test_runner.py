@@ -26,7 +26,7 @@ def test_one_failing_job_is_logged_and_the_others_run(world, monkeypatch, caplog
     def broken(ctx):
         raise RuntimeError("routing rules unreadable")
 
-    monkeypatch.setitem(runner_module.CYCLE_JOBS, "route", broken)
+    monkeypatch.setitem(runner_module.CYCLE_JOBS, "route", runner_module.Job(broken, ("Tracker",)))
     result = world.runner("r").cycle()
     assert result.failed_jobs == ["route"]
     assert result.counts["ingest"]["facebook new"] == 1  # ingest ran and its rows were written
@@ -61,12 +61,12 @@ def test_sigterm_finishes_the_current_step_then_stops(world, monkeypatch):
     real_ingest = runner_module.CYCLE_JOBS["ingest"]
 
     def ingest_then_sigterm(ctx):
-        real_ingest(ctx)
+        real_ingest.run(ctx)
         ran.append("ingest")
         r._install_signals()
         signal.raise_signal(signal.SIGTERM)  # arrives mid-cycle
 
-    monkeypatch.setitem(runner_module.CYCLE_JOBS, "ingest", ingest_then_sigterm)
+    monkeypatch.setitem(runner_module.CYCLE_JOBS, "ingest", runner_module.Job(ingest_then_sigterm, real_ingest.tabs))
     result = r.cycle()
     assert ran == ["ingest"] and r.stop_event.is_set()
     assert "route" not in result.counts  # later steps skipped

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+# A JSON \uXXXX escape of a surrogate: a high one followed by a low one is a pair (one character), anything
+# else is unpaired.
+_SURROGATE_ESCAPES = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass
@@ -34,10 +39,16 @@ class EmuRequest:
         return values[0] if values else default
 
     def json(self) -> Any:
-        """The body parsed as JSON; an empty body is ``{}``."""
+        """The body parsed as JSON; an empty body is ``{}``. A string holding an unpaired UTF-16 surrogate
+        escape is refused (``json.JSONDecodeError``), as Google refuses it: it is not Unicode text."""
         if not self.body:
             return {}
-        return json.loads(self.body.decode("utf-8"))
+        text = self.body.decode("utf-8")
+        if "\\u" in text:
+            for match in _SURROGATE_ESCAPES.finditer(text):
+                if len(match.group(0)) == 6:
+                    raise json.JSONDecodeError("Unpaired surrogate in string", text, match.start())
+        return json.loads(text)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """A request header, matched case-insensitively."""
@@ -83,8 +94,13 @@ REASONS = {
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> EmuResponse:
-    """A JSON response, UTF-8 encoded, with Google's content type."""
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    """A JSON response, UTF-8 encoded, with Google's content type. Text holding a lone surrogate (which UTF-8
+    cannot carry) goes as a ``\\udXXX`` escape, as the real APIs send it."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        body = json.dumps(payload).encode("ascii")
     merged = {"Content-Type": "application/json; charset=UTF-8"}
     if headers:
         merged.update(headers)

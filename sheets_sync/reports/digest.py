@@ -9,13 +9,20 @@ Who gets what:
 - a department with **nothing open** gets a short all-clear only when something happened in the last 24 h
   (a reply posted, a comment received) or it has content flags: a head wants to hear "all answered" on a day
   with work, not a daily empty e-mail that trains people to ignore the digest;
+- every header value is one line whatever the cells hold (``header_text``: line breaks typed with Alt+Enter,
+  tabs and other control characters, runs of spaces → one space), so a cell cannot break the message;
 - subjects use ASCII " - " separators, not "—": with a Marathi name *and* a dash, the subject holds two
   encoded words, and CPython's header folding (3.11) drops the space between them when it folds the line
   there ("(पथ विभाग)— 3 open"); with one non-ASCII run the round trip is exact (tested);
 - the subject's "overdue" counts every open item past its deadline (overdue + escalated, see ``metrics``);
+- an Email cell is read address by address (``check_addresses``): one that is not an address (``roads@``, two
+  glued together) is set aside with a note naming the cell (``Departments!E5 (Email of Roads): ...``), and the
+  department's other addresses still get the e-mail;
+- one bad item never stops the line: a department whose e-mail cannot be built is noted by name and the
+  others are built (``build_digests``'s ``notes``);
 - the **cell** (``cell_email``) gets one summary: the table for every department (including inactive ones
   with open rows, ones missing from the Departments tab, and ones without an address — so the cell can fix
-  the tab), the platform table, and every content flag.
+  the tab), the platform table, every content flag, and the notes (cells to fix).
 
 Each message carries ``X-Sheets-Sync-Digest: <YYYY-MM-DD>/<department>`` (``digest_key``; the cell's is
 ``<day>/_cell``) for the caller's once-a-day bookkeeping, and a Message-ID derived from the same key, so that
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +61,8 @@ from .metrics import (
 
 Row = Mapping[str, Any]
 
+log = logging.getLogger(__name__)
+
 SUBJECT_PREFIX = "[PMC sheets-sync]"
 DIGEST_HEADER = "X-Sheets-Sync-Digest"
 CELL_KEY = "_cell"
@@ -77,12 +87,24 @@ COUNT_LABELS = (
 )
 MEDIAN_LABEL = "उत्तराचा मध्य वेळ (७ दिवस) / Median reply time (7 days)"
 ITEM_HEADERS = ("Ticket", "Platform", "Comment", "Age", "Due By", "Flag")
-_ADDRESS_SPLIT = re.compile(r"[,;\s]+")
+DEPARTMENTS_TAB = "Departments"
+# Where one address ends and the next begins in an Email cell: commas, semicolons, line breaks (Alt+Enter).
+_ADDRESS_PIECES = re.compile(r"[,;\r\n\v\f\x85\u2028\u2029]+")
+_DISPLAY_NAME = re.compile(r"^(?P<name>[^<>]*)<(?P<address>[^<>]*)>$")
+# A plain address as mail servers take it without SMTPUTF8: local@domain.tld, ASCII, one "@", a dotted domain.
+_ADDRESS = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+(?<!\.)"
+                      r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+ADDRESS_HINT = "write name@example.gov.in, separate several with commas"
 
 
 def digest_key(day: date, department: str) -> str:
     """The once-a-day key of a department's digest: ``2026-11-26/Roads``; also the X-Sheets-Sync-Digest value."""
     return f"{day.isoformat()}/{department}"
+
+
+def department_key(day: date, department: str) -> str:
+    """``digest_key`` of a department as it appears in messages and ``_state``: its name on one line."""
+    return digest_key(day, header_text(department))
 
 
 def slug(text: str) -> str:
@@ -93,14 +115,59 @@ def slug(text: str) -> str:
     return cleaned or "d-" + hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
-def parse_addresses(cell: str) -> list[str]:
-    """The addresses in an Email cell (separated by commas, semicolons or spaces), without repeats."""
+def header_text(value: Any) -> str:
+    """``value`` as one header line: line breaks (a cell's Alt+Enter), tabs and other control characters and
+    runs of white space become one space; the ends are trimmed. Joiners (ZWJ/ZWNJ, used in Devanagari) stay."""
+    text = "" if value is None else str(value)
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return " ".join(text.split())
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is one plain e-mail address (``name@example.gov.in``)."""
+    return bool(_ADDRESS.fullmatch(text))
+
+
+def check_addresses(cell: Any) -> tuple[list[str], list[str]]:
+    """An Email cell read: (the addresses, without repeats; what is there but is not an address).
+
+    Addresses are separated by commas, semicolons, line breaks or spaces; ``Name <address>`` is accepted. A word
+    without "@" next to an address is taken as a name and ignored; a piece with "@" that is not one address
+    (``roads@``, ``a@x.inb@y.in``) or a piece with no address at all is returned as a problem.
+    """
     found: list[str] = []
-    for token in _ADDRESS_SPLIT.split(cell or ""):
-        address = parseaddr(token.strip("<>"))[1]
-        if "@" in address and address.casefold() not in {a.casefold() for a in found}:
-            found.append(address)
-    return found
+    bad: list[str] = []
+    seen: set[str] = set()
+    for piece in _ADDRESS_PIECES.split(header_text(cell) if cell else ""):
+        piece = piece.strip()
+        if not piece:
+            continue
+        named = _DISPLAY_NAME.match(piece)
+        tokens = [named.group("address")] if named else piece.split()
+        candidates = [t.strip("\"'()[]").rstrip(".") for t in tokens if "@" in t or named]
+        if not candidates:
+            bad.append(piece)
+            continue
+        for candidate in candidates:
+            if not is_address(candidate):
+                bad.append(candidate or piece)
+            elif candidate.casefold() not in seen:
+                seen.add(candidate.casefold())
+                found.append(candidate)
+    return found, bad
+
+
+def parse_addresses(cell: Any) -> list[str]:
+    """The addresses in an Email cell (separated by commas, semicolons or spaces), without repeats; what is not
+    an address is left out (``check_addresses`` says what)."""
+    return check_addresses(cell)[0]
+
+
+def address_note(where: str, bad: Sequence[str]) -> str:
+    """The note for an address cell holding things that are not addresses."""
+    shown = ", ".join(repr(b) for b in bad)
+    verb = "is not an e-mail address" if len(bad) == 1 else "are not e-mail addresses"
+    return f"{where}: {shown} {verb}; {ADDRESS_HINT}"
 
 
 def row_link(spreadsheet_id: str, gid: int | str, row: int) -> str:
@@ -224,14 +291,16 @@ class _Doc:
 def _message(*, sender: str, to: Sequence[str], subject: str, now: datetime, tz: tzinfo, key: str,
              spreadsheet_id: str, reply_to: str, text: str, html_body: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    if reply_to:
-        msg["Reply-To"] = reply_to
-    msg["Subject"] = subject
+    # Every value through header_text: a line break from a cell would make the header raise (or, worse, inject
+    # a header of its own).
+    msg["From"] = header_text(sender)
+    msg["To"] = header_text(", ".join(to))
+    if header_text(reply_to):
+        msg["Reply-To"] = header_text(reply_to)
+    msg["Subject"] = header_text(subject)
     msg["Date"] = format_datetime(now.astimezone(tz))
     msg["Message-ID"] = _message_id(key, spreadsheet_id, sender)
-    msg[DIGEST_HEADER] = key
+    msg[DIGEST_HEADER] = header_text(key)
     # Out-of-office robots must not answer a robot (RFC 3834).
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
@@ -255,11 +324,11 @@ def _item_rows(rows: Sequence[Row], now: datetime, tz: tzinfo, spreadsheet_id: s
 def _department_email(name: str, dept: Row, rows: list[Row], flags: list[ContentFlag], m: GroupMetrics,
                       addresses: list[str], *, now: datetime, tz: tzinfo, day: date, spreadsheet_id: str,
                       gid: int | str, cell_email: str, sender: str) -> EmailMessage:
-    marathi = _text(dept, "Marathi Name")
-    title_name = f"{name} ({marathi})" if marathi else name
+    marathi = header_text(_text(dept, "Marathi Name"))
+    title_name = f"{header_text(name)} ({marathi})" if marathi else header_text(name)
     subject = f"{SUBJECT_PREFIX} {title_name} - {m.open} open, {m.overdue + m.escalated} overdue - {day.isoformat()}"
     doc = _Doc(f"{title_name} — {day.isoformat()}")
-    people = ", ".join(p for p in (_text(dept, "Head"), _text(dept, "Nodal Officer")) if p)
+    people = ", ".join(p for p in (header_text(_text(dept, k)) for k in ("Head", "Nodal Officer")) if p)
     doc.paragraph(f"नमस्कार / Dear {people or name},")
     _summary_section(doc, m)
     _items_sections(doc, rows, now=now, tz=tz, spreadsheet_id=spreadsheet_id, gid=gid)
@@ -271,7 +340,7 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
                   "Write replies in the Reply column of the Tracker Sheet and tick Send.")
     text, html_body = doc.bodies(f"sheets-sync daily digest for {name}, {_when(now, tz)} "
                                  f"({now.astimezone(tz).tzname()}).")
-    return _message(sender=sender, to=addresses, subject=subject, now=now, tz=tz, key=digest_key(day, name),
+    return _message(sender=sender, to=addresses, subject=subject, now=now, tz=tz, key=department_key(day, name),
                     spreadsheet_id=spreadsheet_id, reply_to=cell_email, text=text, html_body=html_body)
 
 
@@ -307,8 +376,9 @@ def _is_late(row: Row) -> bool:
 
 
 def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: list[GroupMetrics],
-                flags: list[ContentFlag], outcome: dict[str, str], *, now: datetime, tz: tzinfo, day: date,
-                spreadsheet_id: str, gid: int | str, cell_email: str, sender: str) -> EmailMessage:
+                flags: list[ContentFlag], outcome: dict[str, str], notes: Sequence[str], *, now: datetime,
+                tz: tzinfo, day: date, spreadsheet_id: str, gid: int | str, cell_email: str,
+                sender: str) -> EmailMessage:
     subject = (f"{SUBJECT_PREFIX} Daily summary - {total.open} open, {total.overdue + total.escalated} overdue "
                f"- {day.isoformat()}")
     doc = _Doc(f"दैनिक सारांश / Daily summary — {day.isoformat()}")
@@ -329,7 +399,8 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
         doc.bullets([f"{f.department or '(no department)'} — {f.title or '(untitled)'} (Content row {f.row}): "
                      f"{f.message}" for f in flags])
     problems = [f"{name}: {note}" for name, note in outcome.items()
-                if note.startswith(("no e-mail", "not in", "inactive"))]
+                if note.startswith(("no e-mail", "no valid", "not in", "inactive", "not built"))]
+    problems += notes
     if problems:
         doc.heading(H_NOTES)
         doc.bullets(problems)
@@ -341,9 +412,18 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
 
 def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows: Iterable[Row],
                   now: datetime, tz: tzinfo, spreadsheet_id: str, tracker_gid: int | str, cell_email: str,
-                  sender: str) -> list[EmailMessage]:
+                  sender: str, *, notes: list[str] | None = None,
+                  columns: Mapping[str, str] | None = None) -> list[EmailMessage]:
     """The day's digests: one per department that should hear from us (Departments tab order), then the
-    cell's summary (when ``cell_email`` is set). ``now`` is tz-aware; dates and times are shown in ``tz``."""
+    cell's summary (when ``cell_email`` is set). ``now`` is tz-aware; dates and times are shown in ``tz``.
+
+    One bad item never stops the line: what is wrong with one department (an Email cell holding something that
+    is not an address, an e-mail that cannot be built) is appended to ``notes`` — each naming the cell or the
+    department — and shown in the cell's summary, and the other departments' e-mails are built. ``columns``
+    maps the Departments tab's headers to their column letters (``{"Email": "E"}``) so notes name the cell
+    (``Departments!E5``); records carry their row number as ``_row``.
+    """
+    notes = [] if notes is None else notes
     rows, departments = list(rows), list(departments)
     day = now.astimezone(tz).date()
     names = department_names(departments)
@@ -371,21 +451,58 @@ def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows:
         if not is_active(dept):
             outcome[m.name] = "inactive, has open items" if m.open else "inactive"
             continue
-        addresses = parse_addresses(_text(dept, "Email"))
+        addresses, bad = check_addresses(dept.get("Email"))
+        if bad:
+            notes.append(address_note(f"{_cell_ref(dept, 'Email', columns)} (Email of {header_text(m.name)})",
+                                      bad))
         if not addresses:
-            outcome[m.name] = "no e-mail address in the Departments tab"
+            outcome[m.name] = ("no valid e-mail address in the Departments tab (see the notes)" if bad
+                               else "no e-mail address in the Departments tab")
             continue
         own_flags = flags_for.get(m.name, [])
         if not m.open and not (m.replied_24h or m.received_24h or own_flags):
             outcome[m.name] = "skipped: nothing waiting, no activity"
             continue
-        messages.append(_department_email(
-            m.name, dept, rows_for.get(m.name, []), own_flags, m, addresses, now=now, tz=tz, day=day,
-            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender))
+        try:
+            messages.append(_checked(_department_email(
+                m.name, dept, rows_for.get(m.name, []), own_flags, m, addresses, now=now, tz=tz, day=day,
+                spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender)))
+        except Exception as exc:  # noqa: BLE001 - one department's e-mail must not stop the others'
+            log.exception("digest for %s not built", m.name)
+            outcome[m.name] = f"not built: {type(exc).__name__}"
+            notes.append(f"Digest for {header_text(m.name)} not built ({type(exc).__name__}: "
+                         f"{header_text(exc)[:300]}); the other departments' digests go out. Check its row in "
+                         f"the Departments tab ({_cell_ref(dept, 'Department', columns)}) and its Tracker rows.")
+            continue
         outcome[m.name] = "digest" if m.open else "all-clear"
 
-    if parse_addresses(cell_email):
-        messages.append(_cell_email(metrics, summarize(rows, now), by_platform(rows, now), flags, outcome,
-                                    now=now, tz=tz, day=day, spreadsheet_id=spreadsheet_id, gid=tracker_gid,
-                                    cell_email=cell_email, sender=sender))
+    cell_addresses, cell_bad = check_addresses(cell_email)
+    if cell_bad:
+        notes.append(address_note("sheets-sync.yaml (key `digest.cell_email`)", cell_bad))
+    if cell_addresses:
+        try:
+            messages.append(_checked(_cell_email(
+                metrics, summarize(rows, now), by_platform(rows, now), flags, outcome, list(notes), now=now,
+                tz=tz, day=day, spreadsheet_id=spreadsheet_id, gid=tracker_gid,
+                cell_email=", ".join(cell_addresses), sender=sender)))
+        except Exception as exc:  # noqa: BLE001 - the departments' digests still go out
+            log.exception("the cell's summary not built")
+            notes.append(f"The cell's daily summary not built ({type(exc).__name__}: {header_text(exc)[:300]}); "
+                         "the departments' digests go out.")
     return messages
+
+
+def _cell_ref(dept: Row, header: str, columns: Mapping[str, str] | None) -> str:
+    """``Departments!E5`` for the record's cell under ``header`` (``Departments row 5`` without the letters)."""
+    row = dept.get("_row")
+    letter = (columns or {}).get(header, "")
+    if row and letter:
+        return f"{DEPARTMENTS_TAB}!{letter}{row}"
+    return f"{DEPARTMENTS_TAB} row {row}" if row else f"{DEPARTMENTS_TAB} tab"
+
+
+def _checked(message: EmailMessage) -> EmailMessage:
+    """``message``, once it is known to serialise: a value the generator cannot write fails here, naming the
+    department, not later in the mailer."""
+    message.as_bytes()
+    return message

@@ -1,17 +1,29 @@
 """Sending the digests: over SMTP (``Mailer``) or into a folder of ``.eml`` files (``EmlFolderMailer``).
 
-Once a day, at most once: the digest job (``jobs/digest.py``) marks each message's ``digest_key(day,
-department)`` ``sending`` in the sheet's ``_state`` tab before ``deliver`` and records each ``SendResult``
-after it; a key already marked is not sent again. A key found as ``sending`` after a crash may or may not have
-been delivered, and the two honest choices are at-least-once (send again: maybe a duplicate) or at-most-once
-(don't: maybe a lost e-mail). For a department-day digest we choose **at-most-once**: the digest is a snapshot,
-not a change log, so tomorrow's repeats everything still open and nothing is lost for good, while a duplicate
-in a head's inbox costs trust. Likewise, ``Mailer`` itself does not
-retry a message when the connection breaks *during* the DATA phase (the server may have accepted it):
-that result is ``ambiguous`` and not retried. Errors before DATA, and 4xx replies (which mean "not
-accepted, try later"), are retried under the project's one policy (``sheets_sync.retry.policy``).
-As a second line of defence the digests' Message-IDs are derived from the key, so a duplicate that does get
-out is shown once by mail systems that deduplicate on Message-ID.
+``deliver`` sends each message in turn and reports each (``SendResult``); one message failing never stops the
+others, and it never raises for what the server or the network does. Each result says what a later run should
+do with it — the digest job (``jobs/digest.py``) records it in ``_state`` and retries the same day:
+
+- **accepted** (``ok``): the server answered 250 after DATA — never sent again. Recipients it refused while
+  accepting the others are listed per recipient (``recipients``): ``failed: 550 ...`` (5xx: refused for good,
+  not retried) or ``pending: 452 ...`` (4xx: a later run sends the message to them alone).
+- **not sent, retry** (``retry``): nothing was accepted, and nothing can have been — the login was refused,
+  the server was unreachable or went away before DATA, a TLS or auth-method problem, or 4xx ("not now")
+  through every retry. A login refusal or an unreachable server ends the batch: this message and the rest
+  come back not attempted, with the reason (one login attempt per run: no lock-out by hammering).
+- **refused for good** (``permanent``): 5xx for the message (MAIL FROM, DATA) or for every recipient. Sending
+  the same message to the same addresses would be refused again: not retried (a corrected address is a new
+  recipient: see the job).
+- **ambiguous**: the connection broke *during* the DATA phase (``AmbiguousDelivery``): the server may have
+  accepted it. Not retried, at-most-once: the digest is a snapshot, not a change log, so tomorrow's repeats
+  everything still open and nothing is lost for good, while a duplicate in a head's inbox costs trust.
+
+Within one call, errors before DATA and 4xx replies are retried under the project's one policy
+(``sheets_sync.retry.policy``). ``on_start(message)`` is called once per message, with the connection up, just
+before the message is handed to the server: the job records the hand-off there, so a crash after it is
+treated like an ambiguous delivery (not re-sent) and a crash before it leaves a message that was never handed
+over (re-sent). As a second line of defence the digests' Message-IDs are derived from the key, so a duplicate
+that does get out is shown once by mail systems that deduplicate on Message-ID.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -31,23 +43,34 @@ from typing import Any
 from tenacity import Retrying
 
 from ..config import SmtpConfig
-from ..errors import AuthError, ConfigError, FatalAPIError, RetryableError
+from ..errors import AuthError, ConfigError, FatalAPIError, RetryableError, SheetsSyncError
 from ..retry import policy
 from .digest import DIGEST_HEADER, digest_key, slug
 
 __all__ = ["Mailer", "EmlFolderMailer", "SendResult", "digest_key", "message_key", "unsent", "build_mailer",
-           "AmbiguousDelivery", "DeliveryRefused"]
+           "AmbiguousDelivery", "DeliveryRefused", "recipients_of"]
 
 log = logging.getLogger(__name__)
 
+Refusals = Mapping[str, tuple[int, bytes]]
+OnStart = Callable[[EmailMessage], None]
+OnResult = Callable[["SendResult"], None]
 
 
 class DeliveryRefused(FatalAPIError):
     """The server refused this message for good (5xx): fix the address or content; other messages go on."""
 
+    def __init__(self, message: str, refusals: Refusals | None = None) -> None:
+        super().__init__(message)
+        self.refusals = dict(refusals or {})
+
 
 class _Deferred(RetryableError):
     """The server said "not now" (4xx) to this message: retried; on giving up only this message fails."""
+
+    def __init__(self, message: str, refusals: Refusals | None = None) -> None:
+        super().__init__(message)
+        self.refusals = dict(refusals or {})
 
 
 class AmbiguousDelivery(FatalAPIError):
@@ -57,7 +80,11 @@ class AmbiguousDelivery(FatalAPIError):
 
 @dataclass(frozen=True)
 class SendResult:
-    """What happened to one message. ``ok`` means the server accepted it (for at least one recipient)."""
+    """What happened to one message. ``ok`` means the server accepted it (for at least one recipient).
+
+    ``recipients`` gives each envelope recipient's outcome when the server answered per recipient or refused
+    the message for good: ``sent``, ``failed: <code> <text>`` (5xx, for good) or ``pending: <code> <text>`` (4xx,
+    try again later); ``refused`` lists those it refused while accepting the message for others."""
 
     message_id: str
     key: str | None
@@ -66,6 +93,21 @@ class SendResult:
     ambiguous: bool = False
     error: str = ""
     refused: tuple[str, ...] = ()
+    permanent: bool = False
+    recipients: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Recipients a later run should send it to: those deferred (4xx) while others accepted it."""
+        return tuple(r for r, state in self.recipients if state.startswith("pending"))
+
+    @property
+    def retry(self) -> bool:
+        """Whether a later run should send it (again): not accepted, not maybe-accepted (ambiguous), not
+        refused for good — or accepted for some recipients and deferred for others (``pending``)."""
+        if self.ok:
+            return bool(self.pending)
+        return not (self.ambiguous or self.permanent)
 
 
 def message_key(message: EmailMessage) -> str | None:
@@ -75,18 +117,22 @@ def message_key(message: EmailMessage) -> str | None:
 
 
 def unsent(messages: Iterable[EmailMessage], recorded: Mapping[str, Any] | set[str]) -> list[EmailMessage]:
-    """The messages whose key has no record yet (a ``sending`` record counts as sent: at-most-once)."""
+    """The messages whose key has no record yet (the digest job reads the records themselves: a failed one is
+    sent again the same day)."""
     return [m for m in messages if message_key(m) not in recorded]
 
 
-def _recipients(message: EmailMessage) -> list[str]:
+def recipients_of(message: EmailMessage) -> list[str]:
+    """The message's recipients (To, Cc, Bcc): the envelope ``deliver`` uses unless told otherwise."""
     fields = [str(v) for h in ("To", "Cc", "Bcc") for v in message.get_all(h, [])]
     return [address for _, address in getaddresses(fields) if address]
 
 
+
 class _Base:
-    def deliver(self, messages: Iterable[EmailMessage]) -> list[SendResult]:
-        """Send each message in turn and report each."""
+    def deliver(self, messages: Iterable[EmailMessage], *, envelopes: Mapping[str, Sequence[str]] | None = None,
+                on_start: OnStart | None = None, on_result: OnResult | None = None) -> list[SendResult]:
+        """Send each message in turn and report each (``Mailer.deliver``)."""
         raise NotImplementedError
 
     def send(self, messages: Iterable[EmailMessage]) -> list[str]:
@@ -210,16 +256,16 @@ class Mailer(_Base):
     # -- sending ----------------------------------------------------------------------------------------
 
     def _attempt(self, message: EmailMessage, recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+        self._phase = "envelope"
         if self._conn is None:
             self._conn = self._connect()
-        self._phase = "envelope"
         try:
             return self._conn.send_message(message, from_addr=self.envelope_from, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if codes and all(400 <= code < 500 for code in codes):
-                raise _Deferred(f"recipients deferred: {_describe(exc.recipients)}") from exc
-            raise DeliveryRefused(f"all recipients refused: {_describe(exc.recipients)}") from exc
+                raise _Deferred(f"recipients deferred: {_describe(exc.recipients)}", exc.recipients) from exc
+            raise DeliveryRefused(f"all recipients refused: {_describe(exc.recipients)}", exc.recipients) from exc
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code == 421:
                 self._drop()  # the server is closing the channel
@@ -233,41 +279,135 @@ class Mailer(_Base):
                 raise AmbiguousDelivery(f"connection lost while transferring the message: {exc}") from exc
             raise RetryableError(f"connection lost before the message was transferred: {exc}") from exc
 
-    def deliver(self, messages: Iterable[EmailMessage]) -> list[SendResult]:
-        """Send each message over one connection, reporting each; stop early when the server stays
-        unreachable after the retries (the rest come back as ``attempted=False``). A login refusal raises
-        ``AuthError``."""
+    def _open(self) -> None:
+        if self._conn is None:
+            self._conn = self._connect()
+
+    def deliver(self, messages: Iterable[EmailMessage], *, envelopes: Mapping[str, Sequence[str]] | None = None,
+                on_start: OnStart | None = None, on_result: OnResult | None = None) -> list[SendResult]:
+        """Send each message over one connection, reporting each (see the module's docstring for what each
+        result means); never raises for what the server or the network does.
+
+        ``envelopes`` maps a digest key to the recipients to send that message to instead of its To/Cc/Bcc (a
+        retry to the recipients still pending). ``on_start(message)`` is called with the connection up, just
+        before the message is handed over; if it raises, neither this message nor the rest are sent (they come
+        back not attempted). ``on_result(result)`` is called as each result is known (it must not raise).
+        A login refusal or a server still unreachable after the retries ends the batch: the rest come back
+        ``attempted=False``."""
         messages = list(messages)
         results: list[SendResult] = []
+
+        def report(result: SendResult) -> None:
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        def stop(index: int, first: SendResult, why: str) -> None:
+            """Report ``first`` for messages[index] and not-attempted results for the rest."""
+            report(first)
+            for m in messages[index + 1:]:
+                report(SendResult(str(m.get("Message-ID", "")), message_key(m), ok=False, attempted=False,
+                                  error=why))
+
         try:
             for index, message in enumerate(messages):
                 message_id, key = str(message.get("Message-ID", "")), message_key(message)
-                recipients = _recipients(message)
+                chosen = envelopes.get(key) if envelopes and key is not None else None
+                recipients = list(chosen) if chosen is not None else recipients_of(message)
+                if not recipients:
+                    report(SendResult(message_id, key, ok=False, permanent=True, error="no recipients"))
+                    continue
                 try:
-                    refused = self._retry(self._attempt, message, recipients)
-                    result = SendResult(message_id, key, ok=True, refused=tuple(sorted(refused)),
-                                        error=_describe(refused) if refused else "")
-                except AmbiguousDelivery as exc:
-                    result = SendResult(message_id, key, ok=False, ambiguous=True, error=str(exc))
-                except DeliveryRefused as exc:
-                    result = SendResult(message_id, key, ok=False, error=str(exc))
-                except _Deferred as exc:
-                    result = SendResult(message_id, key, ok=False, error=f"deferred, gave up: {exc}")
+                    self._retry(self._open)
                 except RetryableError as exc:
-                    # The server stayed away through every retry: the rest would only wait the same way.
-                    results.append(SendResult(message_id, key, ok=False, error=f"gave up: {exc}"))
-                    results.extend(SendResult(str(m.get("Message-ID", "")), message_key(m), ok=False,
-                                              attempted=False, error="not attempted: server unreachable")
-                                   for m in messages[index + 1:])
-                    log.warning("SMTP %s:%s unreachable, %d message(s) left unsent", self.host, self.port,
-                                len(messages) - index)
+                    self._unreachable(index, messages)
+                    stop(index, SendResult(message_id, key, ok=False, error=f"gave up: {exc}"),
+                         "not attempted: server unreachable")
                     break
-                results.append(result)
+                except Exception as exc:  # noqa: BLE001 - login refused, TLS or auth-method trouble: a person acts
+                    why = f"not sent: {exc}" if isinstance(exc, SheetsSyncError) else f"not sent: {exc!r}"
+                    stop(index, SendResult(message_id, key, ok=False, attempted=False, error=why), why)
+                    break
+                if on_start is not None:
+                    try:
+                        on_start(message)
+                    except Exception as exc:  # noqa: BLE001 - not recorded: not handed over, nor the rest
+                        why = f"not sent: its hand-off could not be recorded first ({type(exc).__name__}: {exc})"
+                        stop(index, SendResult(message_id, key, ok=False, attempted=False, error=why), why)
+                        break
+                try:
+                    result = self._send_one(message, message_id, key, recipients)
+                except RetryableError as exc:
+                    # The server went away and stayed away through every retry: the rest would wait the same way.
+                    self._unreachable(index, messages)
+                    stop(index, SendResult(message_id, key, ok=False, error=f"gave up: {exc}"),
+                         "not attempted: server unreachable")
+                    break
+                except SheetsSyncError as exc:  # e.g. the login refused on reconnecting
+                    stop(index, SendResult(message_id, key, ok=False, error=f"not sent: {exc}"),
+                         f"not sent: {exc}")
+                    break
+                report(result)
                 log.info("digest %s to %d recipient(s): %s", key or message_id, len(recipients),
                          "accepted" if result.ok else result.error)
         finally:
             self.close()
         return results
+
+    def _unreachable(self, index: int, messages: list[EmailMessage]) -> None:
+        log.warning("SMTP %s:%s unreachable, %d message(s) left unsent", self.host, self.port,
+                    len(messages) - index)
+
+    def _send_one(self, message: EmailMessage, message_id: str, key: str | None,
+                  recipients: list[str]) -> SendResult:
+        """One message under the retry policy, as a result; raises ``RetryableError`` when the server stayed
+        away and ``SheetsSyncError`` when a reconnection was refused (the caller stops the batch)."""
+        try:
+            refused = self._retry(self._attempt, message, recipients)
+        except AmbiguousDelivery as exc:
+            return SendResult(message_id, key, ok=False, ambiguous=True, error=str(exc))
+        except DeliveryRefused as exc:
+            states = _states(recipients, exc.refusals, default=f"failed: {_short(str(exc))}")
+            return SendResult(message_id, key, ok=False, error=str(exc), recipients=states,
+                              permanent=not any(s.startswith("pending") for _, s in states))
+        except _Deferred as exc:
+            states = _states(recipients, exc.refusals, default=f"pending: {_short(str(exc))}")
+            return SendResult(message_id, key, ok=False, error=f"deferred, gave up: {exc}", recipients=states)
+        except (RetryableError, SheetsSyncError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a message the generator cannot write: this one only
+            phase = self._phase
+            self._drop()  # the session is in an unknown state
+            log.exception("digest %s: unexpected error while sending", key or message_id)
+            if phase == "data":
+                return SendResult(message_id, key, ok=False, ambiguous=True,
+                                  error=f"unexpected error while transferring the message: {exc!r}")
+            return SendResult(message_id, key, ok=False, error=f"could not be sent: {exc!r}")
+        states = _states(recipients, refused, default="sent")
+        return SendResult(message_id, key, ok=True, refused=tuple(sorted(refused)),
+                          error=_describe(refused) if refused else "", recipients=states)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _states(recipients: Sequence[str], refusals: Refusals, default: str) -> tuple[tuple[str, str], ...]:
+    """Each recipient's outcome: ``failed: <code> <text>`` (5xx) or ``pending: <code> <text>`` (4xx) when the
+    server refused it, else ``default``."""
+    by_address = {a.casefold(): (code, text) for a, (code, text) in refusals.items()}
+    out = []
+    for address in recipients:
+        refusal = by_address.get(address.casefold())
+        if refusal is None:
+            out.append((address, default))
+            continue
+        code, text = refusal
+        reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        word = "pending" if 400 <= code < 500 else "failed"
+        out.append((address, f"{word}: {code} {_short(reply)}"))
+    return tuple(out)
 
 
 def _describe(refused: Mapping[str, tuple[int, bytes]]) -> str:
@@ -296,25 +436,40 @@ class EmlFolderMailer(_Base):
             department = str(message.get("Message-ID", "message"))
         return self.folder / f"{day}-{slug(department)}.eml"
 
-    def deliver(self, messages: Iterable[EmailMessage]) -> list[SendResult]:
-        """Write each message (same results as ``Mailer.deliver``)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def deliver(self, messages: Iterable[EmailMessage], *, envelopes: Mapping[str, Sequence[str]] | None = None,
+                on_start: OnStart | None = None, on_result: OnResult | None = None) -> list[SendResult]:
+        """Write each message (same results as ``Mailer.deliver``). ``envelopes`` and ``on_start`` are not
+        used: the file holds every recipient, and writing it again replaces it, so there is no hand-off to
+        record. A message that cannot be written is reported (retry) and the others are written."""
         results: list[SendResult] = []
         for message in messages:
-            target = self.path_for(message)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".eml.tmp")
+            message_id, key = str(message.get("Message-ID", "")), message_key(message)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(bytes(message))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            results.append(SendResult(str(message.get("Message-ID", "")), message_key(message), ok=True))
-            log.info("digest written to %s", target)
+                target = self._write(message)
+                result = SendResult(message_id, key, ok=True)
+                log.info("digest written to %s", target)
+            except Exception as exc:  # noqa: BLE001 - disk full, a message that cannot be written: this one only
+                log.exception("digest %s not written", key or message_id)
+                result = SendResult(message_id, key, ok=False, error=f"not written: {exc!r}")
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
         return results
+
+    def _write(self, message: EmailMessage) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(message)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".eml.tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(bytes(message))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
 
 
 def build_mailer(config: Any, **kwargs: Any) -> Mailer | EmlFolderMailer:

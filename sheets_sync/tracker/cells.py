@@ -104,12 +104,16 @@ def parse_cell(raw: Any, kind: str, tz: ZoneInfo) -> Any:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone UTF-16 surrogate (a platform can send one: half of an emoji cut by a length limit) is not valid
+# Unicode; Sheets refuses the whole batched write that holds one. It becomes U+FFFD, the replacement character.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 
 
 def fit_text(text: str) -> str:
-    """Text safe for one cell: control characters (which Sheets rejects) removed, cut to 50,000 characters
-    with a visible marker saying how much was cut."""
-    text = _CONTROL.sub("", text)
+    """Text safe for one cell: control characters (which Sheets rejects) removed, lone surrogates replaced by
+    U+FFFD, cut to 50,000 characters with a visible marker saying how much was cut."""
+    text = _SURROGATE.sub(REPLACEMENT, _CONTROL.sub("", text))
     if len(text) <= CELL_LIMIT:
         return text
     # Reserve room for the marker, whose length depends on the number it names.

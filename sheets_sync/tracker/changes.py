@@ -98,6 +98,19 @@ class ChangeSet:
         """Ask to rewrite a tool-owned tab (the Dashboard) from A1."""
         self.grids[tab] = grid
 
+    def drop_tab(self, tab: str) -> int:
+        """Forget every change, new row and deletion asked for ``tab`` (it cannot be written this cycle);
+        how many there were."""
+        updates = [k for k in self.updates if k[0] == tab]
+        deletes = [k for k in self.deletes if k[0] == tab]
+        appends = [r for r in self.appends if r.tab == tab]
+        for key in updates:
+            del self.updates[key]
+        for key in deletes:
+            del self.deletes[key]
+        self.appends = [r for r in self.appends if r.tab != tab]
+        return len(updates) + len(deletes) + len(appends)
+
     def __len__(self) -> int:
         return len(self.updates) + len(self.appends) + len(self.state) + len(self.grids) + len(self.deletes)
 

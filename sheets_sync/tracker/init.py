@@ -4,6 +4,10 @@ It compares what the sheet has with ``sheet_schema.yaml`` and sends one ``batchU
 missing: a second run sends no write at all. Extra columns, reordered columns and existing data are kept; a
 missing required column is added after the last one; a person's column widths are left alone (widths are set
 only on columns ``init`` creates).
+
+Headers are written only into row 1, and only when row 1 is empty or already holds headers. A tab whose row 1 holds
+other text (a title a person typed above the headers) is refused: nothing is written to it, the other tabs are
+still laid out, and ``run_init`` then raises ``InitRefused`` naming each refused tab, its header row and the fix.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..errors import SchemaError
 from ..schema import Column, Schema, Tab, load_schema
 from ..vocabulary import FINISHED_STATUSES, Status
 from .cells import as_text, to_cell_data
@@ -36,6 +41,8 @@ RED, AMBER, GREEN = (
 META_FIELDS = ("properties(title,timeZone),sheets(properties,protectedRanges(protectedRangeId,description),"
                "conditionalFormats,filterViews(filterViewId,title),charts(chartId))")
 GRID_FIELDS = "sheets(properties(title),data(rowData(values(note,dataValidation))))"
+# How many rows from the top ``init`` looks through for a header row that a title row pushed down.
+HEADER_SEARCH_ROWS = 5
 
 
 @dataclass
@@ -45,6 +52,8 @@ class InitReport:
     requests: list[dict[str, Any]] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     spreadsheet_id: str | None = None
+    # Tabs left untouched because their header row is not row 1: one message each, naming the row and the fix.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -56,6 +65,14 @@ class InitReport:
         self.requests.append(request)
         if action is not None:
             self.actions.append(action)
+
+
+class InitRefused(SchemaError):
+    """``init`` left one or more tabs untouched (see ``report.problems``); the other tabs were laid out."""
+
+    def __init__(self, report: InitReport) -> None:
+        super().__init__("\n".join(report.problems))
+        self.report = report
 
 
 def stable_sheet_id(title: str) -> int:
@@ -104,12 +121,14 @@ class _Sheet:
 
 def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]], grids: dict[str, dict[str, Any]],
               tab_rows: dict[str, int], departments: list[str], seeds: dict[str, list[list[Any]]],
-              tz: ZoneInfo) -> InitReport:
+              tz: ZoneInfo, top_rows: dict[str, list[list[str]]] | None = None) -> InitReport:
     """What ``init`` must send, from what the sheet has. Pure.
 
-    ``meta``: spreadsheets.get with META_FIELDS. ``headers``: each existing tab's header row. ``grids``: title →
+    ``meta``: spreadsheets.get with META_FIELDS. ``headers``: each existing tab's row 1. ``grids``: title →
     the GridData of rows 1–2 (notes, validation). ``tab_rows``: non-empty row count per tab (for seeding).
-    ``departments``: names for the filter views. ``seeds``: rows to add to an empty tab.
+    ``departments``: names for the filter views. ``seeds``: rows to add to an empty tab. ``top_rows``: each
+    existing tab's first HEADER_SEARCH_ROWS rows (row 1 alone when not given), to find a header row pushed down.
+    A tab whose row 1 is not its header row gets no request at all, and a message in ``report.problems``.
     """
     report = InitReport()
     sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
@@ -117,6 +136,12 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
         report.add({"updateSpreadsheetProperties": {"properties": {"timeZone": tz.key}, "fields": "timeZone"}},
                    f"time zone set to {tz.key}")
     for index, (title, tab) in enumerate(schema.tabs.items()):
+        if title in sheets and tab.columns:
+            top = (top_rows or {}).get(title) or [headers.get(title, [])]
+            problem = header_row_problem(title, tab, top)
+            if problem is not None:
+                report.problems.append(problem)
+                continue
         sheet = _plan_sheet(report, index, title, tab, sheets)
         if title == "Dashboard" and not (sheet.existing or {}).get("charts"):
             _plan_dashboard_chart(report, sheet.sheet_id, len(departments))
@@ -131,6 +156,59 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
         if tab_rows.get(title, 0) == 0 and seeds.get(title):
             _plan_seed(report, sheet, seeds[title], tz)
     return report
+
+
+def _matches(tab: Tab, row: list[str]) -> int:
+    """How many cells of ``row`` (trimmed text) hold one of the tab's headers."""
+    wanted = set(tab.headers)
+    return sum(1 for cell in row if cell in wanted)
+
+
+def find_header_row(tab: Tab, top: list[list[str]]) -> int | None:
+    """The 0-based index, among the tab's first rows ``top``, of its header row; None when none is found.
+
+    Row 1 is the header row when any of its cells is a header of the tab (``init`` adds the missing ones). A row
+    below must hold at least two of them (all of them, for a one-column tab), so that a data cell that happens to
+    read like a header ("Department" in Routing's data) is not taken for one.
+    """
+    rows = [trim_header(r) for r in top[:HEADER_SEARCH_ROWS]]
+    if rows and _matches(tab, rows[0]):
+        return 0
+    needed = min(2, len(tab.headers))
+    for i, row in enumerate(rows[1:], start=1):
+        if _matches(tab, row) >= needed:
+            return i
+    return None
+
+
+def _shown(row: list[str], limit: int = 60) -> str:
+    """A row's text as a message quotes it: its non-empty cells, cut to ``limit`` characters."""
+    text = " | ".join(c for c in row if c)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def header_row_problem(title: str, tab: Tab, top: list[list[str]]) -> str | None:
+    """Why ``init`` must not write this tab's headers into row 1, with the fix; None when it may.
+
+    ``top``: the tab's first rows as read. Row 1 empty with no header row below, or row 1 holding headers (some
+    or all): None. Otherwise the tab's headers are further down or nowhere, and writing row 1 would misalign
+    every column, or overwrite a person's text.
+    """
+    rows = [trim_header(r) for r in top[:HEADER_SEARCH_ROWS]]
+    first = rows[0] if rows else []
+    found = find_header_row(tab, rows)
+    if found == 0 or (found is None and not first):
+        return None
+    holds = f"row 1 holds {_shown(first)}" if first else "row 1 is empty"
+    if found is not None:
+        above = "row 1" if found == 1 else f"rows 1–{found}"
+        keep = " (or move that title to a cell comment or another tab)" if first else ""
+        return (f"{title}: the header row is row {found + 1} ({holds}). The tool reads headers from row 1: delete "
+                f"{above}{keep}, then run `sheets-sync init` again.")
+    names = ", ".join(repr(h) for h in tab.headers[:2])
+    return (f"{title}: {holds}, not the column headers (no cell in rows 1–{HEADER_SEARCH_ROWS} reads {names} or "
+            f"another {title} header). The tool reads headers from row 1: insert an empty row 1 above it (to keep "
+            "that text) or clear row 1, then run `sheets-sync init` again to write the headers there.")
 
 
 def _plan_sheet(report: InitReport, index: int, title: str, tab: Tab, sheets: dict[str, dict[str, Any]]) -> _Sheet:
@@ -363,7 +441,10 @@ def default_seeds(schema: Schema) -> dict[str, list[list[Any]]]:
 
 
 def run_init(store: Any, schema: Schema | None = None) -> InitReport:
-    """Read what the sheet has (3 reads), then send what is missing in one ``batchUpdate`` (none if nothing)."""
+    """Read what the sheet has (3 reads), then send what is missing in one ``batchUpdate`` (none if nothing).
+
+    Raises ``InitRefused`` (a ``SchemaError``), after writing the other tabs, when a tab's header row is not row 1.
+    """
     schema = schema or load_schema()
     http, sid, tz = store.http, store.spreadsheet_id, store.tz
     meta = http.fetch_sheet_metadata(sid, params={"fields": META_FIELDS})
@@ -372,35 +453,43 @@ def run_init(store: Any, schema: Schema | None = None) -> InitReport:
     tab_rows: dict[str, int] = {}
     grids: dict[str, dict[str, Any]] = {}
     sheet_departments: list[str] | None = None
+    top_rows: dict[str, list[list[str]]] = {}
     if existing:
-        headers, tab_rows, sheet_departments = _read_values(http, sid, existing)
+        headers, tab_rows, sheet_departments, top_rows = _read_values(http, sid, existing, schema)
         grids = _read_grids(http, sid, [t for t in existing if schema[t].columns])
     seeds = default_seeds(schema)
     departments = sheet_departments or [row[0] for row in seeds["Departments"]]
-    report = plan_init(schema, meta, headers, grids, tab_rows, departments, seeds, tz)
+    report = plan_init(schema, meta, headers, grids, tab_rows, departments, seeds, tz, top_rows)
     if report.requests:
         http.batch_update(sid, {"requests": report.requests})
     report.spreadsheet_id = sid
     log.info("init: %s", json.dumps(report.actions, ensure_ascii=False) if report.actions else "nothing to do")
+    if report.problems:
+        # The other tabs are laid out (above); the refused ones must be fixed by a person, so the command fails.
+        raise InitRefused(report)
     return report
 
 
-def _read_values(http: Any, sid: str, titles: list[str]
-                 ) -> tuple[dict[str, list[str]], dict[str, int], list[str] | None]:
-    """Each tab's header row and count of non-empty rows, and the department names in the Departments tab
-    (None when there is no Departments tab): one read."""
+def _read_values(http: Any, sid: str, titles: list[str], schema: Schema
+                 ) -> tuple[dict[str, list[str]], dict[str, int], list[str] | None, dict[str, list[list[str]]]]:
+    """Each tab's row 1, count of non-empty rows and first HEADER_SEARCH_ROWS rows, and the department names in
+    the Departments tab (None when there is no Departments tab): one read."""
     body = http.values_batch_get(sid, [quote_title(t) for t in titles],
                                  params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"})
     headers: dict[str, list[str]] = {}
     tab_rows: dict[str, int] = {}
+    top_rows: dict[str, list[list[str]]] = {}
     departments: list[str] | None = None
     for title, vr in zip(titles, body.get("valueRanges", []), strict=False):
         values = vr.get("values") or []
         headers[title] = [as_text(v) for v in (values[0] if values else [])]
         tab_rows[title] = sum(1 for row in values[1:] if any(c not in ("", None) for c in row))
+        top_rows[title] = [[as_text(v) for v in row] for row in values[:HEADER_SEARCH_ROWS]]
         if title == "Departments":
-            departments = _department_names(headers[title], values[1:])
-    return headers, tab_rows, departments
+            # Below the header row wherever it is, so a title row above it is not taken for a department.
+            at = find_header_row(schema[title], top_rows[title]) or 0
+            departments = _department_names(trim_header(top_rows[title][at]) if values else [], values[at + 1:])
+    return headers, tab_rows, departments, top_rows
 
 
 def _department_names(header: list[str], rows: list[list[Any]]) -> list[str]:

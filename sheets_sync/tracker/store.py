@@ -9,6 +9,7 @@ The runner's lease adds one small write and one small read.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -44,6 +45,9 @@ class Snapshot:
     state: dict[str, str] = field(default_factory=dict)
     state_rows: dict[str, int] = field(default_factory=dict)
     key_only: frozenset[str] = frozenset()  # tabs of which only the key column was read
+    # Tabs the tool must not write this cycle (missing, or a required header missing or repeated) → the problem,
+    # naming the tab and the fix. Jobs that need one of them wait; everything else goes on.
+    blocked: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, tab: str) -> Table:
         return self.tables[tab]
@@ -124,8 +128,7 @@ class TrackerStore:
             body = self.http.values_batch_get(self.spreadsheet_id, ranges, params=dict(READ_PARAMS))
         except APIError as exc:
             if exc.response.status_code == 400 and "parse range" in str(exc):
-                raise SchemaError(f"a tab among {', '.join(titles)} is missing from the Tracker Sheet: run "
-                                  "`sheets-sync init` to create it.") from exc
+                return self._read_without_missing(tabs, key_only, exc)
             raise
         tables: dict[str, Table] = {}
         for title, value_range in zip(titles, body.get("valueRanges", []), strict=False):
@@ -142,10 +145,42 @@ class TrackerStore:
                 state[key] = as_text(state_table.raw(number, "Value"))
         return Snapshot(tables, state, state_rows, frozenset(key_only))
 
+    def _read_without_missing(self, tabs: Sequence[str], key_only: Sequence[str], error: APIError) -> Snapshot:
+        """A tab was renamed or deleted: name it (one small request), read the others, and block it. Without
+        ``_state`` nothing can be done safely (no lease, no cursor): ``SchemaError`` naming the fix."""
+        existing = set(self.tabs_meta())
+        missing = [t for t in dict.fromkeys([*tabs, STATE_TAB, *key_only]) if t not in existing]
+        if not missing:
+            raise error
+        problems = {t: missing_tab_problem(t, existing) for t in missing}
+        if STATE_TAB in problems:
+            raise SchemaError(problems[STATE_TAB]) from error
+        snapshot = self.read([t for t in tabs if t not in problems], [t for t in key_only if t not in problems])
+        snapshot.blocked.update(problems)
+        return snapshot
+
+    def read_as_typed(self, table: Table, header: str) -> dict[str, Any]:
+        """Key → what people typed under ``header`` (a formula as its text ``=...``, not its result), in one
+        ``values:batchGet`` of the key column and that column together, so rows people moved since the cycle's
+        read are still matched by key."""
+        key_letter = column_letter(table.col[table.tab.key or ""])
+        letter = column_letter(table.col[header])
+        title = quote_title(table.tab.title)
+        body = self.http.values_batch_get(self.spreadsheet_id, [f"{title}!{key_letter}2:{key_letter}",
+                                                                f"{title}!{letter}2:{letter}"],
+                                          params={**READ_PARAMS, "valueRenderOption": "FORMULA"})
+        keys, values = ([row[0] if row else "" for row in r.get("values") or []] for r in body["valueRanges"])
+        return {as_text(k).strip(): (values[i] if i < len(values) else "") for i, k in enumerate(keys)
+                if as_text(k).strip()}
+
     def begin(self, tabs: Sequence[str]) -> UnitOfWork:
         """A cycle's unit of work over one read of ``tabs`` (plus ``_state``, and the archived Ticket IDs: the
-        Archive tab's key column and, once there is one, the archive spreadsheet's)."""
+        Archive tab's key column and, once there is one, the archive spreadsheet's). Tabs that cannot be written
+        (missing, or a required header missing or repeated) are listed in ``snapshot.blocked``."""
         snapshot = self.read(tabs, key_only=[ARCHIVE])
+        for title, table in snapshot.tables.items():
+            if title not in snapshot.key_only and not table.writable:
+                snapshot.blocked[title] = table.header_problem()
         self.archive.merge_keys(snapshot)
         return UnitOfWork(self, snapshot)
 
@@ -249,14 +284,25 @@ class TrackerStore:
                 ranges.append(f"{quote_title(tab)}!{letter}2:{letter}")
         return ranges, wanted
 
+    def _blocked(self, changes: ChangeSet, snapshot: Snapshot) -> list[str]:
+        """Take out of ``changes`` what would go to a tab that must not be written (a header missing or
+        repeated): that tab waits, the others are written. Returns why, naming the tab and the fix."""
+        reasons = []
+        for tab in sorted(changes.tabs_updated() | {r.tab for r in changes.appends}):
+            table = snapshot.tables.get(tab)
+            problem = snapshot.blocked.get(tab)
+            if problem is None and table is not None and tab not in snapshot.key_only and not table.writable:
+                problem = table.header_problem()
+            if problem is not None:
+                dropped = changes.drop_tab(tab)
+                reasons.append(f"{problem} ({dropped} changes to {tab} wait)")
+        return reasons
+
     def commit(self, changes: ChangeSet, snapshot: Snapshot) -> Plan:
         """Write a cycle's changes: one fresh read, then one atomic ``batchUpdate`` (none when nothing changes)."""
+        blocked = self._blocked(changes, snapshot)
         if not len(changes) and not changes.extra_requests:
-            return Plan([], [], [], [])
-        for tab in changes.tabs_updated() | {r.tab for r in changes.appends}:
-            table = snapshot.tables.get(tab)
-            if table is not None and tab not in snapshot.key_only:
-                table.require_writable()
+            return Plan([], [], [], blocked)
         fresh, sizes = self.fresh(changes, snapshot)
         read_headers = {title: list(table.header) for title, table in snapshot.tables.items()}
         for title in snapshot.key_only:
@@ -268,11 +314,20 @@ class TrackerStore:
                              audit_sheet_id=sizes.get(AUDIT_TAB, (None, 0, 0))[0], sizes=sizes, now=self.clock(),
                              tz=self.tz)
         plan = plan_write(changes, target)
+        plan.skipped[:0] = blocked
         for reason in plan.skipped:
             log.warning("write skipped: %s", reason)
         if plan.requests:
             self.http.batch_update(self.spreadsheet_id, {"requests": plan.requests})
         return plan
+
+
+def missing_tab_problem(title: str, existing: set[str]) -> str:
+    """What to say about a tab the sheet lacks: a tab with a close name was probably renamed."""
+    close = difflib.get_close_matches(title, sorted(existing), n=1, cutoff=0.6)
+    fix = (f"a tab is named {close[0]!r}: rename it back to {title!r}" if close
+           else "run `sheets-sync init` to create it")
+    return f"the tab {title!r} is missing from the Tracker Sheet — {fix}. Until then the jobs that need it wait."
 
 
 def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], spec: Tab | None) -> Fresh:

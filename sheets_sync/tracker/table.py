@@ -120,10 +120,14 @@ class Table:
         """Whether the tool may write this tab: every required column present exactly once."""
         return not self.missing and not self.duplicated_headers
 
+    def header_problem(self) -> str:
+        """Why the tool must not write this tab (its header problems, each naming the column and the fix)."""
+        return " ".join(p for p in self.problems if "header" in p or "column" in p)
+
     def require_writable(self) -> None:
         """Raise ``SchemaError`` naming the tab, the header and the fix when writing is unsafe."""
         if not self.writable:
-            raise SchemaError(" ".join(p for p in self.problems if "header" in p or "column" in p))
+            raise SchemaError(self.header_problem())
 
     def raw(self, row_number: int, header: str) -> Any:
         """The raw value at a 1-based sheet row under ``header`` ("" when empty or absent)."""

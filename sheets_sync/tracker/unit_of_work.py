@@ -149,6 +149,9 @@ class UnitOfWork:
         self.snapshot = snapshot
         self.changes = ChangeSet(store.schema)
         self.notes: list[str] = []
+        # What makes this cycle unhealthy (a platform refused its token, a tab could not be written, a job
+        # failed): also in ``notes``; ``run --once`` exits non-zero and names each on stderr.
+        self.problems: list[str] = []
         self.counts: dict[str, dict[str, int]] = {}
         self._views: dict[str, TabRows] = {}
         self._after_write: list[tuple[str, AfterWrite]] = []
@@ -188,6 +191,11 @@ class UnitOfWork:
             self._tabs_meta = self.store.tabs_meta()
         return self._tabs_meta
 
+    def as_typed(self, title: str, header: str) -> dict[str, Any]:
+        """Key → what people typed in one column, formulas as their text: one more read, for a column whose
+        computed value must never be taken for the text (a Reply that is ``=1+1``)."""
+        return self.store.read_as_typed(self[title].table, header)
+
     # -- state, grids, extra requests --------------------------------------------------------------------------
 
     @property
@@ -218,6 +226,16 @@ class UnitOfWork:
         """Something people should know (a cell to fix, a platform that failed): logged and kept."""
         self.notes.append(message)
 
+    def fail(self, message: str) -> None:
+        """Something that makes the cycle unhealthy and needs a person (noted too)."""
+        self.note(message)
+        self.problems.append(message)
+
+    @property
+    def blocked(self) -> Mapping[str, str]:
+        """Tabs that cannot be written this cycle → why, naming the fix."""
+        return self.snapshot.blocked
+
     # -- the write ---------------------------------------------------------------------------------------------
 
     def after_write(self, name: str, step: AfterWrite) -> None:
@@ -225,7 +243,8 @@ class UnitOfWork:
         self._after_write.append((name, step))
 
     def commit(self) -> Plan:
-        """Write everything asked this cycle in one atomic ``batchUpdate`` (none when nothing changes)."""
+        """Write everything asked this cycle in one atomic ``batchUpdate`` (none when nothing changes); changes
+        to a blocked tab wait (``Plan.skipped`` says why), the rest is written."""
         return self.store.commit(self.changes, self.snapshot)
 
     def run_after_write(self) -> list[str]:
