@@ -300,8 +300,11 @@ def _report(ctx: CycleContext, results: list[SendResult], items: dict[str, _Item
     ctx.count(JOB, "to retry", len(retry) + len(missing))
     waiting = [r for r in retry if not r.ok]
     if waiting:
-        ctx.note(f"digest: {len(waiting)} e-mail(s) not sent yet ({', '.join(str(r.key) for r in waiting)}): "
-                 f"{waiting[0].error}. The next digest run today sends them again (`sheets-sync job digest`).")
+        message = (f"digest: {len(waiting)} e-mail(s) not sent yet ({', '.join(str(r.key) for r in waiting)}): "
+                   f"{waiting[0].error}. The next digest run today sends them again (`sheets-sync job digest`).")
+        # A refused login or wrong SMTP settings need a person (the cycle is not ok); an unreachable server or
+        # a busy one is only noted: the retries deal with it.
+        (ctx.fail if any(r.blocked for r in waiting) else ctx.note)(message)
     for r in results:
         item = items.get(r.key or "")
         if item is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sheets_sync.connectors.base import Comment, Connector, FetchResult
 from sheets_sync.errors import AuthError, SheetsSyncError
+from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.unit_of_work import TabRows
 from sheets_sync.vocabulary import PlatformStatus, Status, ticket_id
 
@@ -19,6 +20,7 @@ JOB = "ingest"
 
 def run(ctx: CycleContext) -> None:
     """Fetch from every platform; new comments become Tracker rows, their unknown posts Posts rows."""
+    _register_unlisted_posts(ctx)
     for connector in ctx.connectors:
         result = _fetch(ctx, connector)
         if result is None:
@@ -88,9 +90,25 @@ def _add(ctx: CycleContext, comment: Comment) -> bool:
         "Last Synced": ctx.now,
     }, JOB)
     posts = ctx.work.tab("Posts")
-    if comment.post_id and posts is not None and not posts.known(comment.post_id):
+    if comment.post_id and posts is not None and "Posts" not in ctx.work.blocked and not posts.known(comment.post_id):
         _register_post(ctx, posts, comment)
     return True
+
+
+def _register_unlisted_posts(ctx: CycleContext) -> None:
+    """Posts of Tracker rows that the register lacks (their comments came while the Posts tab could not be
+    written) are registered with what the Tracker knows — platform and id; the cell fills the rest."""
+    posts = ctx.work.tab("Posts")
+    if posts is None or "Posts" in ctx.work.blocked:
+        return
+    tracker = ctx.tracker
+    seen: set[str] = set()
+    for platform, post_id in zip(tracker.column("Platform"), tracker.column("Post ID"), strict=False):
+        post_id = as_text(post_id).strip()
+        if post_id and post_id not in seen and not posts.known(post_id):
+            seen.add(post_id)
+            posts.append({"Platform": as_text(platform).strip(), "Post ID": post_id}, JOB)
+            ctx.count(JOB, "posts registered from the Tracker")
 
 
 def _register_post(ctx: CycleContext, posts: TabRows, comment: Comment) -> None:

@@ -49,7 +49,8 @@ class Job:
 CYCLE_JOBS: dict[str, Job] = {
     # First, so `job reply` alone also reports what people typed that cannot be used.
     "check": Job(route.check, ("Tracker",)),
-    "ingest": Job(ingest.run, ("Tracker", "Posts")),
+    # Posts too, but a blocked Posts tab must not stop comments: ingest registers their posts once it is back.
+    "ingest": Job(ingest.run, ("Tracker",)),
     # Before route: a published request's posts route to its department.
     "content": Job(content.run, ("Content", "Posts")),
     "route": Job(route.run, ("Tracker",)),  # reads Posts, Departments, Routing: absent ones mean defaults

@@ -9,9 +9,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config, load_config
 from .errors import SheetsSyncError
+
+if TYPE_CHECKING:
+    from .app import CycleResult
 
 log = logging.getLogger("sheets_sync")
 
@@ -126,9 +130,7 @@ def _run(config: Config, once: bool) -> int:
         print(f"sheets-sync: warning: {warning}", file=sys.stderr)
     runner = build_runner(config)
     if once:
-        result = runner.cycle()
-        print(result.summary())
-        return 1 if result.failed_jobs else 0
+        return _report(runner.cycle())
     from .app import daily_jobs
 
     webhook = config.webhook
@@ -155,9 +157,17 @@ def _job(config: Config, name: str) -> int:
 
         print(f"archive: {archive_all(runner)}")
         return 0
-    result = runner.cycle([name] if name == "check" else ["check", name])
+    return _report(runner.cycle([name] if name == "check" else ["check", name]))
+
+
+def _report(result: CycleResult) -> int:
+    """Print a cycle's summary; each problem on stderr. The exit code for cron and systemd: 0 when all is well
+    (or another runner held the lease: it does the work), 1 when a platform refused its token, a tab could not
+    be written or a job failed."""
     print(result.summary())
-    return 1 if result.failed_jobs else 0
+    for problem in result.problems:
+        print(f"sheets-sync: problem: {problem}", file=sys.stderr)
+    return 0 if result.ok or not result.ran else 1
 
 
 def _classify(config: Config | None) -> int:

@@ -288,6 +288,7 @@ def test_a_refused_login_is_retried_and_the_rerun_with_the_right_password_sends_
     assert first.counts["digest"]["to retry"] == 4 and first.counts["digest"]["sent"] == 0
     assert all(m["status"].startswith("failed: not sent: SMTP server") and m["retry"] for m in marks(world).values())
     assert [n for n in first.notes if "refused the login" in n and "$DIGEST_SMTP_PASSWORD" in n]
+    assert not first.ok and [p for p in first.problems if "refused the login" in p]  # a person must act
     assert not [n for n in first.notes if "an-old-password" in n]
 
     monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
@@ -311,6 +312,7 @@ def test_an_unreachable_server_marks_nothing_sent_and_the_rerun_sends_all(
     assert not [s for s in statuses(world).values() if s == "sent"]
     assert all(m["retry"] for m in marks(world).values())
     assert [n for n in first.notes if "4 e-mail(s) not sent yet" in n and "cannot reach SMTP server" in n]
+    assert first.problems == []  # only noted: the retries deal with it
 
     world.config = replace(world.config, smtp=smtp(port))
     second = run_digest(world.runner("server back"))

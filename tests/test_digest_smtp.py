@@ -149,7 +149,7 @@ def test_wrong_password_is_refused_before_anything_is_sent(smtp_server: tuple[Co
     config = {"host": "127.0.0.1", "port": port, "user_env": "U", "password_env": "P", "timeout": 5}
     results = Mailer(config, env={"U": USER, "P": "wrong"}, retry=policy(sleep=lambda s: None)).deliver(_digests())
     assert len(results) == len(_digests())
-    assert all(not r.ok and not r.attempted and r.retry and "$U" in r.error for r in results)
+    assert all(not r.ok and not r.attempted and r.retry and r.blocked and "$U" in r.error for r in results)
     assert "refused the login" in results[0].error and "wrong" not in results[0].error
     assert collector.envelopes == []
 

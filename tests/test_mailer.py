@@ -196,7 +196,7 @@ def test_login_refused_is_reported_on_every_message_without_the_password(
     m = mailer(server)
     results = m.deliver(messages())
     assert len(results) == len(messages()) and server.attempts == 0
-    assert all(not r.ok and not r.attempted and r.retry and not r.permanent for r in results)
+    assert all(not r.ok and not r.attempted and r.retry and not r.permanent and r.blocked for r in results)
     assert all("SMTP_USER" in r.error and SECRET not in r.error for r in results)
     assert server.connections == 1  # one login attempt: not retried (no lock-out by hammering)
     assert SECRET not in repr(m) and SECRET not in caplog.text
@@ -295,6 +295,7 @@ def test_each_result_says_whether_a_later_run_should_send_it(script: list[str], 
                                                               first_recipient: str) -> None:
     [result] = mailer(FakeServer(script)).deliver(messages()[:1])
     assert (result.ok, result.retry, result.permanent, result.ambiguous) == (ok, retry, permanent, ambiguous)
+    assert not result.blocked  # the server could be used: nothing for a person to fix in the settings
     states = dict(result.recipients)
     assert states.get("roads.head@pmc.example", "").startswith(first_recipient)
 

@@ -95,6 +95,9 @@ class SendResult:
     refused: tuple[str, ...] = ()
     permanent: bool = False
     recipients: tuple[tuple[str, str], ...] = ()
+    # The server could not be used at all — login refused, TLS or auth-method trouble, the session refused:
+    # a person must act (the message is still retried by a later run).
+    blocked: bool = False
 
     @property
     def pending(self) -> tuple[str, ...]:
@@ -307,7 +310,7 @@ class Mailer(_Base):
             report(first)
             for m in messages[index + 1:]:
                 report(SendResult(str(m.get("Message-ID", "")), message_key(m), ok=False, attempted=False,
-                                  error=why))
+                                  error=why, blocked=first.blocked))
 
         try:
             for index, message in enumerate(messages):
@@ -326,7 +329,8 @@ class Mailer(_Base):
                     break
                 except Exception as exc:  # noqa: BLE001 - login refused, TLS or auth-method trouble: a person acts
                     why = f"not sent: {exc}" if isinstance(exc, SheetsSyncError) else f"not sent: {exc!r}"
-                    stop(index, SendResult(message_id, key, ok=False, attempted=False, error=why), why)
+                    stop(index, SendResult(message_id, key, ok=False, attempted=False, error=why, blocked=True),
+                         why)
                     break
                 if on_start is not None:
                     try:
@@ -344,7 +348,7 @@ class Mailer(_Base):
                          "not attempted: server unreachable")
                     break
                 except SheetsSyncError as exc:  # e.g. the login refused on reconnecting
-                    stop(index, SendResult(message_id, key, ok=False, error=f"not sent: {exc}"),
+                    stop(index, SendResult(message_id, key, ok=False, error=f"not sent: {exc}", blocked=True),
                          f"not sent: {exc}")
                     break
                 report(result)

@@ -79,6 +79,15 @@ class Table:
 
     def _report_headers(self) -> None:
         """Problems with the header row, each naming the columns and the fix."""
+        if self.missing and not any(h in self.tab.headers for h in self.header):
+            # Nothing in row 1 is a header: a title row inserted above them, or text typed over them. Say that,
+            # rather than "run init" (which must not write headers over a person's row either).
+            from .init import header_row_problem
+
+            moved = header_row_problem(self.tab.title, self.tab, [self.header, *self.rows[:4]])
+            if moved:
+                self.problems.append(f"{moved} Until then the tool does not write this tab.")
+                return
         for name in self.duplicated_headers:
             self.problems.append(
                 f"{self.tab.title}: the header {name!r} appears more than once (columns "

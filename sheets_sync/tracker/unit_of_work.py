@@ -223,8 +223,9 @@ class UnitOfWork:
         bucket[what] = bucket.get(what, 0) + n
 
     def note(self, message: str) -> None:
-        """Something people should know (a cell to fix, a platform that failed): logged and kept."""
-        self.notes.append(message)
+        """Something people should know (a cell to fix, a platform that failed): kept once per cycle."""
+        if message not in self.notes:
+            self.notes.append(message)
 
     def fail(self, message: str) -> None:
         """Something that makes the cycle unhealthy and needs a person (noted too)."""
@@ -256,6 +257,6 @@ class UnitOfWork:
                 step(self.store)
             except Exception as exc:  # noqa: BLE001 - reported; the cycle's write has landed
                 failed.append(name)
-                self.note(f"{name} after the write: {exc}")
+                self.fail(f"{name} after the write: {exc}")
                 log.exception("after-write step %s failed", name)
         return failed
