@@ -29,6 +29,8 @@ from .archive import archive_all
 DEFAULT_DIGEST_AT = "08:00"
 DEFAULT_ARCHIVE_AT = "02:30"
 RETRY_EVERY_S = 30.0
+# After SMTP trouble the day's undelivered digests are sent again this often, until delivered or the next day.
+DIGEST_RETRY_EVERY = timedelta(minutes=30)
 CHECK_EVERY_S = 30
 CATCH_UP = timedelta(hours=2)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -47,10 +49,14 @@ def parse_at(value: Any, key: str) -> str:
 
 
 def daily_trigger(at: str, tz: ZoneInfo, job: Callable[[], Any],
-                  clock: Callable[[], datetime]) -> Callable[[], bool]:
+                  clock: Callable[[], datetime], retry_every: timedelta | None = None) -> Callable[[], bool]:
     """A check to call often (every ``CHECK_EVERY_S``): runs ``job`` once each day when ``at`` (``HH:MM`` in
     ``tz``) has come; returns whether it ran. At creation a time passed more than ``CATCH_UP`` ago counts as
-    done for today, so starting the service in the evening does not send the morning digest then."""
+    done for today, so starting the service in the evening does not send the morning digest then.
+
+    With ``retry_every``, a run whose ``job()`` returned False (not done: digests still waiting after SMTP
+    trouble) is repeated every ``retry_every`` until one returns something else or the local day ends.
+    """
     hours, minutes = (int(part) for part in parse_at(at, "at").split(":"))
     at_time = time(hours, minutes)
 
@@ -63,12 +69,23 @@ def daily_trigger(at: str, tz: ZoneInfo, job: Callable[[], Any],
     due = last_due(start)
     done: list[date] = [due.date()] if start - due > CATCH_UP else []
 
+    retry_at: list[datetime] = []
+
+    def run(now: datetime) -> None:
+        finished = job()
+        retry_at[:] = [now + retry_every] if retry_every is not None and finished is False else []
+
     def check() -> bool:
-        day = last_due(clock()).date()
+        now = clock()
+        day = last_due(now).date()
         if done and done[-1] >= day:
+            # Retries stop at local midnight: the next day's run sends that day's digests.
+            if retry_at and now >= retry_at[0] and now.astimezone(tz).date() == done[-1]:
+                run(now)
+                return True
             return False
         done[:] = [day]
-        job()
+        run(now)
         return True
 
     return check
@@ -85,6 +102,14 @@ def until_lease_free(runner: Any, attempt: Callable[[], tuple[bool, Any]]) -> An
             return result
         runner.sleep(RETRY_EVERY_S)
     return result
+
+
+def digest_done(result: Any) -> bool:
+    """Whether a digest run left nothing for later today: it ran, did not fail, and no digest waits to be
+    retried (SMTP refused the login, the server was unreachable, a crash mid-send)."""
+    if result is None or not result.ran or "digest" in result.failed_jobs:
+        return False
+    return not result.counts.get("digest", {}).get("to retry")
 
 
 def run_digest(runner: Any) -> Any:
@@ -107,8 +132,7 @@ def daily_jobs(runner: Any) -> dict[str, tuple[str, Callable[[], Any]]]:
     """The daily jobs for ``Runner.run_forever(daily=...)``: name → (``HH:MM`` in the configured zone, job)."""
     schedule = runner.config.schedule
     return {
-        "digest": (schedule.digest_at,
-                   lambda: run_digest(runner)),
+        "digest": (schedule.digest_at, lambda: digest_done(run_digest(runner))),
         "archive": (schedule.archive_at,
                     lambda: run_archive(runner)),
     }

@@ -214,14 +214,16 @@ class Runner:
 
         scheduler.every(every).minutes.do(guarded_cycle)
         for name, (at, fn) in (daily or {}).items():
-            def guarded(fn: Callable[[], Any] = fn, name: str = name) -> None:
+            def guarded(fn: Callable[[], Any] = fn, name: str = name) -> Any:
                 try:
-                    fn()
+                    return fn()
                 except Exception:  # noqa: BLE001
                     log.exception("daily job %s failed", name)
+                    return False  # retried (where the job is retried) like a run that left work
             # Not schedule's .day.at(at, tz): its time zones need pytz (not a dependency) and the wall clock.
+            retry = daily_module.DIGEST_RETRY_EVERY if name == "digest" else None
             scheduler.every(daily_module.CHECK_EVERY_S).seconds.do(
-                daily_module.daily_trigger(at, self.config.tz, guarded, self.clock))
+                daily_module.daily_trigger(at, self.config.tz, guarded, self.clock, retry))
         self._install_signals()
         guarded_cycle()
         while not self.stop_event.is_set() and (max_cycles is None or cycles < max_cycles):
