@@ -10,6 +10,8 @@ from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 
 from .cycle import CycleContext
+from .health import STATE_KEY as HEALTH_KEY
+from .health import Health
 
 JOB = "dashboard"
 CHART_STATE_KEY = "dashboard_chart_departments"
@@ -36,8 +38,7 @@ def metric_rows(ctx: CycleContext) -> list[dict[str, Any]]:
         row.update(overlay.get(ticket, {}))
         rows.append(row)
     for ticket in tracker.new_keys():
-        rows.append({h: tracker.get(ticket, h) if h not in DATETIMES else tracker.get(ticket, h) or None
-                     for h in COLUMNS})
+        rows.append({h: tracker.get(ticket, h) or (None if h in DATETIMES else "") for h in COLUMNS})
     return rows
 
 
@@ -49,10 +50,20 @@ def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
 
 def run(ctx: CycleContext) -> None:
     """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed)."""
-    grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz)
+    grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx))
     ctx.work.replace_grid("Dashboard", grid)
     ctx.count(JOB, "rows", len(grid))
     aim_chart(ctx, grid)
+
+
+def _health(ctx: CycleContext) -> dict[str, str]:
+    """The runner's last successful cycle and last error, this cycle included so far (the Dashboard is the
+    cycle's last job)."""
+    health = Health.parse(ctx.work.state.get(HEALTH_KEY))
+    if ctx.work.problems:
+        return {"last_ok": health.last_ok, "last_error": "; ".join(ctx.work.problems),
+                "last_error_at": ctx.now.isoformat()}
+    return {"last_ok": ctx.now.isoformat(), "last_error": health.last_error, "last_error_at": health.last_error_at}
 
 
 def aim_chart(ctx: CycleContext, grid: list[list[Any]]) -> None:

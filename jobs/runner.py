@@ -31,6 +31,7 @@ from sheets_sync.tracker.unit_of_work import UnitOfWork
 
 from . import archive, content, dashboard, digest, ingest, reply, route, sla, status
 from . import daily as daily_module
+from . import health as health_module
 from .cycle import CycleContext
 
 log = logging.getLogger("sheets_sync.runner")
@@ -111,6 +112,8 @@ class Runner:
     # Digests go through this mailer when set (tests, the demo); else SMTP or .eml files as configured.
     mailer: Any = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # The health as this process last knew it: cycles that raised could not record theirs in the sheet.
+    health: health_module.Health = field(default_factory=health_module.Health)
     # Set by the webhook receiver (a comment just arrived): run a cycle now instead of at the next tick.
     wake_event: threading.Event = field(default_factory=threading.Event)
 
@@ -133,6 +136,7 @@ class Runner:
             return CycleResult(ran=False, holder=holder)
         ctx = self._begin(work)
         failed = self._run_jobs(ctx, names)
+        self._record_health(ctx)
         failed += self._commit(ctx, failed)
         after = self.backend.counter.snapshot()
         result = CycleResult(ran=True, counts=work.counts, notes=work.notes,
@@ -172,6 +176,25 @@ class Runner:
                 log.exception("job %s failed; the other jobs go on", name)
         return failed
 
+    def _record_health(self, ctx: CycleContext) -> None:
+        """This cycle's health into ``_state`` (in its own write); the alert or recovery mail once it landed."""
+        recorded = health_module.Health.parse(ctx.work.state.get(health_module.STATE_KEY))
+        recorded.failures = max(recorded.failures, self.health.failures)
+        recorded.alerted = recorded.alerted or self.health.alerted
+        self.health, mail = health_module.after_cycle(recorded, ctx.work.problems, ctx.now)
+        ctx.work.set_state(health_module.STATE_KEY, self.health.dumps())
+        if mail is not None:
+            health = self.health
+            ctx.work.after_write(f"health {mail} mail",
+                                 lambda _store: health_module.send(mail, health, self.config, self.mailer))
+
+    def cycle_raised(self, error: BaseException) -> None:
+        """A cycle raised before it could record anything (the sheet unreachable, a write refused): count it in
+        memory, and tell the cell once enough have failed in a row."""
+        self.health, mail = health_module.after_cycle(self.health, [f"the cycle failed: {error}"], self.clock())
+        if mail is not None:
+            health_module.send(mail, self.health, self.config, self.mailer)
+
     def _commit(self, ctx: CycleContext, failed: list[str]) -> list[str]:
         """The cycle's one write — quota spend, lease released, last run recorded, with every job's changes —
         then the after-write steps. Returns the steps that failed."""
@@ -209,8 +232,9 @@ class Runner:
             cycles += 1
             try:
                 self.cycle()
-            except Exception:  # noqa: BLE001 - schedule does not catch; one failure must not end the service
+            except Exception as exc:  # noqa: BLE001 - schedule does not catch; one failure must not end the service
                 log.exception("cycle failed; the next one runs on schedule")
+                self.cycle_raised(exc)
 
         scheduler.every(every).minutes.do(guarded_cycle)
         for name, (at, fn) in (daily or {}).items():

@@ -9,6 +9,7 @@ Layout (0-based row indexes, as the Sheets API's GridRange counts them)::
     3+D               (blank)
     4+D               Platform | Open | Overdue | ...
     5+D .. 8+D+P      one row per platform, then Total
+    then              (blank), Last successful cycle | time, Last error | time — what failed (when given)
 
 Every row is padded to the same width with "" so that writing the grid over last cycle's also blanks cells
 that are no longer used within those columns (the caller should still clear rows below the grid when the
@@ -51,9 +52,10 @@ def _pad(row: list[Cell]) -> list[Cell]:
 
 
 def dashboard_grid(rows: Iterable[Mapping[str, Any]], departments: Iterable[Mapping[str, Any]],
-                   now: datetime, tz: tzinfo) -> list[list[Cell]]:
+                   now: datetime, tz: tzinfo, health: Mapping[str, str] | None = None) -> list[list[Cell]]:
     """The Dashboard tab's values from A1: title, the department block with Total, a blank row, the platform
-    block with Total. ``now`` must be tz-aware; it is shown in ``tz``."""
+    block with Total, and — given ``health`` (``last_ok``, ``last_error``, ``last_error_at``, ISO times) — the
+    runner's last successful cycle and last error. ``now`` must be tz-aware; it is shown in ``tz``."""
     rows = list(rows)
     local = now.astimezone(tz)
     grid: list[list[Cell]] = [_pad([f"{TITLE} — Updated {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()])]
@@ -65,7 +67,24 @@ def dashboard_grid(rows: Iterable[Mapping[str, Any]], departments: Iterable[Mapp
     grid.append(list(PLATFORM_HEADER))
     grid.extend(metrics_row(m) for m in by_platform(rows, now))
     grid.append(list(total))
+    if health is not None:
+        grid.append(_pad([]))
+        grid.append(_pad(["Last successful cycle", _when(health.get("last_ok"), tz) or "none yet"]))
+        error = health.get("last_error") or ""
+        grid.append(_pad(["Last error", f"{_when(health.get('last_error_at'), tz)} — {error}" if error else "none"]))
     return grid
+
+
+def _when(iso: str | None, tz: tzinfo) -> str:
+    """An ISO time as the Dashboard shows times ("" when absent or unreadable)."""
+    try:
+        moment = datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return ""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
 def dashboard_chart_spec(sheet_id: int, first_row: int, n_departments: int, *,
