@@ -34,6 +34,8 @@ class CycleContext:
     mailer: Any = None
     # The runner's sleep: simulated time in tests and the demo, real time in production.
     sleep: Callable[[float], None] | None = None
+    # Jobs a person asked for by name (`sheets-sync job NAME`): they run now, whatever their throttle says.
+    on_demand: frozenset[str] = frozenset()
 
     @property
     def tracker(self) -> TabRows:

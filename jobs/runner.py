@@ -123,8 +123,9 @@ class Runner:
         if not self.runner_id:
             self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
-    def cycle(self, jobs: list[str] | None = None) -> CycleResult:
-        """One cycle of the given jobs (all cycle jobs by default): read → lease → jobs → commit."""
+    def cycle(self, jobs: list[str] | None = None, on_demand: bool = False) -> CycleResult:
+        """One cycle of the given jobs (all cycle jobs by default): read → lease → jobs → commit. With
+        ``on_demand`` (``sheets-sync job NAME``) the named jobs ignore their throttles and run now."""
         assert self.store is not None
         names = resolve_jobs(jobs)
         before = self.backend.counter.snapshot()
@@ -135,6 +136,8 @@ class Runner:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
         ctx = self._begin(work)
+        if on_demand:
+            ctx.on_demand = frozenset(names)
         failed = self._run_jobs(ctx, names)
         self._record_health(ctx)
         failed += self._commit(ctx, failed)

@@ -3,7 +3,7 @@ made natively there (→ Reply ID, Reply Posted At, Status Replied, Replied By `
 
 Checking every open comment costs platform calls (on YouTube, a quota unit per thread): a platform's rows are
 checked at most every ``schedule.status_every_minutes`` (default 30), the newest ``schedule.status_max_rows``
-(default 500) open rows of the last 30 days. ``sheets-sync job status`` checks now only when that time has come.
+(default 500) open rows of the last 30 days. ``sheets-sync job status`` checks now, whatever that throttle says.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def run(ctx: CycleContext) -> None:
     schedule = ctx.config.schedule
     for connector in ctx.connectors:
         rows = sorted(by_platform.get(connector.platform, []))[:schedule.status_max_rows]
-        if not rows or not _due(ctx, connector, schedule.status_every_minutes):
+        if not rows or (JOB not in ctx.on_demand and not _due(ctx, connector, schedule.status_every_minutes)):
             continue
         ctx.work.set_state(connector.status_key, ctx.now.isoformat())
         try:

@@ -157,7 +157,7 @@ def _job(config: Config, name: str) -> int:
 
         print(f"archive: {archive_all(runner)}")
         return 0
-    return _report(runner.cycle([name] if name == "check" else ["check", name]))
+    return _report(runner.cycle([name] if name == "check" else ["check", name], on_demand=True))
 
 
 def _report(result: CycleResult) -> int:

@@ -119,3 +119,21 @@ def test_a_signed_webhook_event_triggers_a_cycle_at_once(world):
         server.shutdown()
     table = world.runner("reader").store.read(["Tracker"])["Tracker"]
     assert f"FB-{comment}" in table.key_rows
+
+
+def test_job_status_on_demand_checks_now_whatever_the_throttle(world):
+    world.runner("r1").cycle()  # ingests the comment
+    world.clock.advance(minutes=5)
+    world.runner("r1b").cycle()  # checks the platforms' comment states, and records when
+    comment_id = world.runner("reader").store.read(["Tracker"])["Tracker"].column("Comment ID")[0]
+    world.platforms.hide_comment(str(comment_id))
+    world.clock.advance(minutes=5)
+
+    def platform_status() -> str:
+        table = world.runner("reader").store.read(["Tracker"])["Tracker"]
+        return table.column("Platform Status")[0]
+
+    world.runner("r2").cycle()
+    assert platform_status() == "visible"  # throttled: checked at most every status_every_minutes
+    world.runner("r3").cycle(["check", "status"], on_demand=True)  # `sheets-sync job status`
+    assert platform_status() == "hidden"
