@@ -108,12 +108,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _init(config: Config, title: str | None) -> int:
     from .app import EMBEDDED_TITLE, ensure_spreadsheet
     from .client import connect
-    from .tracker.init import run_init
+    from .tracker.init import InitRefused, run_init
     from .tracker.store import TrackerStore
 
     backend = connect(config)
     ensure_spreadsheet(config, backend, title or EMBEDDED_TITLE)
-    report = run_init(TrackerStore(backend, tz=config.tz))
+    try:
+        report = run_init(TrackerStore(backend, tz=config.tz))
+    except InitRefused as refused:
+        # The other tabs were laid out: show what was done, then what was not and why (main prints it).
+        for action in refused.report.actions:
+            print(f"  {action}")
+        raise
     for action in report.actions:
         print(f"  {action}")
     print(f"init: {len(report.actions)} changes to spreadsheet {report.spreadsheet_id}"

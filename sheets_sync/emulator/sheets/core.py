@@ -3,6 +3,9 @@
 Order of a request: control endpoints (never faulted or counted against quota) -> route lookup (unknown
 route: a named 404) -> fault injection (decided before any state is touched) -> per-minute quota -> the
 handler under the one lock -> save the spreadsheet a successful write changed.
+
+With a data directory a write changes a copy of the spreadsheet, saves it, and only then makes it the live
+one: a save the disk refuses (full, read-only) answers 503 and leaves memory and disk as they were.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from . import drive, values
 from .batch_update import Context, apply_batch
 from .errors import ApiError, invalid, not_found
 from .spreadsheet_get import get_spreadsheet
-from .store import FileStore, Spreadsheet, iso_now, new_spreadsheet_id
+from .store import FileStore, SaveFailed, SetAside, Spreadsheet, is_valid_id, iso_now, new_spreadsheet_id
 
 QUOTA_WINDOW_S = 60.0
 
@@ -117,7 +120,9 @@ class SheetsEmulator:
         self.faults = FaultInjector(rate=fault_rate, latency_s=latency_s, seed=seed)
         self._lock = threading.RLock()
         self._store = FileStore(data_dir) if data_dir is not None else None
+        # A data file the emulator did not write is set aside (a warning names it); the others load.
         self.books: dict[str, Spreadsheet] = self._store.load_all() if self._store else {}
+        self.set_aside: list[SetAside] = list(self._store.set_aside) if self._store else []
         # Google's per-minute quotas are per user: one window per (kind, caller's credentials).
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self.reset_stats()
@@ -177,6 +182,8 @@ class SheetsEmulator:
                 response = self._dispatch(route, match, request)
             except ApiError as err:
                 response = err.response()
+            except SaveFailed as err:
+                response = ApiError(503, str(err), "UNAVAILABLE").response()
             except json.JSONDecodeError as err:
                 response = invalid(f"Invalid JSON payload received. {err.msg}.").response()
             except (AttributeError, TypeError, KeyError, ValueError) as err:
@@ -222,21 +229,33 @@ class SheetsEmulator:
     # --- dispatch ---------------------------------------------------------------------------------------
 
     def _book(self, spreadsheet_id: str) -> Spreadsheet:
-        book = self.books.get(spreadsheet_id)
+        book = self.books.get(spreadsheet_id) if is_valid_id(spreadsheet_id) else None
         if book is None:
             raise not_found()
         return book
 
     def _drive_book(self, file_id: str) -> Spreadsheet:
-        book = self.books.get(file_id)
+        book = self.books.get(file_id) if is_valid_id(file_id) else None
         if book is None:
-            raise drive.file_not_found(file_id)
+            raise drive.file_not_found(file_id if is_valid_id(file_id) else file_id[:80])
         return book
 
-    def _touch(self, book: Spreadsheet) -> None:
+    def _working(self, book: Spreadsheet) -> Spreadsheet:
+        """The spreadsheet a write may change: a copy when changes are saved (``_commit`` makes it the live
+        one once saved); without a data directory no save can fail, so the live one is changed in place."""
+        return book.clone() if self._store is not None else book
+
+    def _commit(self, book: Spreadsheet) -> None:
+        """Stamp, save, and only then make ``book`` the live spreadsheet: ``SaveFailed`` changes nothing."""
         book.modified_time = iso_now()
         if self._store is not None:
             self._store.save(book)
+        self.books[book.id] = book
+
+    def _new_book(self, title: str, owner: str | None = None) -> Spreadsheet:
+        book = Spreadsheet(new_spreadsheet_id(), title, owner=owner or self.service_account)
+        book.add_default_sheet()
+        return book
 
     def create_spreadsheet(self, title: str = "Untitled spreadsheet", owner: str | None = None) -> Spreadsheet:
         """Create a spreadsheet directly (for seeding tests); ``owner`` defaults to the service account.
@@ -244,10 +263,8 @@ class SheetsEmulator:
         A spreadsheet owned by someone else is how protected ranges can block the service account.
         """
         with self._lock:
-            book = Spreadsheet(new_spreadsheet_id(), title, owner=owner or self.service_account)
-            book.add_default_sheet()
-            self.books[book.id] = book
-            self._touch(book)
+            book = self._new_book(title, owner)
+            self._commit(book)
             return book
 
     def _dispatch(self, route: Route, match: re.Match[str], request: EmuRequest) -> EmuResponse:
@@ -263,7 +280,7 @@ class SheetsEmulator:
     def _do_create(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         body = request.json() or {}
         title = (body.get("properties") or {}).get("title") or "Untitled spreadsheet"
-        book = self.create_spreadsheet(title)
+        book = self._new_book(title)  # live (and saved) only once complete
         for key, value in (body.get("properties") or {}).items():
             if key != "title":
                 book.properties[key] = value
@@ -276,7 +293,7 @@ class SheetsEmulator:
                 if i == 0 and "sheetId" not in req["addSheet"]["properties"]:
                     req["addSheet"]["properties"]["sheetId"] = 0
             apply_batch(book, {"requests": requests_}, ctx)
-        self._touch(book)
+        self._commit(book)
         return json_response(200, get_spreadsheet(book, [], False, None, *self._ctx(book)))
 
     def _do_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
@@ -292,8 +309,7 @@ class SheetsEmulator:
         caller, owner = self._ctx(book)
         work = book.clone()  # atomic: mutate a copy, keep it only if every request succeeds
         replies = apply_batch(work, body, Context(caller, owner))
-        self.books[book.id] = work
-        self._touch(work)
+        self._commit(work)  # live only once saved
         out: dict[str, Any] = {"spreadsheetId": work.id, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
             out["updatedSpreadsheet"] = get_spreadsheet(
@@ -310,33 +326,33 @@ class SheetsEmulator:
         return json_response(200, values.batch_get(book, request.query.get("ranges", []), request.arg))
 
     def _do_values_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._book(unquote(match["id"]))
+        book = self._working(self._book(unquote(match["id"])))
         out = values.update(book, unquote(match["range"]), request.arg, request.json(), *self._ctx(book))
-        self._touch(book)
+        self._commit(book)
         return json_response(200, out)
 
     def _do_values_batch_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._book(unquote(match["id"]))
+        book = self._working(self._book(unquote(match["id"])))
         out = values.batch_update(book, request.json(), *self._ctx(book))
-        self._touch(book)
+        self._commit(book)
         return json_response(200, out)
 
     def _do_values_append(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._book(unquote(match["id"]))
+        book = self._working(self._book(unquote(match["id"])))
         out = values.append(book, unquote(match["range"]), request.arg, request.json(), *self._ctx(book))
-        self._touch(book)
+        self._commit(book)
         return json_response(200, out)
 
     def _do_values_clear(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._book(unquote(match["id"]))
+        book = self._working(self._book(unquote(match["id"])))
         out = values.clear(book, unquote(match["range"]), *self._ctx(book))
-        self._touch(book)
+        self._commit(book)
         return json_response(200, out)
 
     def _do_values_batch_clear(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._book(unquote(match["id"]))
+        book = self._working(self._book(unquote(match["id"])))
         out = values.batch_clear(book, request.json(), *self._ctx(book))
-        self._touch(book)
+        self._commit(book)
         return json_response(200, out)
 
     # Drive ----------------------------------------------------------------------------------------------
@@ -357,11 +373,11 @@ class SheetsEmulator:
                                           drive.DEFAULT_FILE_FIELDS))
 
     def _do_drive_update(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._drive_book(unquote(match["id"]))
+        book = self._working(self._drive_book(unquote(match["id"])))
         body = request.json() or {}
         if body.get("name"):
             book.properties["title"] = body["name"]
-        self._touch(book)
+        self._commit(book)
         return drive.ok(drive.with_fields(drive.file_resource(book), request.arg("fields"),
                                           drive.DEFAULT_FILE_FIELDS))
 
@@ -373,9 +389,9 @@ class SheetsEmulator:
 
     def _do_drive_delete(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._drive_book(unquote(match["id"]))
-        del self.books[book.id]
         if self._store is not None:
-            self._store.delete(book.id)
+            self._store.delete(book.id)  # first: a delete the disk refuses leaves the file listed
+        del self.books[book.id]
         return drive.no_content()
 
     def _do_drive_copy(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
@@ -386,8 +402,7 @@ class SheetsEmulator:
         copy_.owner = self.service_account
         copy_.properties["title"] = body.get("name") or f"Copy of {source.title}"
         copy_.created_time = copy_.modified_time = iso_now()
-        self.books[copy_.id] = copy_
-        self._touch(copy_)
+        self._commit(copy_)
         return drive.ok(drive.with_fields(drive.file_resource(copy_), request.arg("fields"),
                                           drive.DEFAULT_FILE_FIELDS))
 
@@ -396,10 +411,10 @@ class SheetsEmulator:
         return drive.export_csv(book, request.arg("mimeType"))
 
     def _do_drive_share(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._drive_book(unquote(match["id"]))
+        book = self._working(self._drive_book(unquote(match["id"])))
         permission = drive.new_permission(request.json() or {}, len(book.permissions))
         book.permissions.append(permission)
-        self._touch(book)
+        self._commit(book)
         return drive.ok(permission)
 
     def _do_drive_permissions(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
@@ -416,12 +431,13 @@ class SheetsEmulator:
         return drive.ok(drive.select(body, drive.parse_fields(fields)) if fields else body)
 
     def _do_drive_v2_upload(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
-        book = self._drive_book(unquote(match["id"]))
+        live = self._drive_book(unquote(match["id"]))
         if (request.arg("convert") or "").lower() != "true":
             raise drive.DriveError(400, "Only convert=true CSV uploads are supported by the offline emulator.",
                                    "badRequest", "convert")
+        book = self._working(live)
         drive.import_csv(book, request.body)
-        self._touch(book)
+        self._commit(book)
         # A trimmed Drive v2 File resource: v2's full resource (permissions, links, etags) is not modelled.
         return drive.ok({"kind": "drive#file", "id": book.id, "title": book.title,
                          "mimeType": drive.SPREADSHEET_MIME})

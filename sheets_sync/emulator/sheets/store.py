@@ -3,23 +3,64 @@
 One JSON file per spreadsheet in the data directory, written to a temp file, flushed, fsynced and moved over
 the old one with ``os.replace``: a crash leaves either the old or the new file, never half of one. Only the
 spreadsheet a write touched is saved, so a 100k-row tab does not slow down writes to every other file.
+
+A file the emulator cannot take for one it wrote (empty, truncated, garbage, the wrong shape, an id that is
+not a spreadsheet id) is set aside as ``<name>.corrupt-<UTC time>`` with its bytes untouched, a warning names
+it and where it went, and the emulator starts with the others. Every id becomes a path only after it is
+checked against the id alphabet, so no id can name a file outside the data directory.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
+import re
 import secrets
 import string
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...errors import ConfigError, RetryableError
 from .cells import Cell
 
+log = logging.getLogger(__name__)
+
 ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+# What a spreadsheet id may be: Google's ids (and ``new_spreadsheet_id``'s) are 44 characters of ID_ALPHABET;
+# other Drive ids are shorter. Anything else ("..", "a/b", "x.json") never reaches a path.
+_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def is_valid_id(value: object) -> bool:
+    """Whether ``value`` is a spreadsheet id the emulator could have given (and so a safe file name)."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+class DataFileError(ConfigError):
+    """A file in the emulator's data directory cannot be used; the message names the file and the fix."""
+
+
+class SaveFailed(RetryableError):
+    """Persisting a change failed (disk full, permission denied): nothing was changed, in memory or on disk."""
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A data file the emulator did not load: where it was, where its bytes are now, and why."""
+
+    path: Path
+    moved_to: Path
+    reason: str
+
+    @property
+    def spreadsheet_id(self) -> str:
+        """The id the file's name claims (the Tracker's id, if it was the Tracker)."""
+        return self.path.stem
 
 DEFAULT_ROWS = 1000
 DEFAULT_COLS = 26
@@ -282,47 +323,162 @@ class FileStore:
 
     def __init__(self, data_dir: str | Path) -> None:
         self.dir = Path(data_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataFileError(f"the emulator's data directory {self.dir} cannot be created "
+                                f"({exc.strerror or exc}): choose another data directory or fix its "
+                                "permissions") from None
+        self.set_aside: list[SetAside] = []
 
     def _path(self, spreadsheet_id: str) -> Path:
+        if not is_valid_id(spreadsheet_id):  # never let an id climb out of the data directory
+            raise ValueError(f"not a spreadsheet id: {spreadsheet_id!r}")
         return self.dir / f"{spreadsheet_id}.json"
 
     def load_all(self) -> dict[str, Spreadsheet]:
-        """Every stored spreadsheet; leftover temp files from a crash are ignored."""
+        """Every stored spreadsheet; leftover temp files from a crash are ignored, and a file that is not a
+        spreadsheet the emulator wrote is set aside (see ``set_aside``) with a warning.
+
+        Raises ``DataFileError`` (one line: the file and the fix) when a file cannot be read or set aside.
+        """
         out: dict[str, Spreadsheet] = {}
+        self.set_aside = []
         for path in sorted(self.dir.glob("*.json")):
-            with path.open("r", encoding="utf-8") as fh:
-                book = Spreadsheet.from_json(json.load(fh))
+            if not path.is_file():
+                continue
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise DataFileError(f"{path} cannot be read ({exc.strerror or exc}): let the user running the "
+                                    "emulator read it, or move it out of the data directory") from None
+            book, reason = _parse_book(raw, path.stem)
+            if book is None:
+                self._set_aside(path, reason)
+                continue
             out[book.id] = book
         return out
 
-    def save(self, book: Spreadsheet) -> None:
-        """Write one spreadsheet crash-safely."""
-        payload = json.dumps(book.to_json(), ensure_ascii=False, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.dir)
+    def _set_aside(self, path: Path, reason: str) -> SetAside:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = path.with_name(f"{path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._path(book.id))
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        # fsync the directory so the rename itself survives a power cut.
+            os.rename(path, target)
+        except OSError as exc:
+            raise DataFileError(f"{path} is not a spreadsheet the emulator wrote ({reason}) and cannot be moved "
+                                f"aside ({exc.strerror or exc}): move it away or restore it from a backup; the "
+                                "other spreadsheets are kept") from None
+        record = SetAside(path, target, reason)
+        self.set_aside.append(record)
+        log.warning("%s is not a spreadsheet the emulator wrote (%s): moved it to %s (its bytes are kept) and "
+                    "started without it; restore it from a backup, or delete the moved file if it is not "
+                    "needed", path, reason, target)
+        return record
+
+    def save(self, book: Spreadsheet) -> None:
+        """Write one spreadsheet crash-safely; ``SaveFailed`` when the disk refuses (the old file stays)."""
+        path = self._path(book.id)
+        payload = json.dumps(book.to_json(), ensure_ascii=False, separators=(",", ":"))
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.dir)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(payload)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            raise SaveFailed(f"the emulator could not save spreadsheet {book.id} to {path} "
+                             f"({exc.strerror or exc}); nothing was changed: free disk space or fix the data "
+                             "directory's permissions, then retry") from exc
+        # fsync the directory so the rename itself survives a power cut. The new file is in place already:
+        # a failure here does not undo the save.
         try:
             dir_fd = os.open(self.dir, os.O_RDONLY)
         except OSError:
             return
         try:
             os.fsync(dir_fd)
+        except OSError as exc:
+            log.debug("fsync of %s failed: %s", self.dir, exc)
         finally:
             os.close(dir_fd)
 
     def delete(self, spreadsheet_id: str) -> None:
-        """Remove a spreadsheet's file."""
+        """Remove a spreadsheet's file; ``SaveFailed`` when the disk refuses."""
+        path = self._path(spreadsheet_id)
         try:
-            self._path(spreadsheet_id).unlink()
+            path.unlink()
         except FileNotFoundError:
             pass
+        except OSError as exc:
+            raise SaveFailed(f"the emulator could not delete {path} ({exc.strerror or exc}); nothing was "
+                             "changed: fix the data directory's permissions, then retry") from exc
+
+
+_BOOK_KEYS = ("id", "properties", "sheets", "created_time", "modified_time")
+
+
+def _parse_book(raw: bytes, stem: str) -> tuple[Spreadsheet | None, str]:
+    """The spreadsheet in a data file's bytes, or None and why it is not one the emulator wrote."""
+    if not is_valid_id(stem):
+        return None, "its name is not a spreadsheet id: letters, digits, - and _ only"
+    if not raw.strip():
+        return None, "the file is empty"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        if exc.pos >= len(text.rstrip()):
+            return None, f"truncated JSON at {where}"
+        return None, f"invalid JSON at {where}: {exc.msg}"
+    except RecursionError:
+        return None, "JSON nested too deeply"
+    problem = _shape_problem(data, stem)
+    if problem:
+        return None, problem
+    try:
+        return Spreadsheet.from_json(data), ""
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        return None, f"wrong shape ({type(exc).__name__}: {exc})"
+
+
+def _shape_problem(data: Any, stem: str) -> str:
+    """What is wrong with a parsed data file's shape ("" when it looks like one the emulator wrote)."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    missing = [key for key in _BOOK_KEYS if key not in data]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    book_id = data["id"]
+    if not is_valid_id(book_id):
+        return f"its id {str(book_id)[:80]!r} is not a spreadsheet id: letters, digits, - and _ only"
+    if book_id != stem:
+        return f"its id {book_id} does not match its file name"
+    if not isinstance(data["properties"], dict) or not isinstance(data["properties"].get("title"), str):
+        return "properties is not an object with a title"
+    if not isinstance(data["sheets"], list):
+        return "sheets is not a list"
+    for index, sheet in enumerate(data["sheets"]):
+        props = sheet.get("props") if isinstance(sheet, dict) else None
+        if (not isinstance(props, dict) or type(props.get("sheetId")) is not int
+                or not isinstance(props.get("title"), str)):
+            return f"sheet {index} has no props with a sheetId and a title"
+        rows = sheet.get("rows")
+        if not isinstance(rows, list) or any(type(line) is not list for line in rows):
+            return f"sheet {index}'s rows are not a list of lists"
+    if not isinstance(data["created_time"], str) or not isinstance(data["modified_time"], str):
+        return "created_time or modified_time is not a string"
+    return ""
