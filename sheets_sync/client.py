@@ -232,13 +232,37 @@ def connect(config: Config, emulator: Any = None) -> SheetsBackend:
 
         client = make_client(AuthorizedSession(creds), creds)
         return SheetsBackend(client, config.spreadsheet_id, "google")
+    spreadsheet_id = config.spreadsheet_id or _embedded_spreadsheet_id(config.data_dir)
     if emulator is None:
         from .emulator.sheets import SheetsEmulator
 
+        # A data directory it cannot use is a ConfigError (one line: the file and the fix); a corrupt
+        # spreadsheet file is set aside with a warning, and is an error here only when it is the Tracker.
         emulator = SheetsEmulator(data_dir=config.data_dir / "sheets")
+        _check_embedded_tracker(config.data_dir, emulator, spreadsheet_id)
     client = make_client(emulator.session())
-    spreadsheet_id = config.spreadsheet_id or _embedded_spreadsheet_id(config.data_dir)
     return SheetsBackend(client, spreadsheet_id, "embedded", emulator)
+
+
+def _check_embedded_tracker(data_dir: Path, emulator: Any, spreadsheet_id: str | None) -> None:
+    """A ``ConfigError`` naming the file and the fix when the embedded Tracker Sheet did not load."""
+    if not spreadsheet_id or spreadsheet_id in emulator.books:
+        return
+    from .emulator.sheets.store import is_valid_id
+
+    marker = data_dir / EMBEDDED_ID_FILE
+    fix = f"restore it from a backup, or delete {marker} to start a new Tracker Sheet"
+    if not is_valid_id(spreadsheet_id):
+        raise ConfigError(f"{marker} names {spreadsheet_id[:80]!r}, which is not a spreadsheet id: delete it to "
+                          "start a new Tracker Sheet, or write the Tracker's id in it")
+    for aside in emulator.set_aside:
+        if aside.spreadsheet_id == spreadsheet_id:
+            raise ConfigError(f"{aside.path}, the embedded Tracker Sheet, is not a spreadsheet the emulator wrote "
+                              f"({aside.reason}); its bytes were moved to {aside.moved_to}: {fix}")
+    path = data_dir / "sheets" / f"{spreadsheet_id}.json"
+    earlier = sorted(path.parent.glob(f"{path.name}.corrupt-*"))
+    aside_note = f" (it was set aside as {earlier[-1]})" if earlier else ""
+    raise ConfigError(f"{path}, the embedded Tracker Sheet named in {marker}, is missing{aside_note}: {fix}")
 
 
 def _embedded_spreadsheet_id(data_dir: Path) -> str | None:

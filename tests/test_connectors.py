@@ -451,3 +451,48 @@ def test_cursor_fits_a_sheet_cell_and_drops_the_oldest_ids_first() -> None:
     kept = SeenCursor.load(text, "instagram").seen
     assert "17850000000004999" in kept and "17850000000000100" not in kept  # newest kept, oldest dropped
     assert all(created >= 1_000_100 for created in kept.values())
+
+
+# ---- Instagram: comments_count is a hint, not proof ---------------------------------------------------
+
+
+def _instagram(emu: PlatformEmulator, clock: FakeClock, **options) -> InstagramConnector:
+    return InstagramConnector(emu.session(), IG_USER, token="ig-secret-token", retry=policy(sleep=clock.sleep),
+                              clock=clock, **options)
+
+
+def test_instagram_finds_a_comment_added_while_another_was_deleted(emu, clock) -> None:
+    """Between two cycles one comment is deleted and another added: comments_count is unchanged, yet the new
+    comment must be fetched (the media is recent, so it is re-read whatever its count says)."""
+    media = emu.add_post("instagram", IG_USER, "Ward 12 water supply")
+    first = emu.add_comment("instagram", media.id, "No water since Monday", {"id": "100", "name": "asha"})
+    emu.add_comment("instagram", media.id, "Same here", {"id": "101", "name": "ravi"})
+    ig = _instagram(emu, clock)
+    before = ig.fetch_new(None)
+    assert len(before.comments) == 2
+    emu.delete_comment(first.id)
+    clock.now += 300
+    added = emu.add_comment("instagram", media.id, "Still no water", {"id": "102", "name": "mina"})
+    after = ig.fetch_new(before.cursor)
+    assert [c.comment_id for c in after.comments] == [added.id]
+    assert json.loads(after.cursor)["x"]["counts"] == json.loads(before.cursor)["x"]["counts"]  # count equal
+
+
+def test_instagram_old_media_count_shortcut_only_delays_until_the_deep_scan(emu, clock) -> None:
+    """On media older than the hot window the count shortcut is used between deep scans: an equal count may
+    hide a new comment for at most ``deep_scan_minutes``, never longer."""
+    old = emu.add_post("instagram", IG_USER, "Old media", created_time="2026-05-01T08:00:00+00:00")
+    gone = emu.add_comment("instagram", old.id, "First", {"id": "100", "name": "asha"},
+                           created_time="2026-05-01T09:00:00+00:00")
+    emu.add_post("instagram", IG_USER, "New media", created_time="2026-05-20T08:00:00+00:00")
+    ig = _instagram(emu, clock, hot_days=7, deep_scan_minutes=60)
+    cursor = ig.fetch_new(None).cursor
+    emu.delete_comment(gone.id)
+    added = emu.add_comment("instagram", old.id, "Second", {"id": "101", "name": "ravi"})
+    clock.now += 10 * 60
+    shallow = ig.fetch_new(cursor)  # old media, count unchanged, no deep scan due: not re-read yet
+    assert shallow.comments == []
+    clock.now += 60 * 60
+    deep = ig.fetch_new(shallow.cursor)
+    assert [c.comment_id for c in deep.comments] == [added.id]
+    assert ig.fetch_new(deep.cursor).comments == []

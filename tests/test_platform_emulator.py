@@ -122,10 +122,12 @@ def test_youtube_threads_replies_and_quota() -> None:
                                                     "key": "k"}).json()
     assert len(replies["items"]) == 4 and "nextPageToken" in replies
     assert replies["items"][0]["id"].startswith(top.id + ".")
-    insert = session.post(f"{YT}/comments", params={"part": "snippet", "key": "k"},
+    # Writes need the owner's OAuth token (an API key alone is refused); the quota is the same token's.
+    owner = {"Authorization": "Bearer k"}
+    insert = session.post(f"{YT}/comments", params={"part": "snippet"}, headers=owner,
                           json={"snippet": {"parentId": top.id, "textOriginal": "answer"}})
     assert insert.status_code == 200  # 2 + 50 units used
-    over = session.post(f"{YT}/comments", params={"part": "snippet", "key": "k"},
+    over = session.post(f"{YT}/comments", params={"part": "snippet"}, headers=owner,
                         json={"snippet": {"parentId": top.id, "textOriginal": "again"}})
     assert over.status_code == 403 and over.json()["error"]["errors"][0]["reason"] == "quotaExceeded"
     assert [r["text"] for r in admin(emu, "GET", "/_emulator/replies?platform=youtube")["replies"]] == ["answer"]

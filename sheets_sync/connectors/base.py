@@ -143,7 +143,17 @@ class APIRefused(FatalAPIError):
 
 
 class ObjectMissing(FatalAPIError):
-    """The comment (or post) is deleted or no longer visible to the account."""
+    """The comment (or post) is deleted or no longer visible to the account; ``ids`` names the gone ones when the
+    platform said which (a batched lookup)."""
+
+    def __init__(self, message: str, ids: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.ids = list(ids or [])
+
+
+class TemporarilyBlocked(BudgetExhausted):
+    """The platform has blocked the account from this action for a while (Graph code 368): retrying within the
+    cycle cannot help, the next cycle tries again."""
 
 
 class PaginationLoopError(FatalAPIError):
@@ -403,6 +413,18 @@ class HttpConnector(Connector):
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
+
+
+def error_object(response: requests.Response) -> dict[str, Any]:
+    """The ``error`` object of a JSON error body, or {} (not JSON, no ``error``, or ``"error": "text"``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return {"message": error}
+    return error if isinstance(error, dict) else {}
 
 
 def _path(url: str) -> str:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from tenacity import Retrying
@@ -29,8 +30,10 @@ from .base import (
     ObjectMissing,
     ReplyRefused,
     SeenCursor,
+    TemporarilyBlocked,
     TransientHTTPError,
     epoch,
+    error_object,
     paginate,
     parse_time,
 )
@@ -39,11 +42,29 @@ GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v19.0"
 OVERLAP_S = 15 * 60  # re-read this much before the watermark: clocks and indexing lag by minutes
 RECHECK_DAYS = 60  # posts older than this are no longer re-listed
+BATCH_IDS = 50  # Graph answers at most 50 ids in one ``?ids=`` request
 
-# Graph error codes (platform-apis.md): transient, throttling, token, permission.
-_TRANSIENT_CODES = {1, 2, 341, 368}
-_THROTTLE_CODES = {4, 17, 32, 613, 80001, 80002, 80005, 80006}
-_TOKEN_CODES = {102, 190, 104}
+# Graph error codes (platform-apis.md, Meta's "Handling errors" page), by what to do about them.
+# Retry later: unknown/service errors (the write may have happened, so they count as a 5xx) ...
+_TRANSIENT_CODES = {1, 2, 341}
+# ... and throttling (wait for the time X-Business-Use-Case-Usage names).
+_THROTTLE_CODES = {4, 17, 32, 613, *range(80001, 80015)}
+# Fix the token: expired, revoked, invalidated; the subcode names why and so the fix.
+_TOKEN_CODES = {102, 104, 190}
+_TOKEN_SUBCODE_FIX = {
+    458: "the app was removed from the account: the Page admin must authorise the app again",
+    459: "the account is checkpointed: the Page admin must log in at www.facebook.com and follow the steps, then",
+    460: "the account password was changed: the Page admin must log in again and",
+    463: "the token has expired:",
+    464: "the account is not confirmed: the Page admin must confirm it at www.facebook.com, then",
+    467: "the token was invalidated (logged out or revoked):",
+    492: "the session is invalid (the user is no longer an admin of the Page): a current admin must",
+}
+# Temporarily blocked from this action (spam or policy): not within a cycle; a later cycle tries again.
+_BLOCKED_CODES = {368}
+# Object gone: deleted, or no longer visible to this token.
+_GONE_CODES = {803}
+_ALIASES = re.compile(r"Some of the aliases you requested do not exist:\s*(.+)$")
 
 
 class GraphConnector(HttpConnector):
@@ -75,45 +96,93 @@ class GraphConnector(HttpConnector):
                           headers={"Authorization": f"Bearer {self._token}"}, retry=retry)
 
     def _list(self, path: str, params: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
-        """Every item of a cursor-paged edge; finished when ``paging.next`` is absent."""
+        """Every item of a paged edge; finished when ``paging.next`` is absent.
 
-        def fetch_page(after: str | None) -> tuple[list[dict[str, Any]], str | None]:
-            body = self._graph("GET", path, params={**params, **({"after": after} if after else {})})
-            paging = body.get("paging") or {}
-            token = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
-            return body.get("data") or [], token
+        Cursor-paged edges (comments, media) are followed by ``after``; time-paged ones (a Page's ``/feed`` and
+        ``/posts`` answer with ``paging.next`` holding ``until`` and ``__paging_token`` and no cursors) by the
+        query of ``paging.next`` itself, minus any token in it.
+        """
+
+        def fetch_page(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            extra = json.loads(token) if token else {}
+            body = self._graph("GET", path, params={**params, **extra})
+            if not isinstance(body, dict):
+                return [], None
+            return body.get("data") or [], _next_page(body.get("paging") or {})
 
         return paginate(self.platform, what, fetch_page)
 
-    def _classify(self, response: requests.Response, method: str, url: str) -> Exception:
+    def _objects(self, ids: list[str], fields: str) -> dict[str, dict[str, Any] | None]:
+        """Several objects by id, 50 a request (``GET /?ids=a,b&fields=``); None for each one that is gone.
+
+        An id that no longer exists fails the whole request (code 100 or 803, "Some of the aliases you requested
+        do not exist: a,b"): those ids are gone, and the request is repeated without them. A "gone" answer that
+        names no ids is narrowed down by halves, down to single ids asked on their own path.
+        """
+        found: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(ids), BATCH_IDS):
+            found.update(self._objects_batch(ids[start:start + BATCH_IDS], fields))
+        return found
+
+    def _objects_batch(self, ids: list[str], fields: str) -> dict[str, dict[str, Any] | None]:
+        if not ids:
+            return {}
+        if len(ids) == 1:
+            # One id: the object's own path, whose "gone" answer is about that object and nothing else.
+            try:
+                return {ids[0]: self._graph("GET", ids[0], params={"fields": fields})}
+            except ObjectMissing:
+                return {ids[0]: None}
         try:
-            error = (response.json() or {}).get("error") or {}
-        except ValueError:
-            error = {}
+            body = self._graph("GET", "", params={"ids": ",".join(ids), "fields": fields})
+        except ObjectMissing as exc:
+            gone = [cid for cid in ids if cid in set(exc.ids)]
+            if gone:
+                rest = [cid for cid in ids if cid not in set(gone)]
+                return {**dict.fromkeys(gone), **self._objects_batch(rest, fields)}
+            half = len(ids) // 2
+            return {**self._objects_batch(ids[:half], fields), **self._objects_batch(ids[half:], fields)}
+        body = body if isinstance(body, dict) else {}
+        return {cid: body.get(cid) if isinstance(body.get(cid), dict) else None for cid in ids}
+
+    def _classify(self, response: requests.Response, method: str, url: str) -> Exception:
+        """Every Graph error class: retry later, fix the token or permissions, blocked for now, object gone."""
+        error = error_object(response)
         code, subcode = error.get("code"), error.get("error_subcode")
         message = error.get("message") or f"HTTP {response.status_code}"
-        where = f"{method} {url.split('?', 1)[0].rsplit('/', 2)[-1]}"
-        if code in _TOKEN_CODES or (isinstance(subcode, int) and 458 <= subcode <= 467):
-            return AuthError(self._token_fix(code))
+        where = f"{method} {url.split('?', 1)[0].rsplit('/', 2)[-1] or 'objects by id'}"
+        if code in _TOKEN_CODES or subcode in _TOKEN_SUBCODE_FIX:
+            return AuthError(self._token_fix(code, subcode))
         if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
             return AuthError(f"{self.platform}: the access token lacks a permission (code {code}: {message}). "
-                             f"Grant {self.permissions} to the app, then put the new token in the environment "
-                             f"variable {self.token_env}.")
+                             f"Grant {self.permissions} to the app (the message above names the one missing), "
+                             f"then put the new token in the environment variable {self.token_env}.")
         if code in _THROTTLE_CODES:
             return self._throttled(f"{self.platform}: throttled by Graph (code {code})",
                                    _regain_seconds(response), 429)
-        if code == 100 and subcode == 33:
-            return ObjectMissing(f"{self.platform}: object not found or deleted ({where})")
-        if response.status_code == 429 or response.status_code >= 500:
-            return TransientHTTPError(f"{self.platform}: HTTP {response.status_code} ({message})",
-                                      response.status_code, retry_after=_retry_after(response))
+        if code in _BLOCKED_CODES:
+            return TemporarilyBlocked(f"{self.platform}: the account is temporarily blocked from this action "
+                                      f"(code {code}: {message}); the next cycle tries again.")
+        aliases = _ALIASES.search(message)
+        if aliases or code in _GONE_CODES or (code == 100 and (subcode == 33 or "does not exist" in message)):
+            ids = [part.strip() for part in aliases.group(1).split(",")] if aliases else []
+            return ObjectMissing(f"{self.platform}: object deleted or not visible to this token ({where}: "
+                                 f"code {code}: {message})", ids)
         if code in _TRANSIENT_CODES or error.get("is_transient"):
             # Graph's "unknown"/"temporary" errors: the write may have happened, so treat like a 5xx.
             return TransientHTTPError(f"{self.platform}: transient Graph error (code {code}: {message})", 500)
+        if response.status_code == 429 or response.status_code >= 500:
+            return TransientHTTPError(f"{self.platform}: HTTP {response.status_code} ({message})",
+                                      response.status_code, retry_after=_retry_after(response))
         return APIRefused(f"{self.platform}: Graph refused {where} (code {code}: {message})",
                           re.sub(r"^\(#\d+\)\s*", "", message))
 
-    def _token_fix(self, code: Any) -> str:
+    def _token_fix(self, code: Any, subcode: Any = None) -> str:
+        why = _TOKEN_SUBCODE_FIX.get(subcode)
+        if why:
+            return (f"{self.platform}: the {self.token_kind} no longer works (code {code or 190}, subcode "
+                    f"{subcode}): {why} {self.token_hint[0].lower()}{self.token_hint[1:]} and put it in the "
+                    f"environment variable {self.token_env}.")
         return (f"{self.platform}: the {self.token_kind} is expired or revoked (code {code or 190}). "
                 f"{self.token_hint} and put it in the environment variable {self.token_env}.")
 
@@ -165,6 +234,9 @@ class FacebookConnector(GraphConnector):
                                   {"filter": "stream", "order": "reverse_chronological", "limit": self.page_size,
                                    "fields": "id,message,from{id,name},created_time,parent{id},permalink_url"},
                                   f"comments of post {post['id']}"):
+                raw = _with_id(raw)
+                if raw is None:
+                    continue  # no id and no permalink to read it from: cannot be delivered exactly once
                 cid = str(raw["id"])
                 author = raw.get("from") or {}
                 if cid in state.seen or cid in found or str(author.get("id")) == self.account_id:
@@ -208,13 +280,13 @@ class FacebookConnector(GraphConnector):
             return []
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
-        """Visible / hidden / deleted and the Page's own reply, one call per comment."""
+        """Visible / hidden / deleted and the Page's own reply: one request per 50 comments."""
+        bodies = self._objects(list(dict.fromkeys(comment_ids)),
+                               "id,is_hidden,comments.limit(100){id,from{id},message,created_time}")
         states: dict[str, CommentState] = {}
         for cid in comment_ids:
-            try:
-                body = self._graph("GET", cid, params={
-                    "fields": "id,is_hidden,comments.limit(100){id,from{id},message,created_time}"})
-            except ObjectMissing:
+            body = bodies.get(cid)
+            if body is None:
                 states[cid] = CommentState(cid, "deleted", None, None, None)
                 continue
             own = next((r for r in (body.get("comments") or {}).get("data", [])
@@ -224,6 +296,37 @@ class FacebookConnector(GraphConnector):
                 str(own["id"]) if own else None, parse_time(own["created_time"]) if own else None,
                 own.get("message") if own else None)
         return states
+
+
+def _with_id(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """A comment with its ``id`` (and ``parent`` for a reply), read from ``permalink_url`` when Graph left it out.
+
+    Graph omits ``id`` when a request's ``fields`` do not name it; the permalink still holds it
+    (``.../posts/<post>/?comment_id=<c>[&reply_comment_id=<r>]``), and a comment's id is ``<post>_<c>``.
+    """
+    if raw.get("id"):
+        return raw
+    query = parse_qs(urlsplit(raw.get("permalink_url") or "").query)
+    post = re.search(r"/posts/([^/?]+)", raw.get("permalink_url") or "")
+    if not post or "comment_id" not in query:
+        return None
+    top = f"{post.group(1)}_{query['comment_id'][0]}"
+    if "reply_comment_id" in query:
+        return {**raw, "id": f"{post.group(1)}_{query['reply_comment_id'][0]}", "parent": raw.get("parent") or {"id": top}}
+    return {**raw, "id": top}
+
+
+def _next_page(paging: dict[str, Any]) -> str | None:
+    """The page token (the extra query, as JSON) for the page after this one, or None when it is the last."""
+    next_url = paging.get("next")
+    if not next_url:
+        return None
+    after = (paging.get("cursors") or {}).get("after")
+    if after:
+        return json.dumps({"after": after})
+    query = {key: values[-1] for key, values in parse_qs(urlsplit(next_url).query, keep_blank_values=True).items()
+             if key != "access_token"}
+    return json.dumps(query, sort_keys=True) if query else None
 
 
 def _regain_seconds(response: requests.Response) -> float | None:

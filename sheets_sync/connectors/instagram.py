@@ -17,6 +17,8 @@ from .base import Comment, CommentState, FetchResult, ObjectMissing, SeenCursor,
 from .facebook import GraphConnector
 
 _COMMENT_FIELDS = "id,text,from{id,username},username,timestamp,hidden"
+HOT_DAYS = 7  # media this recent are re-read every cycle, whatever their comments_count says
+DEEP_SCAN_MINUTES = 60  # every media of the recheck window is re-read at least this often
 
 
 class InstagramConnector(GraphConnector):
@@ -29,35 +31,53 @@ class InstagramConnector(GraphConnector):
     permissions = "instagram_basic, instagram_manage_comments and pages_read_engagement"
 
     def __init__(self, session: requests.Session, ig_user_id: str, token: str, *,
-                 token_env: str = "IG_ACCESS_TOKEN", **options: Any) -> None:
+                 token_env: str = "IG_ACCESS_TOKEN", hot_days: float = HOT_DAYS,
+                 deep_scan_minutes: int = DEEP_SCAN_MINUTES, **options: Any) -> None:
         options.setdefault("page_size", 50)  # Instagram serves at most 50 comments a page
         super().__init__(session, ig_user_id, token, token_env=token_env, **options)
+        self.hot_s = int(hot_days * 86400)
+        self.deep_scan_s = deep_scan_minutes * 60
 
     def fetch_new(self, cursor: str | None) -> FetchResult:
-        """New comments and replies on the account's media since ``cursor``, each delivered once."""
+        """New comments and replies on the account's media since ``cursor``, each delivered once.
+
+        Which media are re-read whole (``comments_count`` is a hint, not proof: a comment deleted and another
+        added between two cycles leave it equal):
+          - every media published within ``hot_days`` of the newest activity, every cycle: that is where
+            comments arrive, and no count is trusted there;
+          - every media of the recheck window on a deep scan (a first run, then every ``deep_scan_minutes``);
+          - in between, an older media only when it is new to the cursor or its count changed.
+        So the count shortcut only ever delays a comment on an older media, by at most the deep-scan interval;
+        it never loses one (the delivered ids in the cursor keep the re-reads from repeating anything).
+        """
         state = SeenCursor.load(cursor, self.platform)
         watermark = state.watermark
         old_counts: dict[str, int] = dict(state.extra.get("counts") or {})
         counts: dict[str, int] = {}
         newest = watermark or 0
+        now = int(self.clock())
+        deep = watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
         found: dict[str, Comment] = {}
         media_list = self._list(f"{self.account_id}/media",
                                 {"fields": "id,caption,timestamp,permalink,comments_count", "limit": self.page_size},
                                 "media")
         # Bounded backfill on a first run: the recheck window back from the newest media (platform time).
         oldest = watermark - self.recheck_s if watermark is not None else None
+        hot_since: int | None = watermark - self.hot_s if watermark is not None else None
         for media in media_list:
             published = epoch(parse_time(media["timestamp"]))
             if oldest is None:
                 oldest = published - self.recheck_s
+            if hot_since is None:
+                hot_since = published - self.hot_s
             if published < oldest:
                 break  # newest first: the rest are older than the recheck window
             newest = max(newest, published)
             media_id = str(media["id"])
             count = int(media.get("comments_count") or 0)
             counts[media_id] = count
-            if cursor and old_counts.get(media_id) == count:
-                continue  # unchanged since last time
+            if not (deep or published >= hot_since or old_counts.get(media_id) != count):
+                continue  # an older media, count unchanged: its next deep scan re-reads it
             for raw in self._comments_of(media_id):
                 cid = str(raw["id"])
                 if cid in state.seen or cid in found or self._own(raw):
@@ -69,6 +89,8 @@ class InstagramConnector(GraphConnector):
             state.seen[comment.comment_id] = epoch(comment.created_at)
         state.watermark = newest or None
         state.extra["counts"] = counts
+        if deep:
+            state.extra["deep_at"] = now
         horizon = newest - self.recheck_s if newest else None
         return FetchResult(list(found.values()), state.dump(self.platform, horizon))
 
@@ -122,13 +144,13 @@ class InstagramConnector(GraphConnector):
             return []
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
-        """Visible / hidden / deleted and the account's own reply, one call per comment."""
+        """Visible / hidden / deleted and the account's own reply: one request per 50 comments."""
+        bodies = self._objects(list(dict.fromkeys(comment_ids)),
+                               "id,hidden,replies.limit(50){id,from{id},text,timestamp}")
         states: dict[str, CommentState] = {}
         for cid in comment_ids:
-            try:
-                body = self._graph("GET", cid, params={
-                    "fields": "id,hidden,replies.limit(50){id,from{id},text,timestamp}"})
-            except ObjectMissing:
+            body = bodies.get(cid)
+            if body is None:
                 states[cid] = CommentState(cid, "deleted", None, None, None)
                 continue
             own = next((r for r in (body.get("replies") or {}).get("data", []) if self._own(r)), None)

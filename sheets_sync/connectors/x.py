@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -120,7 +120,7 @@ class XConnector(HttpConnector):
             replied_to = None  # a direct reply to the conversation's first tweet is top-level, as on the others
         return Comment(
             platform=self.platform, comment_id=str(tweet["id"]), post_id=conversation, author_id=author_id,
-            author_name=username, text=tweet.get("text") or "", created_at=parse_time(tweet["created_at"]),
+            author_name=username, text=tweet.get("text") or "", created_at=_created(tweet),
             parent_id=str(replied_to) if replied_to else None,
             permalink=f"https://x.com/{username or 'i'}/status/{tweet['id']}",
             post_link=f"https://x.com/i/status/{conversation}",
@@ -140,7 +140,7 @@ class XConnector(HttpConnector):
             "query": f"in_reply_to_tweet_id:{comment_id} from:{self.user_id}", "tweet.fields": "created_at",
             "max_results": 10})
         tweets = sorted(body.get("data") or [], key=lambda t: int(t["id"]))
-        return [(str(t["id"]), parse_time(t["created_at"]), t.get("text") or "") for t in tweets]
+        return [(str(t["id"]), _created(t), t.get("text") or "") for t in tweets]
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
         """Visible / deleted and the account's own reply. (X does not report whether a reply is hidden.)"""
@@ -158,3 +158,14 @@ class XConnector(HttpConnector):
             states[cid] = CommentState(cid, "visible", first[0] if first else None, first[1] if first else None,
                                        first[2] if first else None)
         return states
+
+
+_SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
+
+
+def _created(tweet: dict[str, Any]) -> datetime:
+    """When a tweet was posted: ``created_at``, or (when ``tweet.fields`` did not bring it) the time its
+    snowflake id encodes, to the millisecond."""
+    if tweet.get("created_at"):
+        return parse_time(tweet["created_at"])
+    return datetime.fromtimestamp(((int(tweet["id"]) >> 22) + _SNOWFLAKE_EPOCH_MS) / 1000, UTC)

@@ -33,6 +33,7 @@ from .base import (
     SeenCursor,
     TransientHTTPError,
     epoch,
+    error_object,
     paginate,
     parse_time,
 )
@@ -125,22 +126,24 @@ class YouTubeConnector(HttpConnector):
         return paginate(self.platform, what, fetch_page)
 
     def _classify(self, response: requests.Response, method: str, url: str) -> Exception:
-        try:
-            error = (response.json() or {}).get("error") or {}
-        except ValueError:
-            error = {}
+        error = error_object(response)
         reasons = {e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)}
         message = error.get("message") or f"HTTP {response.status_code}"
         status = response.status_code
         if reasons & {"quotaExceeded", "dailyLimitExceeded"}:
             return BudgetExhausted(f"youtube: the API quota is exhausted ({message}); YouTube calls resume after "
                                    "midnight Pacific time.")
+        if reasons & {"keyInvalid", "keyExpired"}:
+            return AuthError(f"youtube: the API key is not valid ({message}). Use OAuth credentials for channel "
+                             f"{self.channel_id} (youtube.force-ssl scope) in the environment variable "
+                             f"{self.token_env}.")
         if status == 401 or reasons & {"authError", "required", "invalidCredentials"}:
             return AuthError(
                 f"youtube: the OAuth token for channel {self.channel_id} is expired or revoked (HTTP {status}). "
                 "Re-authorise the channel with the youtube.force-ssl scope and put the new credentials in "
                 f"the environment variable {self.token_env}.")
-        if reasons & {"insufficientPermissions", "forbidden"} and method == "GET":
+        if (reasons & {"insufficientPermissions", "forbidden"} and method == "GET") or \
+                error.get("status") == "PERMISSION_DENIED":
             return AuthError(f"youtube: the credentials lack a permission ({message}). Re-authorise the channel "
                              f"with the youtube.force-ssl scope and update {self.token_env}.")
         if status == 429 or status >= 500 or reasons & {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}:
@@ -164,11 +167,17 @@ class YouTubeConnector(HttpConnector):
             "maxResults": 100, "textFormat": "plainText"}, "comment threads")
         now = int(self.clock())
         deep = self._deep_scan_due(state, now)
+        done: set[str] = set()
         for thread, published in self._threads_in_reach(threads, state.watermark, deep):
             newest = max(newest, published)
-            self._take(thread["snippet"]["topLevelComment"], state.seen, found)
+            if str(thread["id"]) in done:
+                continue  # listed again on a later page (new threads shift the pages): read once
+            done.add(str(thread["id"]))
+            video_id = thread["snippet"].get("videoId") or thread["snippet"]["topLevelComment"]["snippet"].get("videoId")
+            self._take(thread["snippet"]["topLevelComment"], state.seen, found, video_id)
             for reply in self._replies_of(thread, old_counts, counts):
-                self._take(reply, state.seen, found)
+                # comments.list?parentId= answers replies without videoId: the thread has it.
+                self._take(reply, state.seen, found, video_id)
         for comment in found.values():
             state.seen[comment.comment_id] = epoch(comment.created_at)
             newest = max(newest, epoch(comment.created_at))
@@ -221,13 +230,14 @@ class YouTubeConnector(HttpConnector):
         return self._list("comments", {"part": "snippet", "parentId": tid, "maxResults": 100,
                                        "textFormat": "plainText"}, f"replies to {tid}")
 
-    def _take(self, raw: dict[str, Any], seen: dict[str, int], found: dict[str, Comment]) -> None:
+    def _take(self, raw: dict[str, Any], seen: dict[str, int], found: dict[str, Comment],
+              video_id: str | None = None) -> None:
         """Add a citizen's comment to ``found`` unless already delivered, already found, or the channel's own."""
         snippet = raw["snippet"]
         cid = str(raw["id"])
         if cid in seen or cid in found or (snippet.get("authorChannelId") or {}).get("value") == self.channel_id:
             return
-        found[cid] = self._comment(raw)
+        found[cid] = self._comment(raw, video_id)
 
     def check(self) -> str:
         """A cheap call (1 unit) proving the credentials are accepted (for ``sheets-sync doctor``)."""
@@ -237,7 +247,7 @@ class YouTubeConnector(HttpConnector):
 
     def _add_video_details(self, found: dict[str, Comment]) -> None:
         """Fill the video title and publish time (for the Posts register): 1 unit per 50 videos."""
-        video_ids = sorted({c.post_id for c in found.values()})
+        video_ids = sorted({c.post_id for c in found.values() if c.post_id})
         details: dict[str, dict[str, Any]] = {}
         for start in range(0, len(video_ids), 50):
             body = self._yt("GET", "videos", {"part": "snippet", "id": ",".join(video_ids[start:start + 50])},
@@ -250,9 +260,9 @@ class YouTubeConnector(HttpConnector):
                 found[cid] = replace(comment, post_title=snippet.get("title"),
                                       post_published_at=parse_time(snippet["publishedAt"]))
 
-    def _comment(self, raw: dict[str, Any]) -> Comment:
+    def _comment(self, raw: dict[str, Any], video_id: str | None = None) -> Comment:
         snippet = raw["snippet"]
-        video_id = str(snippet.get("videoId") or "")
+        video_id = str(snippet.get("videoId") or video_id or "")
         cid = str(raw["id"])
         return Comment(
             platform=self.platform, comment_id=cid, post_id=video_id,
@@ -318,7 +328,7 @@ class YouTubeConnector(HttpConnector):
         the author (``@name ...``, as YouTube's UI writes it), or, for the top-level comment, that addresses
         no one. With ``text``, only a reply with exactly that text (possibly after the ``@name``) counts.
         """
-        thread_replies: dict[str, list[dict[str, Any]]] = {}
+        thread_replies = self._thread_replies(list(dict.fromkeys(cid.split(".", 1)[0] for cid in items)))
         result: dict[str, tuple[str, datetime, str]] = {}
         for cid, item in items.items():
             snippet = item["snippet"]
@@ -326,14 +336,7 @@ class YouTubeConnector(HttpConnector):
             mention = _mention(snippet.get("authorDisplayName") or "")
             top_level = not snippet.get("parentId")
             thread = cid.split(".", 1)[0]
-            if thread not in thread_replies:
-                try:
-                    thread_replies[thread] = list(self._list(
-                        "comments", {"part": "snippet", "parentId": thread, "maxResults": 100,
-                                     "textFormat": "plainText"}, f"replies to {thread}"))
-                except ObjectMissing:
-                    thread_replies[thread] = []
-            for reply in thread_replies[thread]:
+            for reply in thread_replies.get(thread) or []:
                 rs = reply["snippet"]
                 body = rs.get("textOriginal") or ""
                 if (rs.get("authorChannelId") or {}).get("value") != self.channel_id or reply["id"] == cid:
@@ -348,9 +351,48 @@ class YouTubeConnector(HttpConnector):
                 break
         return result
 
+    def _thread_replies(self, thread_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """All replies of each thread, oldest first.
+
+        ``commentThreads.list?id=`` (1 unit per 50 threads) carries each thread's reply count and its first few
+        replies: a thread whose replies are all there costs nothing more; only the others are listed with
+        ``comments?parentId=``. A server that refuses ``id`` on commentThreads gets every thread listed.
+        """
+        threads: dict[str, dict[str, Any]] | None = {}
+        try:
+            for start in range(0, len(thread_ids), 50):
+                body = self._yt("GET", "commentThreads", {"part": "id,snippet,replies",
+                                                          "id": ",".join(thread_ids[start:start + 50]),
+                                                          "maxResults": 50, "textFormat": "plainText"}, LIST_COST)
+                threads.update({str(t["id"]): t for t in body.get("items") or []})
+        except APIRefused:
+            threads = None
+        replies: dict[str, list[dict[str, Any]]] = {}
+        for tid in thread_ids:
+            thread = threads.get(tid) if threads is not None else None
+            included = ((thread or {}).get("replies") or {}).get("comments") or []
+            if threads is not None and (thread is None or len(included) >= int(
+                    thread["snippet"].get("totalReplyCount") or 0)):
+                found = list(included)  # the thread is gone, or carries all its replies
+            else:
+                try:
+                    found = list(self._list("comments", {"part": "snippet", "parentId": tid, "maxResults": 100,
+                                                         "textFormat": "plainText"}, f"replies to {tid}"))
+                except ObjectMissing:
+                    found = []
+            replies[tid] = sorted(found, key=lambda r: r["snippet"]["publishedAt"])
+        return replies
+
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
-        """Visible / hidden (held or rejected) / deleted, and the channel's own reply."""
-        items = self._lookup(comment_ids)
+        """Visible / hidden (held for review or likely spam) / deleted, and the channel's own reply.
+
+        ``comments.list?id=`` (1 unit per 50 ids) answers only comments that exist and are published or held;
+        it does not say which are held (``moderationStatus`` is only set when listing threads with a
+        ``moderationStatus`` filter), so the channel's held threads are listed too (1 unit per 100 held
+        threads, owner OAuth). A comment absent from ``comments.list?id=`` is deleted or rejected: gone either way.
+        """
+        items = self._lookup(list(dict.fromkeys(comment_ids)))
+        held = self._held_ids() if items else set()
         own = self._own_replies(items)
         states: dict[str, CommentState] = {}
         for cid in comment_ids:
@@ -358,11 +400,28 @@ class YouTubeConnector(HttpConnector):
                 states[cid] = CommentState(cid, "deleted", None, None, None)
                 continue
             moderation = items[cid]["snippet"].get("moderationStatus") or "published"
+            hidden = cid in held or moderation != "published"
             reply = own.get(cid)
-            states[cid] = CommentState(cid, "visible" if moderation == "published" else "hidden",
+            states[cid] = CommentState(cid, "hidden" if hidden else "visible",
                                        reply[0] if reply else None, reply[1] if reply else None,
                                        reply[2] if reply else None)
         return states
+
+    def _held_ids(self) -> set[str]:
+        """Ids of the channel's comments held for review or as likely spam (top-level and the replies listed)."""
+        held: set[str] = set()
+        for status in ("heldForReview", "likelySpam"):
+            for thread in self._list("commentThreads", {
+                    "part": "id,snippet,replies", "allThreadsRelatedToChannelId": self.channel_id,
+                    "moderationStatus": status, "maxResults": 100, "textFormat": "plainText"},
+                    f"{status} comment threads"):
+                # The owner's listing states each comment's moderationStatus: count only what it says is held
+                # (a thread listed for its held reply has a published top-level comment).
+                for comment in [thread["snippet"]["topLevelComment"],
+                                *((thread.get("replies") or {}).get("comments") or [])]:
+                    if (comment.get("snippet") or {}).get("moderationStatus") == status:
+                        held.add(str(comment["id"]))
+        return held
 
 
 def _mention(author: str) -> str:

@@ -29,7 +29,7 @@ Action = Callable[[str, Any, EmuRequest], EmuResponse]
 
 def _route_key(parts: list[str]) -> tuple[str, ...]:
     """The path parts with the comment id replaced by ``{id}``, so one table entry serves every comment."""
-    if len(parts) > 1 and parts[0] == "comments":
+    if len(parts) > 1 and parts[0] in ("comments", "videos"):
         return (parts[0], "{id}", *parts[2:])
     return tuple(parts)
 
@@ -49,6 +49,10 @@ class AdminRoutes:
             ("GET", ("stats",)): self._stats,
             ("POST", ("stats", "reset")): self._reset_stats,
             ("POST", ("tokens",)): self._tokens,
+            ("POST", ("comments", "{id}", "moderation")): self._moderation,
+            ("POST", ("videos", "{id}", "comments")): self._video_comments,
+            ("POST", ("faults",)): self._faults,
+            ("DELETE", ("faults",)): self._clear_faults,
         }
 
     def handle(self, request: EmuRequest) -> EmuResponse:
@@ -96,6 +100,49 @@ class AdminRoutes:
     def _owner_reply(self, comment_id: str, body: Any, _request: EmuRequest) -> EmuResponse:
         reply = self.emu.owner_reply(comment_id, body.get("text", ""))
         return json_response(200, {"id": reply.id})
+
+    def _moderation(self, comment_id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        # YouTube: {"status": "published" | "heldForReview" | "likelySpam" | "rejected"}, as YouTube's own
+        # moderation (or its spam filter) would set it.
+        status = body.get("status")
+        comment = self.emu.state.comments[comment_id]
+        if comment.platform != "youtube":
+            raise ValueError("moderation statuses are YouTube's; hide a comment elsewhere with .../hide")
+        if status not in ("published", "heldForReview", "likelySpam", "rejected"):
+            raise ValueError("status must be published, heldForReview, likelySpam or rejected")
+        youtube = self.emu._routes["youtube"]
+        self.emu.hide_comment(comment_id, status != "published")
+        if status in ("likelySpam", "rejected"):
+            youtube.moderation[comment_id] = status
+        else:
+            youtube.moderation.pop(comment_id, None)
+        return json_response(200, {"success": True})
+
+    def _video_comments(self, video_id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        # {"disabled": true|false}: the owner turns a video's comments off (threads answer 403 commentsDisabled).
+        post = self.emu.state.posts.get(video_id)
+        if post is None or post.platform != "youtube":
+            return _error(404, f"No YouTube video {video_id!r}")
+        disabled = self.emu._routes["youtube"].comments_disabled
+        if body.get("disabled", True):
+            disabled.add(video_id)
+        else:
+            disabled.discard(video_id)
+        return json_response(200, {"success": True})
+
+    def _faults(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        # {"platform": "graph", "code": 17, "count": 2, "subcode"?}: the next ``count`` Graph requests answer
+        # Graph's real error with that code (rate limits, permissions, token, blocked, object gone...).
+        if body.get("platform", "graph") != "graph":
+            raise ValueError("coded faults are Graph's; use the fault rate for the other platforms")
+        subcode = body.get("subcode")
+        self.emu._routes["graph"].inject(int(body["code"]), int(body.get("count", 1)),
+                                         int(subcode) if subcode is not None else None)
+        return json_response(200, {"success": True, "queued": len(self.emu._routes["graph"].queued_errors)})
+
+    def _clear_faults(self, _id: str, _body: Any, _request: EmuRequest) -> EmuResponse:
+        self.emu._routes["graph"].queued_errors.clear()
+        return json_response(200, {"success": True})
 
     def _tokens(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
         # {"platform", "token", "expired"?}: register a valid token, or expire one / all.

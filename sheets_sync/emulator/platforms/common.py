@@ -73,6 +73,19 @@ def page_after(
     return page, (key(page[-1]) if page and more else None)
 
 
+def page_before(
+    items: Sequence[T], key: Callable[[T], list], before: str, limit: int
+) -> tuple[list[T], bool]:
+    """The ``limit`` items just before the token's item (Graph's ``before`` cursor), and whether more precede."""
+    last = decode_token(before)
+    end = 0
+    for index, item in enumerate(items):
+        if list(key(item)) < list(last):
+            end = index + 1
+    start = max(0, end - limit)
+    return list(items[start:end]), start > 0
+
+
 def parse_fields(spec: str | None) -> dict[str, dict]:
     """Graph's ``fields`` syntax: ``id,from{id,name},comments.limit(5){id}`` → nested dict.
 

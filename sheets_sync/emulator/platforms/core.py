@@ -5,10 +5,16 @@ and ``sheets_sync.emulator.server.make_server`` puts it on a port. Faults come f
 ``FaultInjector`` and are decided before anything is applied, so a faulted request changes nothing. The one
 deliberate exception is ``drop_next_reply_after_apply``: the next reply is stored and then the connection is
 dropped, the ambiguous failure a client must survive without posting twice.
+
+With a data directory each request is one transaction: the saves it makes are deferred to one at its end, and
+when the disk refuses that save the state is put back as last saved and the answer is a 503, so memory never
+holds a change the disk did not take.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import re
 import threading
@@ -25,7 +31,16 @@ from ..transport import mount
 from .admin import AdminRoutes
 from .common import Tokens, WindowCounter, parse_iso
 from .graph import GraphRoutes
-from .state import PLATFORMS, Comment, Post, State, load, save_atomically
+from .state import (
+    PLATFORMS,
+    Comment,
+    Post,
+    SetAside,
+    State,
+    StateSaveFailed,
+    load_or_set_aside,
+    save_atomically,
+)
 from .x import XRoutes
 from .youtube import YouTubeRoutes
 
@@ -70,7 +85,16 @@ class PlatformEmulator:
         self.faults = FaultInjector(rate=fault_rate, seed=seed)
         self.tokens = Tokens()
         self.data_path = os.path.join(data_dir, "platforms.json") if data_dir else None
-        self.state = load(self.data_path) if self.data_path else State()
+        aside: SetAside | None = None
+        if self.data_path:
+            # A state file the emulator did not write is set aside (a warning names it); the state starts empty.
+            self.state, aside = load_or_set_aside(self.data_path)
+        else:
+            self.state = State()
+        self.set_aside: list[SetAside] = [aside] if aside else []
+        self._saved = json.dumps(self.state.to_json(), ensure_ascii=False) if self.data_path else ""
+        self._deferring = False  # inside a request: saves wait for its end
+        self._dirty = False
         self.drop_next_reply_after_apply = False
         self.stats: Counter[str] = Counter()
         self._lock = threading.RLock()
@@ -99,10 +123,26 @@ class PlatformEmulator:
             if fault is not None:
                 return fault
         with self._lock:
+            return self._apply(api, request)
+
+    def _apply(self, api: str, request: EmuRequest) -> EmuResponse:
+        """Route one request as a transaction: its saves become one save at its end; a failed save (or an
+        unexpected error) puts the state back as last saved."""
+        self._deferring, self._dirty = True, False
+        try:
             response = self._routes[api].handle(request)
-            # A dropped answer after apply still changed the state (that is its point).
-            if request.method != "GET" and (response.status < 300 or response.drop):
+        except BaseException:
+            self._deferring = False
+            if self._dirty and self.data_path:
+                self._restore()
+            raise
+        self._deferring = False
+        # A dropped answer after apply still changed the state (that is its point).
+        if self._dirty or (request.method != "GET" and (response.status < 300 or response.drop)):
+            try:
                 self.save()
+            except StateSaveFailed as exc:
+                return _save_failed(api, str(exc))
         return response
 
     def session(self) -> requests.Session:
@@ -217,10 +257,40 @@ class PlatformEmulator:
         self.tokens.register(platform, token)
 
     def save(self) -> None:
-        """Persist the state when a data directory was given (atomic replace)."""
-        if self.data_path:
-            with self._lock:
-                save_atomically(self.data_path, self.state.to_json())
+        """Persist the state when a data directory was given (atomic replace). Inside a request the save is
+        made once, at its end. When the disk refuses, the state is put back as last saved and
+        ``StateSaveFailed`` is raised: memory never holds what the disk did not take."""
+        if not self.data_path:
+            return
+        with self._lock:
+            if self._deferring:
+                self._dirty = True
+                return
+            self._dirty = False
+            try:
+                self._saved = save_atomically(self.data_path, self.state.to_json())
+            except StateSaveFailed:
+                self._restore()
+                raise
+
+    def _restore(self) -> None:
+        """The state as last saved (or loaded)."""
+        self.state = State.from_json(json.loads(self._saved))
+        self._dirty = False
+
+
+def _save_failed(api: str, message: str) -> EmuResponse:
+    """A 503 in the API's own error format for a change the disk refused (nothing was changed)."""
+    if api == "admin":
+        return json_response(503, {"error": {"code": 503, "message": message}})
+    body = copy.deepcopy(_FAULT_BODIES[api])
+    if api == "x":
+        body["detail"] = message
+    else:
+        body["error"]["message"] = message
+        for item in body["error"].get("errors", []):
+            item["message"] = message
+    return json_response(503, body)
 
 
 def _api_of(path: str) -> str | None:

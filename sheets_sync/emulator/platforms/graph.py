@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..http import EmuRequest, EmuResponse, json_response
-from .common import bearer, encode_token, graph_time, page_after, parse_fields, request_params, select
+from .common import (
+    bearer,
+    encode_token,
+    graph_time,
+    page_after,
+    page_before,
+    parse_fields,
+    parse_iso,
+    request_params,
+    select,
+)
 from .state import Comment, Post
 
 if TYPE_CHECKING:
@@ -24,16 +34,61 @@ if TYPE_CHECKING:
 
 FB_MAX_MESSAGE = 8000
 IG_MAX_TEXT = 2200
+MAX_IDS = 50
+
+# What Graph answers when a request names no ``fields``: a small default set per object kind.
+DEFAULT_FIELDS = {"comment": "created_time,message,id", "igcomment": "timestamp,text,id",
+                  "post": "created_time,message,id", "media": "id"}
+
+# Graph's errors by code, for fault injection: (HTTP status, type, message, is_transient or None).
+_RATE = "There have been too many calls from this account. Wait a bit and try again."
+GRAPH_ERRORS: dict[int, tuple[int, str, str, bool | None]] = {
+    1: (500, "OAuthException", "An unknown error occurred", True),
+    2: (503, "OAuthException", "An unexpected error has occurred. Please retry your request later.", True),
+    4: (400, "OAuthException", "(#4) Application request limit reached", True),
+    10: (400, "OAuthException", "(#10) Application does not have permission for this action", False),
+    17: (400, "OAuthException", "(#17) User request limit reached", True),
+    32: (400, "OAuthException", "(#32) Page request limit reached", True),
+    33: (400, "GraphMethodException", "(#33) This object does not exist or does not support this action", False),
+    100: (400, "GraphMethodException", "Unsupported get request. Object with ID '{id}' does not exist, cannot be "
+          "loaded due to missing permissions, or does not support this operation.", False),
+    190: (400, "OAuthException", "Error validating access token: Session has expired.", False),
+    368: (400, "OAuthException", "(#368) The action attempted has been deemed abusive or is otherwise "
+          "disallowed", False),
+    613: (400, "OAuthException", "(#613) Calls to this api have exceeded the rate limit.", True),
+    803: (400, "OAuthException", "(#803) Some of the aliases you requested do not exist: {id}", False),
+}
+_DEFAULT_SUBCODES = {100: 33, 190: 463}
 
 
 def graph_error(status: int, code: int, message: str, subcode: int | None = None,
-                err_type: str = "OAuthException", headers: dict[str, str] | None = None) -> EmuResponse:
+                err_type: str = "OAuthException", headers: dict[str, str] | None = None,
+                is_transient: bool | None = None) -> EmuResponse:
     """A Graph error body as Meta sends it."""
-    error: dict[str, Any] = {"message": message, "type": err_type, "code": code,
-                             "fbtrace_id": uuid.uuid4().hex[:11]}
+    error: dict[str, Any] = {"message": message, "type": err_type, "code": code}
     if subcode is not None:
         error["error_subcode"] = subcode
+    if is_transient is not None:
+        error["is_transient"] = is_transient
+    error["fbtrace_id"] = uuid.uuid4().hex[:11]
     return json_response(status, {"error": error}, headers)
+
+
+def coded_error(code: int, subcode: int | None = None, obj_id: str = "") -> EmuResponse:
+    """Graph's own answer carrying error ``code``: 1, 2, 4, 10, 17, 32, 33, 100, 190, 200-299, 368, 613, 803 and the
+    80001-80014 rate limits (with their real type, message, subcode and ``is_transient`` where Graph sends it)."""
+    if code in GRAPH_ERRORS:
+        status, err_type, message, transient = GRAPH_ERRORS[code]
+    elif 200 <= code <= 299:
+        status, err_type, message, transient = (400, "OAuthException", f"(#{code}) Permissions error", False)
+    elif 80001 <= code <= 80014:
+        status, err_type, message, transient = (400, "OAuthException", f"(#{code}) {_RATE}", True)
+    else:
+        raise ValueError(f"no Graph error with code {code} is emulated")
+    if subcode is None:
+        subcode = _DEFAULT_SUBCODES.get(code)
+    return graph_error(status, code, message.replace("{id}", obj_id or "0"), subcode, err_type,
+                       is_transient=transient)
 
 
 def missing_object(obj_id: str, method: str) -> EmuResponse:
@@ -56,6 +111,8 @@ class GraphRoutes:
 
     def __init__(self, emu: PlatformEmulator) -> None:
         self.emu = emu
+        # Errors the next requests answer (admin: POST /_emulator/faults), each [code, subcode, times left].
+        self.queued_errors: list[list[Any]] = []
         # (method, object kind, edge) -> handler; edge None is the object itself.
         self._routes: dict[tuple[str, str, str | None], Action] = {
             ("GET", "page", "feed"): self._list_facebook_posts,
@@ -85,12 +142,25 @@ class GraphRoutes:
         version, obj_id = parts[0], (parts[1] if len(parts) > 1 else "")
         edge = parts[2] if len(parts) > 2 else None
         params = request_params(request)
+        if self.queued_errors:
+            entry = self.queued_errors[0]
+            entry[2] -= 1
+            if entry[2] <= 0:
+                self.queued_errors.pop(0)
+            return coded_error(entry[0], entry[1], obj_id)
+        if not obj_id and params.get("ids") is not None and request.method == "GET":
+            return self._by_ids(request, version, params)
         platform, kind, obj = self._resolve(obj_id)
         refused = self._authorise(request, params, platform, kind, obj, obj_id)
         if refused is not None:
             return refused
         ctx = _Ctx(request, version, params, parse_fields(params.get("fields")))
         action = self._routes.get((request.method, kind, edge))
+        if action is not None and ctx.fields == {} and request.method == "GET":
+            target = kind if edge is None else {"post": "comment", "media": "igcomment", "comment": "comment",
+                                                "igcomment": "igcomment", "page": "post",
+                                                "iguser": "media"}.get(kind, kind)
+            ctx.fields = parse_fields(DEFAULT_FIELDS.get(target, "id"))
         if action is None:
             return graph_error(400, 100, f"(#100) Unknown path or method: {request.method} {request.path}",
                                err_type="GraphMethodException")
@@ -126,6 +196,33 @@ class GraphRoutes:
             return comment.platform, ("comment" if comment.platform == "facebook" else "igcomment"), comment
         return "facebook", "", None
 
+    def inject(self, code: int, count: int = 1, subcode: int | None = None) -> None:
+        """Make the next ``count`` Graph requests answer Graph's error ``code`` (and nothing else happens)."""
+        coded_error(code, subcode)  # refuse an unknown code now, not on the next request
+        self.queued_errors.append([code, subcode, max(1, count)])
+
+    def _by_ids(self, request: EmuRequest, version: str, params: dict[str, str]) -> EmuResponse:
+        """``GET /?ids=a,b,c``: ``{id: object}``; one unknown id fails the whole request (#803)."""
+        ids = list(dict.fromkeys(i for i in params["ids"].split(",") if i))
+        if not ids:
+            return graph_error(400, 100, "(#100) The parameter ids is required", err_type="GraphMethodException")
+        if len(ids) > MAX_IDS:
+            return graph_error(400, 100, f"(#100) Too many IDs. Maximum: {MAX_IDS}. Please reduce the number of ids "
+                               "requested.", err_type="OAuthException")
+        resolved = {i: self._resolve(i) for i in ids}
+        missing = [i for i, (_, _, obj) in resolved.items() if obj is None]
+        if missing:
+            return graph_error(400, 803, f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}")
+        body: dict[str, Any] = {}
+        for obj_id, (platform, kind, obj) in resolved.items():
+            refused = self._authorise(request, params, platform, kind, obj, obj_id)
+            if refused is not None:
+                return refused
+            spec = params.get("fields") or DEFAULT_FIELDS.get(kind, "id")
+            ctx = _Ctx(request, version, params, parse_fields(spec))
+            body[obj_id] = self._render(ctx, obj, ctx.fields) if kind not in ("page", "iguser") else {"id": obj_id}
+        return json_response(200, body)
+
     def _throttle(self, platform: str, account: str) -> EmuResponse | None:
         limiter = self.emu.graph_limiter
         if limiter.spend(f"{platform}:{account}"):
@@ -150,11 +247,26 @@ class GraphRoutes:
 
     def _list_posts(self, ctx: _Ctx, platform: str, account: str) -> EmuResponse:
         posts = [p for p in self.emu.state.posts.values() if p.platform == platform and p.account_id == account]
+        try:
+            posts = _time_window(ctx.params, posts)
+        except ValueError as exc:
+            return graph_error(400, 100, f"(#100) {exc}", err_type="OAuthException")
         posts.sort(key=lambda p: (-p.created, -p.seq))
-        return self._page(ctx, posts, lambda p: [-p.created, -p.seq], 25, 100)
+        response = self._page(ctx, posts, lambda p: [-p.created, -p.seq], 25, 100)
+        body = response.json()
+        if platform == "facebook" and body.get("data") and "previous" not in body["paging"]:
+            # A Page's feed pages by time: its first page links ``previous`` to poll for newer posts.
+            newest = max(p.created for p in posts)
+            body["paging"]["previous"] = _with_params(ctx.request.url, since=str(newest), after=None, before=None)
+            return json_response(200, body, response.headers)
+        return response
 
     def _list_comments(self, ctx: _Ctx, post: Post) -> EmuResponse:
         comments = [c for c in self.emu.state.comments.values() if c.post_id == post.id and not c.deleted]
+        try:
+            comments = _time_window(ctx.params, comments)
+        except ValueError as exc:
+            return graph_error(400, 100, f"(#100) {exc}", err_type="OAuthException")
         if post.platform == "instagram":
             # Instagram: top-level only, newest first; replies come through the nested edge.
             comments = [c for c in comments if c.parent_id is None]
@@ -169,7 +281,10 @@ class GraphRoutes:
         return self._page(ctx, comments, lambda c: [c.created, c.seq], 25, 100)
 
     def _list_children(self, ctx: _Ctx, parent: Comment) -> EmuResponse:
-        children = self._children(parent)
+        try:
+            children = _time_window(ctx.params, self._children(parent))
+        except ValueError as exc:
+            return graph_error(400, 100, f"(#100) {exc}", err_type="OAuthException")
         return self._page(ctx, children, lambda c: [c.created, c.seq], 25, 100)
 
     def _children(self, parent: Comment) -> list[Comment]:
@@ -180,16 +295,27 @@ class GraphRoutes:
     def _page(self, ctx: _Ctx, items: list, key, default_limit: int, max_limit: int) -> EmuResponse:
         try:
             limit = min(max(int(ctx.params.get("limit", default_limit)), 1), max_limit)
-            page, next_key = page_after(items, key, ctx.params.get("after"), limit)
+            if ctx.params.get("before"):
+                page, has_previous = page_before(items, key, ctx.params["before"], limit)
+                has_next = bool(page) and page[-1] is not items[-1]
+            else:
+                page, next_key = page_after(items, key, ctx.params.get("after"), limit)
+                has_next = next_key is not None
+                has_previous = bool(page) and page[0] is not items[0]
         except ValueError as exc:
             return graph_error(400, 100, f"(#100) {exc}", err_type="GraphMethodException")
         body: dict[str, Any] = {"data": [self._render(ctx, item, ctx.fields) for item in page]}
         if page:
             paging: dict[str, Any] = {"cursors": {"before": encode_token(key(page[0])),
                                                   "after": encode_token(key(page[-1]))}}
-            if next_key is not None:
+            if has_previous:
+                paging["previous"] = _with_params(ctx.request.url, before=paging["cursors"]["before"], after=None)
+            if has_next:
                 paging["next"] = _with_params(ctx.request.url, after=paging["cursors"]["after"], before=None)
             body["paging"] = paging
+        if ctx.params.get("summary", "").lower() in ("true", "1", "total_count"):
+            body["summary"] = {"order": ctx.params.get("order", "chronological"), "total_count": len(items),
+                               "can_comment": True}
         return json_response(200, body)
 
     def _get_object(self, ctx: _Ctx, obj: Post | Comment) -> EmuResponse:
@@ -222,7 +348,8 @@ class GraphRoutes:
                     "permalink_url": f"https://www.facebook.com/{post.account_id}/posts/{post.id.split('_')[-1]}"}
         return {"id": post.id, "caption": post.text, "timestamp": graph_time(post.created),
                 "permalink": f"https://www.instagram.com/p/{post.id[-11:]}/", "comments_count": len(live),
-                "media_type": "IMAGE"}
+                "like_count": 0, "media_type": "IMAGE", "media_product_type": "FEED",
+                "media_url": f"https://scontent.cdninstagram.com/v/{post.id}.jpg"}
 
     def _comment_dict(self, c: Comment) -> dict[str, Any]:
         if c.platform == "facebook":
@@ -267,7 +394,9 @@ class GraphRoutes:
                 return graph_error(400, 100, "(#100) Hidden comments cannot be replied to.",
                                    err_type="GraphMethodException")
         reply = self.emu.add_own_reply(target, message, via="api")
-        return self.emu.after_reply_applied(json_response(200, {"id": reply.id}))
+        # Read-after-write: with ``fields`` the answer holds those fields of the new comment, not only its id.
+        answer = self._render(ctx, reply, ctx.fields) if ctx.fields else {"id": reply.id}
+        return self.emu.after_reply_applied(json_response(200, answer))
 
     def _hide(self, ctx: _Ctx, target: Comment) -> EmuResponse:
         flag = ctx.params.get("is_hidden" if target.platform == "facebook" else "hide")
@@ -294,6 +423,20 @@ class _Ctx:
         self.version = version
         self.params = params
         self.fields = fields
+
+
+def _time_window(params: dict[str, str], items: list) -> list:
+    """Items created at or after ``since`` and at or before ``until`` (unix time, or an ISO 8601 time)."""
+    for name, keep in (("since", lambda c, t: c.created >= t), ("until", lambda c, t: c.created <= t)):
+        raw = params.get(name)
+        if not raw:
+            continue
+        try:
+            bound = int(raw) if raw.lstrip("-").isdigit() else parse_iso(raw)
+        except ValueError:
+            raise ValueError(f"The parameter {name} is not a valid time: {raw}") from None
+        items = [c for c in items if keep(c, bound)]
+    return items
 
 
 def _with_params(url: str, **changes: str | None) -> str:

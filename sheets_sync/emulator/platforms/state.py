@@ -3,18 +3,45 @@
 One record type serves every platform: a post (FB post, IG media, YT video, X tweet by the account) and a
 comment (FB/IG/YT comment, X reply or mention). Ids are minted in each platform's own shape so connectors
 meet the same strings they meet in production (IG's 17-digit ids, YT's ``parent.reply`` ids, X snowflakes).
+
+A state file the emulator cannot take for one it wrote (empty, truncated, garbage, the wrong shape) is set
+aside as ``platforms.json.corrupt-<UTC time>`` with its bytes untouched, a warning names it and where it went,
+and the emulator starts empty. A save the disk refuses raises ``StateSaveFailed`` and leaves the old file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ...errors import ConfigError, RetryableError
+
+log = logging.getLogger(__name__)
+
 PLATFORMS = ("facebook", "instagram", "youtube", "x")
+
+
+class StateFileError(ConfigError):
+    """The platform emulator's state file cannot be read or set aside; the message names it and the fix."""
+
+
+class StateSaveFailed(RetryableError):
+    """Persisting the platform state failed (disk full, permission denied): the old file is kept."""
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A state file the emulator did not load: where it was, where its bytes are now, and why."""
+
+    path: str
+    moved_to: str
+    reason: str
 
 # X's epoch for snowflake ids (2010-11-04): ids minted from it sort like the real ones.
 _X_EPOCH_MS = 1288834974657
@@ -135,26 +162,117 @@ def _b64ish(seed: str, length: int) -> str:
     return "".join(alphabet[b % 64] for b in digest)[:length]
 
 
-def save_atomically(path: str, data: dict[str, Any]) -> None:
-    """Write JSON so that a crash leaves either the old or the new file, never half of one."""
+def save_atomically(path: str, data: dict[str, Any]) -> str:
+    """Write JSON so that a crash leaves either the old or the new file, never half of one; returns the text
+    written. ``StateSaveFailed`` (naming the file and the fix) when the disk refuses."""
+    text = json.dumps(data, ensure_ascii=False)
     directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".platforms-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".platforms-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise StateSaveFailed(f"the platform emulator could not save its state to {path} "
+                              f"({exc.strerror or exc}); nothing was changed: free disk space or fix the data "
+                              "directory's permissions, then retry") from exc
+    return text
 
 
 def load(path: str) -> State:
-    """The state stored at ``path``, or an empty one."""
+    """The state stored at ``path``, or an empty one (a corrupt file is set aside, see ``load_or_set_aside``)."""
+    return load_or_set_aside(path)[0]
+
+
+def load_or_set_aside(path: str) -> tuple[State, SetAside | None]:
+    """The state stored at ``path`` (empty when there is none). A file that is not a state the emulator wrote
+    is moved to ``<path>.corrupt-<UTC time>`` with a warning, and the state starts empty.
+
+    Raises ``StateFileError`` (one line: the file and the fix) when the file cannot be read or moved aside.
+    """
     if not os.path.exists(path):
-        return State()
-    with open(path, encoding="utf-8") as handle:
-        return State.from_json(json.load(handle))
+        return State(), None
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise StateFileError(f"{path} cannot be read ({exc.strerror or exc}): let the user running the emulator "
+                             "read it, or move it out of the data directory") from None
+    state, reason = _parse_state(raw)
+    if state is not None:
+        return state, None
+    return State(), _set_aside(path, reason)
+
+
+def _set_aside(path: str, reason: str) -> SetAside:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = f"{path}.corrupt-{stamp}"
+    n = 1
+    while os.path.exists(target):
+        n += 1
+        target = f"{path}.corrupt-{stamp}-{n}"
+    try:
+        os.rename(path, target)
+    except OSError as exc:
+        raise StateFileError(f"{path} is not a state the platform emulator wrote ({reason}) and cannot be moved "
+                             f"aside ({exc.strerror or exc}): move it away or restore it from a backup") from None
+    log.warning("%s is not a state the platform emulator wrote (%s): moved it to %s (its bytes are kept) and "
+                "started empty; restore it from a backup, or delete the moved file if it is not needed",
+                path, reason, target)
+    return SetAside(path, target, reason)
+
+
+def _parse_state(raw: bytes) -> tuple[State | None, str]:
+    """The state in a file's bytes, or None and why it is not one the emulator wrote."""
+    if not raw.strip():
+        return None, "the file is empty"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):  # cut off mid-way
+            return None, f"truncated JSON at {where}"
+        return None, f"invalid JSON at {where}: {exc.msg}"
+    except RecursionError:
+        return None, "JSON nested too deeply"
+    if not isinstance(data, dict):
+        return None, f"a JSON {type(data).__name__}, not an object"
+    try:
+        state = State.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return None, f"wrong shape ({type(exc).__name__}: {exc})"
+    for kind, records in (("post", state.posts.values()), ("comment", state.comments.values())):
+        for record in records:
+            problem = _record_problem(record)
+            if problem:
+                return None, f"{kind} {str(record.id)[:80]!r}: {problem}"
+    if any(not isinstance(a, str) for ids in state.accounts.values() for a in ids):
+        return None, "an account id is not a string"
+    return state, ""
+
+
+_TYPES = {"str": (str,), "int": (int,), "bool": (bool,), "str | None": (str, type(None))}
+
+
+def _record_problem(record: Post | Comment) -> str:
+    """A field of a loaded post or comment whose type is not the one the emulator writes ("" when none)."""
+    for f in fields(record):
+        allowed = _TYPES.get(str(f.type))
+        value = getattr(record, f.name)
+        if allowed and (not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool))):
+            return f"{f.name} is {type(value).__name__}, not {f.type}"
+    if record.platform not in PLATFORMS:
+        return f"unknown platform {str(record.platform)[:40]!r}"
+    return ""

@@ -7,6 +7,7 @@ endpoint; past the limit the answer is 429 until ``x-rate-limit-reset`` (epoch s
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..http import EmuRequest, EmuResponse, json_response
@@ -27,6 +28,38 @@ def problem(status: int, title: str, detail: str, kind: str = "about:blank",
     return json_response(status, {"title": title, "detail": detail, "type": kind, "status": status}, headers)
 
 
+def invalid_parameter(name: str, value: str, message: str) -> EmuResponse:
+    """X's 400 for a bad query parameter: an ``errors`` list naming it, under an invalid-request problem."""
+    return json_response(400, {"errors": [{"parameters": {name: [value]}, "message": message}],
+                               "title": "Invalid Request",
+                               "detail": "One or more parameters to your request was invalid.",
+                               "type": "https://api.x.com/2/problems/invalid-request"})
+
+
+def _max_results(params: dict[str, str], low: int, high: int, default: int) -> int | EmuResponse:
+    raw = params.get("max_results")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        return invalid_parameter("max_results", raw, f"The `max_results` query parameter value [{raw}] is not "
+                                 f"between {low} and {high}")
+    return int(raw)
+
+
+_OAUTH1_PARAM = re.compile(r'(oauth_[a-z_]+)="([^"]*)"')
+
+
+def oauth1(request: EmuRequest) -> dict[str, str] | None:
+    """The parameters of an ``Authorization: OAuth ...`` (OAuth 1.0a user context) header, or None."""
+    value = (request.header("Authorization") or "").strip()
+    if not value.lower().startswith("oauth "):
+        return None
+    params = dict(_OAUTH1_PARAM.findall(value))
+    if not params.get("oauth_consumer_key") or not params.get("oauth_signature"):
+        return None
+    return params
+
+
 class XRoutes:
     """Answers X API v2 requests from the emulator's state."""
 
@@ -37,7 +70,15 @@ class XRoutes:
         """Route one X request."""
         parts = request.path.strip("/").split("/")[1:]  # drop the "2"
         params = {k: v[0] for k, v in request.query.items() if v}
-        verdict = self.emu.tokens.check("x", bearer(request))
+        signed = oauth1(request)
+        if signed is not None:
+            # OAuth 1.0a user context: accepted offline without checking the signature; only an expired access
+            # token is refused.
+            token = signed.get("oauth_token") or signed["oauth_consumer_key"]
+            verdict = "expired" if self.emu.tokens.check("x", token) == "expired" else "ok"
+        else:
+            token = bearer(request) or ""
+            verdict = self.emu.tokens.check("x", token)
         if verdict != "ok":
             return problem(401, "Unauthorized", "Unauthorized")
         group = _group(request.method, parts)
@@ -45,7 +86,7 @@ class XRoutes:
             return problem(404, "Not Found Error", f"No route {request.method} {request.path}",
                            "https://api.x.com/2/problems/resource-not-found")
         limiter = self.emu.x_limiter
-        key = f"{bearer(request)}:{group}"
+        key = f"{token}:{group}"
         allowed = limiter.spend(key)
         headers = {"x-rate-limit-limit": str(limiter.limit),
                    "x-rate-limit-remaining": str(max(0, limiter.limit - limiter.used(key))),
@@ -56,6 +97,12 @@ class XRoutes:
             response = self._mentions(parts[1], params)
         elif group == "lookup":
             response = self._lookup(params)
+        elif group == "tweet":
+            response = self._tweet(parts[1], params)
+        elif group == "delete":
+            response = self._delete(parts[1])
+        elif group == "me":
+            response = self._me()
         elif group == "search":
             response = self._search(params)
         elif group == "post":
@@ -79,7 +126,9 @@ class XRoutes:
             mentions = [c for c in mentions if int(c.id) > int(params["since_id"])]
         if params.get("until_id"):
             mentions = [c for c in mentions if int(c.id) < int(params["until_id"])]
-        limit = min(max(int(params.get("max_results", "10")), 5), 100)
+        limit = _max_results(params, 5, 100, 10)
+        if isinstance(limit, EmuResponse):
+            return limit
         try:
             page, next_key = page_after(mentions, lambda c: [-int(c.id)], params.get("pagination_token"), limit)
         except ValueError:
@@ -103,8 +152,56 @@ class XRoutes:
             body["errors"] = errors
         return json_response(200, body)
 
+    def _tweet(self, tweet_id: str, params: dict[str, str]) -> EmuResponse:
+        """``GET /2/tweets/:id``: 200 with ``data``, or 200 with only ``errors`` when it is gone."""
+        tweet = self._find(tweet_id)
+        if tweet is None:
+            return json_response(200, {"errors": [{
+                "value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].", "title": "Not Found Error",
+                "resource_type": "tweet", "parameter": "id", "resource_id": tweet_id,
+                "type": "https://api.x.com/2/problems/resource-not-found"}]})
+        body = self._tweets_body([tweet], params, None)
+        body.pop("meta", None)
+        body["data"] = body["data"][0]
+        return json_response(200, body)
+
+    def _find(self, tweet_id: str) -> Comment | None:
+        """A live tweet: a reply or mention, or one of the account's own posts (as a Comment-like record)."""
+        tweet = self.emu.state.comments.get(tweet_id)
+        if tweet is not None and tweet.platform == "x" and not tweet.deleted:
+            return tweet
+        post = self.emu.state.posts.get(tweet_id)
+        if post is not None and post.platform == "x":
+            return Comment(id=post.id, platform="x", post_id="", account_id=post.account_id,
+                           author_id=post.account_id, author_name="PMCPune", text=post.text, created=post.created,
+                           arrived=post.created, seq=post.seq)
+        return None
+
+    def _delete(self, tweet_id: str) -> EmuResponse:
+        """``DELETE /2/tweets/:id``: only the account's own tweets."""
+        post = self.emu.state.posts.get(tweet_id)
+        if post is not None and post.platform == "x":
+            del self.emu.state.posts[tweet_id]
+            self.emu.save()
+            return json_response(200, {"data": {"deleted": True}})
+        tweet = self.emu.state.comments.get(tweet_id)
+        if tweet is not None and tweet.platform == "x" and not tweet.deleted and tweet.own:
+            tweet.deleted = True
+            self.emu.save()
+            return json_response(200, {"data": {"deleted": True}})
+        return problem(403, "Forbidden", "You are not allowed to delete a Tweet that is not yours or does not exist.")
+
+    def _me(self) -> EmuResponse:
+        accounts = self.emu.state.accounts.get("x", [])
+        if not accounts:
+            return problem(403, "Forbidden", "No X account is known to the emulator.")
+        return json_response(200, {"data": {"id": accounts[0], "name": "Pune Municipal Corporation",
+                                            "username": "PMCPune"}})
+
     def _search(self, params: dict[str, str]) -> EmuResponse:
-        terms = dict(term.split(":", 1) for term in (params.get("query") or "").split() if ":" in term)
+        words = (params.get("query") or "").split()
+        terms = dict(term.split(":", 1) for term in words if ":" in term)
+        keywords = [w.lower() for w in words if ":" not in w]
         horizon = self.emu.clock() - SEARCH_WINDOW_S
         matches = []
         for c in self.emu.state.comments.values():
@@ -116,9 +213,13 @@ class XRoutes:
                 continue
             if "from" in terms and terms["from"] not in (c.author_id, c.author_name):
                 continue
+            if any(k not in c.text.lower() for k in keywords):
+                continue
             matches.append(c)
         matches.sort(key=lambda c: -int(c.id))
-        limit = min(max(int(params.get("max_results", "10")), 10), 100)
+        limit = _max_results(params, 10, 100, 10)
+        if isinstance(limit, EmuResponse):
+            return limit
         try:
             page, next_key = page_after(matches, lambda c: [-int(c.id)], params.get("next_token"), limit)
         except ValueError:
@@ -212,6 +313,12 @@ def _group(method: str, parts: list[str]) -> str | None:
         return "mentions"
     if method == "GET" and parts == ["tweets"]:
         return "lookup"
+    if method == "GET" and len(parts) == 2 and parts[0] == "tweets" and parts[1] not in ("search",):
+        return "tweet"
+    if method == "DELETE" and len(parts) == 2 and parts[0] == "tweets":
+        return "delete"
+    if method == "GET" and parts == ["users", "me"]:
+        return "me"
     if method == "GET" and parts == ["tweets", "search", "recent"]:
         return "search"
     if method == "POST" and parts == ["tweets"]:

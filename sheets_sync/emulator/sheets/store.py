@@ -441,7 +441,7 @@ def _parse_book(raw: bytes, stem: str) -> tuple[Spreadsheet | None, str]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):  # cut off mid-way
             return None, f"truncated JSON at {where}"
         return None, f"invalid JSON at {where}: {exc.msg}"
     except RecursionError:
