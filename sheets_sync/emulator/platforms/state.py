@@ -16,11 +16,12 @@ import json
 import logging
 import os
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, RetryableError
+from ..datafiles import parse_json_bytes, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -213,40 +214,15 @@ def load_or_set_aside(path: str) -> tuple[State, SetAside | None]:
 
 
 def _set_aside(path: str, reason: str) -> SetAside:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    target = f"{path}.corrupt-{stamp}"
-    n = 1
-    while os.path.exists(target):
-        n += 1
-        target = f"{path}.corrupt-{stamp}-{n}"
-    try:
-        os.rename(path, target)
-    except OSError as exc:
-        raise StateFileError(f"{path} is not a state the platform emulator wrote ({reason}) and cannot be moved "
-                             f"aside ({exc.strerror or exc}): move it away or restore it from a backup") from None
-    log.warning("%s is not a state the platform emulator wrote (%s): moved it to %s (its bytes are kept) and "
-                "started empty; restore it from a backup, or delete the moved file if it is not needed",
-                path, reason, target)
-    return SetAside(path, target, reason)
+    target = set_aside(Path(path), reason, "a state", StateFileError, "started empty")
+    return SetAside(path, str(target), reason)
 
 
 def _parse_state(raw: bytes) -> tuple[State | None, str]:
     """The state in a file's bytes, or None and why it is not one the emulator wrote."""
-    if not raw.strip():
-        return None, "the file is empty"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start})"
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):  # cut off mid-way
-            return None, f"truncated JSON at {where}"
-        return None, f"invalid JSON at {where}: {exc.msg}"
-    except RecursionError:
-        return None, "JSON nested too deeply"
+    data, reason = parse_json_bytes(raw)
+    if reason:
+        return None, reason
     if not isinstance(data, dict):
         return None, f"a JSON {type(data).__name__}, not an object"
     try:

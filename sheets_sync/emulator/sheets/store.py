@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, RetryableError
+from ..datafiles import parse_json_bytes, set_aside
 from .cells import Cell
 
 log = logging.getLogger(__name__)
@@ -360,23 +361,10 @@ class FileStore:
         return out
 
     def _set_aside(self, path: Path, reason: str) -> SetAside:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        target = path.with_name(f"{path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-        try:
-            os.rename(path, target)
-        except OSError as exc:
-            raise DataFileError(f"{path} is not a spreadsheet the emulator wrote ({reason}) and cannot be moved "
-                                f"aside ({exc.strerror or exc}): move it away or restore it from a backup; the "
-                                "other spreadsheets are kept") from None
+        target = set_aside(path, reason, "a spreadsheet", DataFileError, "started without it (the other "
+                           "spreadsheets are kept)")
         record = SetAside(path, target, reason)
         self.set_aside.append(record)
-        log.warning("%s is not a spreadsheet the emulator wrote (%s): moved it to %s (its bytes are kept) and "
-                    "started without it; restore it from a backup, or delete the moved file if it is not "
-                    "needed", path, reason, target)
         return record
 
     def save(self, book: Spreadsheet) -> None:
@@ -431,21 +419,9 @@ def _parse_book(raw: bytes, stem: str) -> tuple[Spreadsheet | None, str]:
     """The spreadsheet in a data file's bytes, or None and why it is not one the emulator wrote."""
     if not is_valid_id(stem):
         return None, "its name is not a spreadsheet id: letters, digits, - and _ only"
-    if not raw.strip():
-        return None, "the file is empty"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start})"
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):  # cut off mid-way
-            return None, f"truncated JSON at {where}"
-        return None, f"invalid JSON at {where}: {exc.msg}"
-    except RecursionError:
-        return None, "JSON nested too deeply"
+    data, reason = parse_json_bytes(raw)
+    if reason:
+        return None, reason
     problem = _shape_problem(data, stem)
     if problem:
         return None, problem
