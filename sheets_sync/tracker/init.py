@@ -16,15 +16,18 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..errors import SchemaError
-from ..schema import Column, Schema, Tab, load_schema
+from ..schema import Column, Schema, Tab
 from ..vocabulary import FINISHED_STATUSES, Status
 from .cells import as_text, to_cell_data
 from .changes import STATE_TAB
 from .table import column_letter, quote_title, trim_header
+
+if TYPE_CHECKING:
+    from .store import TrackerStore
 
 log = logging.getLogger(__name__)
 
@@ -440,12 +443,12 @@ def default_seeds(schema: Schema) -> dict[str, list[list[Any]]]:
     }
 
 
-def run_init(store: Any, schema: Schema | None = None) -> InitReport:
+def run_init(store: TrackerStore) -> InitReport:
     """Read what the sheet has (3 reads), then send what is missing in one ``batchUpdate`` (none if nothing).
 
     Raises ``InitRefused`` (a ``SchemaError``), after writing the other tabs, when a tab's header row is not row 1.
     """
-    schema = schema or load_schema()
+    schema = store.schema
     http, sid, tz = store.http, store.spreadsheet_id, store.tz
     meta = http.fetch_sheet_metadata(sid, params={"fields": META_FIELDS})
     existing = [s["properties"]["title"] for s in meta.get("sheets", []) if s["properties"]["title"] in schema.tabs]
