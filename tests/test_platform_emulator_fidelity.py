@@ -209,6 +209,10 @@ def test_graph_coded_fault_changes_nothing_and_unknown_codes_are_refused(emu, fb
     assert status == 400 and emu.replies("facebook") == []
     status, _ = call(emu, "POST", "http://emulator/_emulator/faults", body={"code": 12345})
     assert status == 400
+    # The same from Python, with a subcode of the caller's choosing.
+    emu.inject_graph_error(190, subcode=460)
+    status, body = call(emu, "GET", f"{GRAPH}/{comments[0].id}?fields=id", AUTH)
+    assert status == 400 and (body["error"]["code"], body["error"]["error_subcode"]) == (190, 460)
 
 
 # ---- X ---------------------------------------------------------------------------------------------------------
@@ -251,3 +255,16 @@ def test_x_accepts_oauth1_user_context(emu, mentions) -> None:
     assert status == 401  # no signature: not an OAuth 1.0a request
     emu.expire_token("x", "at")
     assert call(emu, "GET", f"{X}/users/{X_USER}/mentions", oauth)[0] == 401
+
+
+def test_graph_sends_only_the_fields_named_and_permalinks_as_graph_writes_them(emu, fb_post) -> None:
+    post, comments = fb_post
+    reply = emu.add_comment("facebook", post.id, "r", {"id": "u9", "name": "U9"}, parent_id=comments[0].id)
+    _, body = call(emu, "GET", f"{GRAPH}/{post.id}/comments?filter=stream&fields=message,permalink_url", AUTH)
+    assert all(set(item) == {"message", "permalink_url"} for item in body["data"])  # no id unless asked
+    page, number = post.id.split("_")
+    links = {item["message"]: item["permalink_url"] for item in body["data"]}
+    top_number = comments[0].id.split("_")[1]
+    assert links["c0"] == f"https://www.facebook.com/{page}/posts/{number}/?comment_id={top_number}"
+    assert links["r"] == (f"https://www.facebook.com/{page}/posts/{number}/?comment_id={top_number}"
+                          f"&reply_comment_id={reply.id.split('_')[1]}")

@@ -1,5 +1,10 @@
 """The admin API (``/_emulator/...``): seed posts and comments, moderate, answer natively, inspect.
 
+Also: ``POST /_emulator/faults`` ``{"code", "count"?, "subcode"?}`` makes the next Graph requests answer Graph's
+real error with that code; ``POST /_emulator/videos/{id}/comments`` ``{"disabled": bool}`` turns a YouTube
+video's comments off; ``POST /_emulator/comments/{id}/moderation`` ``{"status"}`` sets a YouTube comment's
+moderation status (published, heldForReview, likelySpam, rejected).
+
 Never faulted (the shared FaultInjector skips ``/_emulator/`` paths): a test must always be able to steer
 and inspect the emulator. Every body is JSON.
 """
@@ -123,11 +128,7 @@ class AdminRoutes:
         post = self.emu.state.posts.get(video_id)
         if post is None or post.platform != "youtube":
             return _error(404, f"No YouTube video {video_id!r}")
-        disabled = self.emu._routes["youtube"].comments_disabled
-        if body.get("disabled", True):
-            disabled.add(video_id)
-        else:
-            disabled.discard(video_id)
+        self.emu.set_comments_disabled(video_id, bool(body.get("disabled", True)))
         return json_response(200, {"success": True})
 
     def _faults(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
@@ -136,8 +137,8 @@ class AdminRoutes:
         if body.get("platform", "graph") != "graph":
             raise ValueError("coded faults are Graph's; use the fault rate for the other platforms")
         subcode = body.get("subcode")
-        self.emu._routes["graph"].inject(int(body["code"]), int(body.get("count", 1)),
-                                         int(subcode) if subcode is not None else None)
+        self.emu.inject_graph_error(int(body["code"]), int(body.get("count", 1)),
+                                    int(subcode) if subcode is not None else None)
         return json_response(200, {"success": True, "queued": len(self.emu._routes["graph"].queued_errors)})
 
     def _clear_faults(self, _id: str, _body: Any, _request: EmuRequest) -> EmuResponse:

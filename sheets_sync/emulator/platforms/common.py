@@ -129,7 +129,7 @@ def _split_top(spec: str) -> list[str]:
 
 
 def select(obj: dict[str, Any], fields: dict[str, dict] | None) -> dict[str, Any]:
-    """Keep the requested fields of ``obj`` (``id`` always), recursing into nested objects."""
+    """Keep the requested fields of ``obj``, recursing into nested objects."""
     if not fields:
         return obj
     out: dict[str, Any] = {}
@@ -140,8 +140,7 @@ def select(obj: dict[str, Any], fields: dict[str, dict] | None) -> dict[str, Any
         if isinstance(value, dict) and spec["fields"] and "data" not in value:
             value = select(value, spec["fields"])
         out[name] = value
-    if "id" in obj:
-        out.setdefault("id", obj["id"])
+    # Graph sends only what ``fields`` names: a list item's ``id`` too is left out when not asked for.
     return out
 
 

@@ -67,7 +67,7 @@ _FAULT_BODIES: dict[str, dict[str, Any]] = {
 
 _ROUTE_WORDS = {"feed", "posts", "media", "comments", "replies", "commentThreads", "videos", "setModerationStatus",
                 "users", "mentions", "tweets", "search", "recent", "hidden", "youtube", "v3", "2", "_emulator",
-                "stats", "reset", "hide", "owner-reply", "tokens"}
+                "stats", "reset", "hide", "owner-reply", "tokens", "me", "faults", "moderation"}
 
 
 class PlatformEmulator:
@@ -255,6 +255,18 @@ class PlatformEmulator:
     def register_token(self, platform: str, token: str) -> None:
         """Accept only registered tokens on ``platform`` from now on (plus ``token``)."""
         self.tokens.register(platform, token)
+
+    def inject_graph_error(self, code: int, count: int = 1, subcode: int | None = None) -> None:
+        """Make the next ``count`` Graph requests answer Graph's real error ``code`` (1, 2, 4, 10, 17, 32, 33, 100,
+        190, 200-299, 368, 613, 803, 80001-80014), changing nothing; admin: ``POST /_emulator/faults``."""
+        with self._lock:
+            self._routes["graph"].inject(code, count, subcode)
+
+    def set_comments_disabled(self, video_id: str, disabled: bool = True) -> None:
+        """Turn a YouTube video's comments off (threads answer 403 ``commentsDisabled``) or back on."""
+        with self._lock:
+            target = self._routes["youtube"].comments_disabled
+            (target.add if disabled else target.discard)(video_id)
 
     def save(self) -> None:
         """Persist the state when a data directory was given (atomic replace). Inside a request the save is

@@ -3,7 +3,10 @@
 Shapes follow /work/shared/reference/platform-apis.md: cursor paging with ``paging.next`` absent at the end,
 ``filter=stream`` for all comment levels on Facebook, top-level-only newest-first comments on Instagram with
 replies as a nested edge, Graph error bodies with code/subcode, and page-level throttling (code 32 / 80002)
-reported in ``X-Business-Use-Case-Usage``.
+reported in ``X-Business-Use-Case-Usage``. Also as Graph does: only the ``fields`` named are sent (a small
+default set without ``fields``), ``since``/``until`` on edges, ``summary=true``, ``paging.previous`` and
+``before`` cursors, ``GET /?ids=a,b`` (at most 50; one unknown id fails the request with #803), read-after-write
+``fields`` on a reply, and errors by code on demand (``inject``) with Graph's own bodies.
 """
 
 from __future__ import annotations
@@ -340,6 +343,15 @@ class GraphRoutes:
             full[nested_name] = nested
         return select(full, fields)
 
+    def _comment_permalink(self, c: Comment) -> str:
+        """As Graph writes it: ``.../<page>/posts/<post>/?comment_id=<top>[&reply_comment_id=<reply>]``."""
+        page, _, post_number = c.post_id.rpartition("_")
+        own = c.id.rpartition("_")[2]
+        url = f"https://www.facebook.com/{page or c.account_id}/posts/{post_number}/?comment_id="
+        if c.parent_id:
+            return f"{url}{c.parent_id.rpartition('_')[2]}&reply_comment_id={own}"
+        return url + own
+
     def _post_dict(self, post: Post) -> dict[str, Any]:
         live = [c for c in self.emu.state.comments.values() if c.post_id == post.id and not c.deleted]
         if post.platform == "facebook":
@@ -357,7 +369,7 @@ class GraphRoutes:
                 "id": c.id, "message": c.text, "from": {"id": c.author_id, "name": c.author_name},
                 "created_time": graph_time(c.created), "is_hidden": c.hidden, "can_hide": not c.own,
                 "comment_count": len(self._children(c)), "like_count": 0,
-                "permalink_url": f"https://www.facebook.com/{c.post_id}?comment_id={c.id}",
+                "permalink_url": self._comment_permalink(c),
             }
             if c.parent_id and c.parent_id in self.emu.state.comments:
                 parent = self.emu.state.comments[c.parent_id]

@@ -2,7 +2,9 @@
 
 Mentions are served newest first with ``since_id`` / ``pagination_token`` and only the latest 800 are
 reachable, as documented. Every answer carries ``x-rate-limit-*`` headers for a 15-minute window per
-endpoint; past the limit the answer is 429 until ``x-rate-limit-reset`` (epoch seconds).
+endpoint; past the limit the answer is 429 until ``x-rate-limit-reset`` (epoch seconds). ``max_results`` outside
+the endpoint's bounds is a 400 naming the parameter; ``GET /2/tweets/:id`` answers 200 with ``errors`` for a
+deleted tweet; OAuth 1.0a user-context requests are accepted without checking the signature.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """YouTube Data API v3 routes (``/youtube/v3/...``): comment threads, comments, moderation, videos, quota.
 
 Every call is charged against a daily unit quota (list 1, insert / setModerationStatus 50) that resets at
-midnight Pacific time; past it the API answers 403 ``quotaExceeded``, as the real one does.
+midnight Pacific time; past it the API answers 403 ``quotaExceeded``, as the real one does. Writes need an OAuth
+token (an API key alone is refused), ``commentThreads.list`` honours ``moderationStatus`` (owner only),
+``snippet.moderationStatus`` is never set with the ``id`` filter, lists carry ``etag`` and ``pageInfo``, and a video
+with comments disabled answers 403 ``commentsDisabled``. Error bodies carry Google's ``status`` name.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ class YouTubeRoutes:
         return self.moderation.get(c.id, "heldForReview")
 
     def _threads(self, params: dict[str, str], owner: bool) -> EmuResponse:
+        # ``channelId`` (threads about the channel itself, deprecated) is answered like the channel's threads.
         channel = params.get("allThreadsRelatedToChannelId") or params.get("channelId")
         video = params.get("videoId")
         ids = [i for i in (params.get("id") or "").split(",") if i]
