@@ -113,6 +113,16 @@ class _Item:
 
 def run(ctx: CycleContext) -> None:
     """Build today's digests, mark those to send ``sending`` in this cycle's write, send after it lands."""
+    messages, email_cells = _build_messages(ctx)
+    outbox, tally = _queue(ctx, messages, email_cells)
+    _count_queue(ctx, outbox, tally)
+    if outbox:
+        ctx.work.after_write(JOB, lambda store: _send(ctx, store, outbox))
+
+
+def _build_messages(ctx: CycleContext) -> tuple[list[EmailMessage], dict[str, str]]:
+    """Today's messages (build notes go to ``ctx.note``), and each department's Email cell (``Departments!E5``)
+    by department name, so a refusal note can name the cell to correct."""
     work = ctx.work
     tracker = ctx.tracker
     rows = [tracker.table.record(n) for n in tracker.read_keys().values()]
@@ -129,7 +139,14 @@ def run(ctx: CycleContext) -> None:
         ctx.note(f"digest: {note}")
     email_cells = {header_text(d.get("Department", "")): f"Departments!{columns['Email']}{d['_row']}"
                    for d in dept_records if "Email" in columns and d.get("_row")}
+    return messages, email_cells
 
+
+def _queue(ctx: CycleContext, messages: list[EmailMessage],
+           email_cells: Mapping[str, str]) -> tuple[list[_Item], dict[str, int]]:
+    """Mark each message this run sends ``sending`` (in the cycle's write, which holds the lease, so no other
+    runner takes it up too): (the outbox, how many keys were left alone by verdict)."""
+    work = ctx.work
     outbox: list[_Item] = []
     tally: dict[str, int] = {}
     for message in messages:
@@ -149,6 +166,11 @@ def run(ctx: CycleContext) -> None:
         work.set_state(state_key(key), json.dumps(marked, ensure_ascii=False))
         department = key.partition("/")[2]
         outbox.append(_Item(message, key, envelope, marked, department, email_cells.get(department, "")))
+    return outbox, tally
+
+
+def _count_queue(ctx: CycleContext, outbox: list[_Item], tally: dict[str, int]) -> None:
+    """The cycle's counts for the queueing: what goes now and, by verdict, what was left alone."""
     ctx.count(JOB, "to send", len(outbox))
     ctx.count(JOB, "already sent today", tally.pop(DONE, 0))
     for verdict, n in tally.items():
@@ -156,8 +178,6 @@ def run(ctx: CycleContext) -> None:
     # Waiting for a later run: those another run is sending now (if it dies, a later run sends them), plus what
     # this run's sending leaves to retry (counted after it).
     ctx.count(JOB, "to retry", tally.get(IN_PROGRESS, 0))
-    if outbox:
-        work.after_write(JOB, lambda store: _send(ctx, store, outbox))
 
 
 def _read_mark(value: str | None) -> dict[str, Any] | None:
@@ -186,15 +206,30 @@ def _plan(mark: dict[str, Any] | None, recipients: list[str], now: datetime) -> 
     status = mark.get("status")
     if not isinstance(status, str):
         return UNREADABLE, []
+    held = _held(status, mark, now)
+    if held is not None:
+        return held, []
+    return _plan_recipients(status, mark, recipients)
+
+
+def _held(status: str, mark: Mapping[str, Any], now: datetime) -> str | None:
+    """The verdict when ``status`` alone keeps the key from being sent (in flight, maybe delivered, unknown);
+    None when the recipients still waiting decide (``_plan_recipients``)."""
     if status == SENDING:
         at = _when(mark)
         if at is not None and now - at < STALE_SENDING:
-            return IN_PROGRESS, []
+            return IN_PROGRESS
         # Stale: the run that queued it died before handing it over (a hand-off is marked ``transferring``).
-    elif status == TRANSFERRING or status.startswith("ambiguous"):
-        return MAYBE_DELIVERED, []
-    elif not status.startswith(("sent", "partly sent", "failed")):
-        return UNREADABLE, []
+        return None
+    if status == TRANSFERRING or status.startswith("ambiguous"):
+        return MAYBE_DELIVERED
+    if not status.startswith(("sent", "partly sent", "failed")):
+        return UNREADABLE
+    return None
+
+
+def _plan_recipients(status: str, mark: Mapping[str, Any], recipients: list[str]) -> tuple[str, list[str]]:
+    """For a settled (or stale) mark: send to the recipients with no final outcome yet, else done or refused."""
     done = {address.casefold() for address, state in (mark.get("recipients") or {}).items()
             if state == SENT or str(state).startswith(("failed", "ambiguous"))}
     if status == SENT and not mark.get("recipients"):
@@ -298,30 +333,42 @@ def _report(ctx: CycleContext, results: list[SendResult], items: dict[str, _Item
     log.info("digest: %d sent, %d not sent", sent, len(results) - sent)
     ctx.count(JOB, "sent", sent)
     ctx.count(JOB, "to retry", len(retry) + len(missing))
-    waiting = [r for r in retry if not r.ok]
+    _waiting_note(ctx, [r for r in retry if not r.ok])
+    for r in results:
+        item = items.get(r.key or "")
+        if item is not None:
+            _result_notes(ctx, r, item)
+
+
+def _waiting_note(ctx: CycleContext, waiting: list[SendResult]) -> None:
+    """One note (or failure) for the messages not delivered to anyone that a later run sends again."""
     if waiting:
         message = (f"digest: {len(waiting)} e-mail(s) not sent yet ({', '.join(str(r.key) for r in waiting)}): "
                    f"{waiting[0].error}. The next digest run today sends them again (`sheets-sync job digest`).")
         # A refused login or wrong SMTP settings need a person (the cycle is not ok); an unreachable server or
         # a busy one is only noted: the retries deal with it.
         (ctx.fail if any(r.blocked for r in waiting) else ctx.note)(message)
-    for r in results:
-        item = items.get(r.key or "")
-        if item is None:
-            continue
-        if item.department == CELL_KEY:
-            where = "sheets-sync.yaml (key `digest.cell_email`)"
-        elif item.email_cell:
-            where = f"{item.email_cell} (Email of {item.department})"
-        else:
-            where = f"the Email of {item.department} in the Departments tab"
-        if r.ambiguous:
-            ctx.note(f"digest: {r.key} may or may not have been delivered ({r.error}); not sent again, to avoid a "
-                     "duplicate.")
-        elif not r.ok and not r.retry:
-            ctx.note(f"digest: {r.key} refused for good ({r.error}); not retried. Check {where}: a corrected "
-                     "address gets today's digest on the next run.")
-        for address, state in r.recipients:
-            if r.ok and state.startswith("failed"):
-                ctx.note(f"digest: {where}: the mail server refused {address} for good ({state[8:]}); the others "
-                         "got it. Correct the address: the next digest run sends today's digest to it.")
+
+
+def _where(item: _Item) -> str:
+    """Where the item's address is set, for a note asking a person to correct it."""
+    if item.department == CELL_KEY:
+        return "sheets-sync.yaml (key `digest.cell_email`)"
+    if item.email_cell:
+        return f"{item.email_cell} (Email of {item.department})"
+    return f"the Email of {item.department} in the Departments tab"
+
+
+def _result_notes(ctx: CycleContext, r: SendResult, item: _Item) -> None:
+    """The notes for one message's outcome: maybe delivered, refused for good, or refused for some addresses."""
+    where = _where(item)
+    if r.ambiguous:
+        ctx.note(f"digest: {r.key} may or may not have been delivered ({r.error}); not sent again, to avoid a "
+                 "duplicate.")
+    elif not r.ok and not r.retry:
+        ctx.note(f"digest: {r.key} refused for good ({r.error}); not retried. Check {where}: a corrected "
+                 "address gets today's digest on the next run.")
+    for address, state in r.recipients:
+        if r.ok and state.startswith("failed"):
+            ctx.note(f"digest: {where}: the mail server refused {address} for good ({state[8:]}); the others "
+                     "got it. Correct the address: the next digest run sends today's digest to it.")

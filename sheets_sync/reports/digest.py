@@ -428,68 +428,118 @@ def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows:
     day = now.astimezone(tz).date()
     names = department_names(departments)
     canonical = {n.casefold(): n for n in names}
-    dept_rows: dict[str, Row] = {}
-    for dept in departments:
-        dept_rows.setdefault(_text(dept, "Department"), dept)
-
+    dept_rows = _first_record_by_department(departments)
     flags = content_flags(content_rows, now, tz)
-    flags_for: dict[str, list[ContentFlag]] = {}
-    for flag in flags:
-        flags_for.setdefault(canonical.get(flag.department.casefold(), flag.department), []).append(flag)
-    rows_for: dict[str, list[Row]] = {}
-    for row in rows:
-        rows_for.setdefault(department_of(row, canonical), []).append(row)
+    flags_for = _flags_by_department(flags, canonical)
+    rows_for = _rows_by_department(rows, canonical)
 
     metrics = by_department(rows, departments, now)
     messages: list[EmailMessage] = []
     outcome: dict[str, str] = {}
     for m in metrics:
         dept = dept_rows.get(m.name)
-        if dept is None:
-            outcome[m.name] = "not routed yet" if m.name == UNROUTED else "not in the Departments tab"
-            continue
-        if not is_active(dept):
-            outcome[m.name] = "inactive, has open items" if m.open else "inactive"
-            continue
-        addresses, bad = check_addresses(dept.get("Email"))
-        if bad:
-            notes.append(address_note(f"{_cell_ref(dept, 'Email', columns)} (Email of {header_text(m.name)})",
-                                      bad))
-        if not addresses:
-            outcome[m.name] = ("no valid e-mail address in the Departments tab (see the notes)" if bad
-                               else "no e-mail address in the Departments tab")
-            continue
         own_flags = flags_for.get(m.name, [])
-        if not m.open and not (m.replied_24h or m.received_24h or own_flags):
-            outcome[m.name] = "skipped: nothing waiting, no activity"
+        addresses, why_not = _department_addresses(m, dept, own_flags, notes, columns)
+        if dept is None or not addresses:
+            outcome[m.name] = why_not
             continue
-        try:
-            messages.append(_checked(_department_email(
-                m.name, dept, rows_for.get(m.name, []), own_flags, m, addresses, now=now, tz=tz, day=day,
-                spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender)))
-        except Exception as exc:  # noqa: BLE001 - one department's e-mail must not stop the others'
-            log.exception("digest for %s not built", m.name)
-            outcome[m.name] = f"not built: {type(exc).__name__}"
-            notes.append(f"Digest for {header_text(m.name)} not built ({type(exc).__name__}: "
-                         f"{header_text(exc)[:300]}); the other departments' digests go out. Check its row in "
-                         f"the Departments tab ({_cell_ref(dept, 'Department', columns)}) and its Tracker rows.")
-            continue
-        outcome[m.name] = "digest" if m.open else "all-clear"
+        message, outcome[m.name] = _department_digest(
+            m, dept, rows_for.get(m.name, []), own_flags, addresses, notes, columns, now=now, tz=tz, day=day,
+            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender)
+        if message is not None:
+            messages.append(message)
 
+    summary = _cell_summary(rows, metrics, flags, outcome, notes, now=now, tz=tz, day=day,
+                            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender)
+    if summary is not None:
+        messages.append(summary)
+    return messages
+
+
+def _first_record_by_department(departments: list[Row]) -> dict[str, Row]:
+    """Each department's record by name; the first wins when the tab names a department twice."""
+    dept_rows: dict[str, Row] = {}
+    for dept in departments:
+        dept_rows.setdefault(_text(dept, "Department"), dept)
+    return dept_rows
+
+
+def _flags_by_department(flags: list[ContentFlag], canonical: Mapping[str, str]) -> dict[str, list[ContentFlag]]:
+    """The content flags by department, under the Departments tab's spelling when the name matches one."""
+    flags_for: dict[str, list[ContentFlag]] = {}
+    for flag in flags:
+        flags_for.setdefault(canonical.get(flag.department.casefold(), flag.department), []).append(flag)
+    return flags_for
+
+
+def _rows_by_department(rows: list[Row], canonical: Mapping[str, str]) -> dict[str, list[Row]]:
+    """The Tracker rows by department (``department_of``), in their order."""
+    rows_for: dict[str, list[Row]] = {}
+    for row in rows:
+        rows_for.setdefault(department_of(row, canonical), []).append(row)
+    return rows_for
+
+
+def _department_addresses(m: GroupMetrics, dept: Row | None, own_flags: list[ContentFlag], notes: list[str],
+                          columns: Mapping[str, str] | None) -> tuple[list[str], str]:
+    """Whether ``m``'s department hears from us today: (its addresses, "") when it does, else ([], why not —
+    its Digest note in the cell's summary). An Email cell holding non-addresses is noted in ``notes`` whatever
+    else is decided, so the cell can fix it."""
+    if dept is None:
+        return [], "not routed yet" if m.name == UNROUTED else "not in the Departments tab"
+    if not is_active(dept):
+        return [], "inactive, has open items" if m.open else "inactive"
+    addresses, bad = check_addresses(dept.get("Email"))
+    if bad:
+        notes.append(address_note(f"{_cell_ref(dept, 'Email', columns)} (Email of {header_text(m.name)})", bad))
+    if not addresses:
+        return [], ("no valid e-mail address in the Departments tab (see the notes)" if bad
+                    else "no e-mail address in the Departments tab")
+    # Nothing open and a quiet day: no daily empty e-mail that trains heads to ignore the digest.
+    if not m.open and not (m.replied_24h or m.received_24h or own_flags):
+        return [], "skipped: nothing waiting, no activity"
+    return addresses, ""
+
+
+def _department_digest(m: GroupMetrics, dept: Row, rows: list[Row], own_flags: list[ContentFlag],
+                       addresses: list[str], notes: list[str], columns: Mapping[str, str] | None, *,
+                       now: datetime, tz: tzinfo, day: date, spreadsheet_id: str, gid: int | str,
+                       cell_email: str, sender: str) -> tuple[EmailMessage | None, str]:
+    """One department's e-mail and its Digest note; (None, "not built: ...") with a note in ``notes`` when it
+    cannot be built."""
+    try:
+        message = _checked(_department_email(
+            m.name, dept, rows, own_flags, m, addresses, now=now, tz=tz, day=day,
+            spreadsheet_id=spreadsheet_id, gid=gid, cell_email=cell_email, sender=sender))
+    except Exception as exc:  # noqa: BLE001 - one department's e-mail must not stop the others'
+        log.exception("digest for %s not built", m.name)
+        notes.append(f"Digest for {header_text(m.name)} not built ({type(exc).__name__}: "
+                     f"{header_text(exc)[:300]}); the other departments' digests go out. Check its row in "
+                     f"the Departments tab ({_cell_ref(dept, 'Department', columns)}) and its Tracker rows.")
+        return None, f"not built: {type(exc).__name__}"
+    return message, "digest" if m.open else "all-clear"
+
+
+def _cell_summary(rows: list[Row], metrics: list[GroupMetrics], flags: list[ContentFlag],
+                  outcome: dict[str, str], notes: list[str], *, now: datetime, tz: tzinfo, day: date,
+                  spreadsheet_id: str, gid: int | str, cell_email: str, sender: str) -> EmailMessage | None:
+    """The cell's summary, or None when ``cell_email`` holds no address or it cannot be built (noted in
+    ``notes``)."""
     cell_addresses, cell_bad = check_addresses(cell_email)
     if cell_bad:
         notes.append(address_note("sheets-sync.yaml (key `digest.cell_email`)", cell_bad))
-    if cell_addresses:
-        try:
-            messages.append(_checked(_cell_email(
-                metrics, summarize(rows, now), by_platform(rows, now), flags, outcome, list(notes), now=now,
-                tz=tz, day=day, spreadsheet_id=spreadsheet_id, gid=tracker_gid,
-                cell_email=", ".join(cell_addresses), sender=sender)))
-        except Exception as exc:  # noqa: BLE001 - the departments' digests still go out
-            log.exception("the cell's summary not built")
-            notes.append(f"The cell's daily summary not built ({type(exc).__name__}: {header_text(exc)[:300]}); "
-                         "the departments' digests go out.")
-    return messages
+    if not cell_addresses:
+        return None
+    try:
+        return _checked(_cell_email(
+            metrics, summarize(rows, now), by_platform(rows, now), flags, outcome, list(notes), now=now,
+            tz=tz, day=day, spreadsheet_id=spreadsheet_id, gid=gid,
+            cell_email=", ".join(cell_addresses), sender=sender))
+    except Exception as exc:  # noqa: BLE001 - the departments' digests still go out
+        log.exception("the cell's summary not built")
+        notes.append(f"The cell's daily summary not built ({type(exc).__name__}: {header_text(exc)[:300]}); "
+                     "the departments' digests go out.")
+        return None
 
 
 def _cell_ref(dept: Row, header: str, columns: Mapping[str, str] | None) -> str:
