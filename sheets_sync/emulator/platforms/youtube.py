@@ -111,6 +111,33 @@ class YouTubeRoutes:
         channel = params.get("allThreadsRelatedToChannelId") or params.get("channelId")
         video = params.get("videoId")
         ids = [i for i in (params.get("id") or "").split(",") if i]
+        refused = self._threads_refused(params, channel, video, ids, owner)
+        if refused is not None:
+            return refused
+        status = params.get("moderationStatus") or "published"
+        tops = self._thread_tops(channel, video, ids, status)
+        terms = (params.get("searchTerms") or "").lower().split()
+        if terms:
+            tops = [c for c in tops if all(t in c.text.lower() for t in terms)]
+        tops.sort(key=lambda c: (-c.created, -c.seq))
+        per_page = _max_results(params)
+        try:
+            page, next_key = page_after(tops, lambda c: [-c.created, -c.seq], params.get("pageToken"), per_page)
+        except ValueError:
+            return youtube_error(400, "invalidPageToken", "The page token is not valid.", domain="youtube.parameter")
+        items = [self._thread(top, status, "replies" in params.get("part", ""), owner and not ids) for top in page]
+        body: dict[str, Any] = {"kind": "youtube#commentThreadListResponse",
+                                "pageInfo": {"totalResults": len(items), "resultsPerPage": per_page},
+                                "items": items}
+        if next_key is not None:
+            body["nextPageToken"] = encode_token(next_key)
+        body["etag"] = etag(body)
+        return json_response(200, body)
+
+    def _threads_refused(self, params: dict[str, str], channel: str | None, video: str | None, ids: list[str],
+                         owner: bool) -> EmuResponse | None:
+        """Google's answer to a commentThreads.list it refuses (filters, moderationStatus, authorisation,
+        comments disabled); None when the request is acceptable."""
         filters = sum(bool(f) for f in (channel, video, ids))
         if filters == 0:
             return youtube_error(400, "missingRequiredParameter", "No filter selected. Expected one of: id, "
@@ -132,52 +159,39 @@ class YouTubeRoutes:
                                  "specified comment threads' moderation status.", domain="youtube.commentThread")
         if video and video in self.comments_disabled:
             return _comments_disabled()
+        return None
+
+    def _thread_tops(self, channel: str | None, video: str | None, ids: list[str], status: str) -> list[Any]:
+        """The top-level comments of the threads asked for: by id (published only), or on a channel or video
+        under a moderation status (a thread is listed under a status when its top comment or a reply has it)."""
         state = self.emu.state
         if ids:
             tops = [state.comments[i] for i in ids if i in state.comments]
-            tops = [c for c in tops if c.platform == "youtube" and c.parent_id is None and not c.deleted
+            return [c for c in tops if c.platform == "youtube" and c.parent_id is None and not c.deleted
                     and self.status_of(c) == "published"]
-        else:
-            candidates = [c for c in state.comments.values()
-                          if c.platform == "youtube" and c.parent_id is None and not c.deleted
-                          and ((channel and c.account_id == channel) or (video and c.post_id == video))]
-            # A thread is listed under a status when its top-level comment, or one of its replies, has it.
-            if status == "published":
-                tops = [c for c in candidates if self.status_of(c) == "published"]
-            else:
-                tops = [c for c in candidates if self.status_of(c) == status
-                        or any(self.status_of(r) == status for r in self._replies(c, None))]
-        terms = (params.get("searchTerms") or "").lower().split()
-        if terms:
-            tops = [c for c in tops if all(t in c.text.lower() for t in terms)]
-        tops.sort(key=lambda c: (-c.created, -c.seq))
-        per_page = _max_results(params)
-        try:
-            page, next_key = page_after(tops, lambda c: [-c.created, -c.seq], params.get("pageToken"), per_page)
-        except ValueError:
-            return youtube_error(400, "invalidPageToken", "The page token is not valid.", domain="youtube.parameter")
-        items = []
-        for top in page:
-            replies = [r for r in self._replies(top, None) if self.status_of(r) in ("published", status)]
-            thread: dict[str, Any] = {
-                "kind": "youtube#commentThread", "id": top.id,
-                "snippet": {"channelId": top.account_id, "videoId": top.post_id,
-                            "topLevelComment": self._resource(top, owner and not ids),
-                            "canReply": True, "totalReplyCount": len(self._replies(top, "published")),
-                            "isPublic": True},
-            }
-            if "replies" in params.get("part", "") and replies:
-                # The thread carries only a few replies; clients list the rest with comments?parentId=.
-                thread["replies"] = {"comments": [self._resource(r, owner and not ids) for r in replies[:5]]}
-            thread["etag"] = etag(thread)
-            items.append(thread)
-        body: dict[str, Any] = {"kind": "youtube#commentThreadListResponse",
-                                "pageInfo": {"totalResults": len(items), "resultsPerPage": per_page},
-                                "items": items}
-        if next_key is not None:
-            body["nextPageToken"] = encode_token(next_key)
-        body["etag"] = etag(body)
-        return json_response(200, body)
+        candidates = [c for c in state.comments.values()
+                      if c.platform == "youtube" and c.parent_id is None and not c.deleted
+                      and ((channel and c.account_id == channel) or (video and c.post_id == video))]
+        if status == "published":
+            return [c for c in candidates if self.status_of(c) == "published"]
+        return [c for c in candidates if self.status_of(c) == status
+                or any(self.status_of(r) == status for r in self._replies(c, None))]
+
+    def _thread(self, top: Any, status: str, with_replies: bool, moderation: bool) -> dict[str, Any]:
+        """One commentThread resource (with up to five replies when asked)."""
+        replies = [r for r in self._replies(top, None) if self.status_of(r) in ("published", status)]
+        thread: dict[str, Any] = {
+            "kind": "youtube#commentThread", "id": top.id,
+            "snippet": {"channelId": top.account_id, "videoId": top.post_id,
+                        "topLevelComment": self._resource(top, moderation),
+                        "canReply": True, "totalReplyCount": len(self._replies(top, "published")),
+                        "isPublic": True},
+        }
+        if with_replies and replies:
+            # The thread carries only a few replies; clients list the rest with comments?parentId=.
+            thread["replies"] = {"comments": [self._resource(r, moderation) for r in replies[:5]]}
+        thread["etag"] = etag(thread)
+        return thread
 
     def _comments(self, params: dict[str, str], owner: bool) -> EmuResponse:
         state = self.emu.state
