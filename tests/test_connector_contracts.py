@@ -540,14 +540,21 @@ def test_x_states_and_reply_from_recordings() -> None:
             return 200, search
         return None
 
+    ids = [t["id"] for t in tweets["data"]] + ["1"]
+    # The account's recent replies (recorded search results), the two oldest answering the first tweet.
+    oldest = sorted(search["data"], key=lambda t: int(t["id"]))
+    search = {**search, "meta": {k: v for k, v in search["meta"].items() if k != "next_token"}, "data": [{**t, "referenced_tweets": [{"type": "replied_to", "id": ids[0]}]}
+                                 if t in oldest[:2] else t for t in search["data"]]}
     adapter = Recorded(route)
     x = build(XConnector, adapter, X_USER)
-    ids = [t["id"] for t in tweets["data"]] + ["1"]
     states = x.comment_states(ids)
     assert states["1"].state == "deleted"
     live = states[ids[0]]
-    assert live.state == "visible" and live.own_reply_id == min((t["id"] for t in search["data"]), key=int)
+    assert live.state == "visible" and live.own_reply_id == oldest[0]["id"] and live.own_reply_text == oldest[0]["text"]
     assert live.own_reply_at is not None and live.own_reply_at.tzinfo is not None
+    assert states[ids[1]].own_reply_id is None
+    searches = [q for m, p, q in adapter.calls if p.endswith("/search/recent")]
+    assert len(searches) == 1 and searches[0]["query"] == f"from:{X_USER} is:reply"
     assert x.post_reply("1293593516040269825", "Test Tweet")[0] == "1456012973835788293"
 
 

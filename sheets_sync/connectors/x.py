@@ -143,21 +143,43 @@ class XConnector(HttpConnector):
         return [(str(t["id"]), _created(t), t.get("text") or "") for t in tweets]
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
-        """Visible / deleted and the account's own reply. (X does not report whether a reply is hidden.)"""
+        """Visible / deleted and the account's own reply. (X does not report whether a reply is hidden.)
+
+        One lookup per 100 tweets, and the account's own replies of the last 7 days listed once (100 a page)
+        instead of one search per comment: a search per row would spend the 15-minute search limit on a few
+        hundred rows.
+        """
         existing: set[str] = set()
         for start in range(0, len(comment_ids), 100):
             body = self._x("GET", "tweets", {"ids": ",".join(comment_ids[start:start + 100])})
             existing.update(str(t["id"]) for t in body.get("data") or [])
+        own = self._own_replies_by_target() if existing else {}
         states: dict[str, CommentState] = {}
         for cid in comment_ids:
             if cid not in existing:
                 states[cid] = CommentState(cid, "deleted", None, None, None)
                 continue
-            own = self._own_replies_to(cid)
-            first = own[0] if own else None
+            first = own.get(cid)
             states[cid] = CommentState(cid, "visible", first[0] if first else None, first[1] if first else None,
                                        first[2] if first else None)
         return states
+
+    def _own_replies_by_target(self) -> dict[str, tuple[str, datetime, str]]:
+        """The account's first reply to each tweet it answered in the last 7 days (recent search)."""
+        params = {"query": f"from:{self.user_id} is:reply", "max_results": 100,
+                  "tweet.fields": "created_at,referenced_tweets"}
+
+        def fetch_page(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            body = self._x("GET", "tweets/search/recent", {**params, **({"next_token": token} if token else {})})
+            return body.get("data") or [], (body.get("meta") or {}).get("next_token")
+
+        replies: dict[str, tuple[str, datetime, str]] = {}
+        for tweet in sorted(paginate(self.platform, "own replies", fetch_page), key=lambda t: int(t["id"])):
+            target = next((str(r["id"]) for r in tweet.get("referenced_tweets") or []
+                           if r.get("type") == "replied_to"), None)
+            if target is not None and target not in replies:
+                replies[target] = (str(tweet["id"]), _created(tweet), tweet.get("text") or "")
+        return replies
 
 
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
