@@ -151,6 +151,11 @@ class GraphConnector(HttpConnector):
         code, subcode = error.get("code"), error.get("error_subcode")
         message = error.get("message") or f"HTTP {response.status_code}"
         where = f"{method} {url.split('?', 1)[0].rsplit('/', 2)[-1] or 'objects by id'}"
+        return (self._access_error(response, code, subcode, message)
+                or self._outcome_error(response, error, where, code, subcode, message))
+
+    def _access_error(self, response: requests.Response, code: Any, subcode: Any, message: str) -> Exception | None:
+        """The token or its permissions (fix them), throttling (later), a temporary block; None otherwise."""
         if code in _TOKEN_CODES or subcode in _TOKEN_SUBCODE_FIX:
             return AuthError(self._token_fix(code, subcode))
         if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
@@ -163,6 +168,11 @@ class GraphConnector(HttpConnector):
         if code in _BLOCKED_CODES:
             return TemporarilyBlocked(f"{self.platform}: the account is temporarily blocked from this action "
                                       f"(code {code}: {message}); the next cycle tries again.")
+        return None
+
+    def _outcome_error(self, response: requests.Response, error: dict[str, Any], where: str, code: Any,
+                       subcode: Any, message: str) -> Exception:
+        """The object is gone, a transient failure (retry), or a refusal that names what Graph said."""
         aliases = _ALIASES.search(message)
         if aliases or code in _GONE_CODES or (code == 100 and (subcode == 33 or "does not exist" in message)):
             ids = [part.strip() for part in aliases.group(1).split(",")] if aliases else []

@@ -51,13 +51,35 @@ class InstagramConnector(GraphConnector):
         it never loses one (the delivered ids in the cursor keep the re-reads from repeating anything).
         """
         state = SeenCursor.load(cursor, self.platform)
+        now = int(self.clock())
+        deep = state.watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
+        to_read, counts, newest = self._media_to_read(state, deep)
+        found: dict[str, Comment] = {}
+        for media in to_read:
+            for raw in self._comments_of(str(media["id"])):
+                cid = str(raw["id"])
+                if cid in state.seen or cid in found or self._own(raw):
+                    continue
+                comment = self._comment(raw, media)
+                found[cid] = comment
+                newest = max(newest, epoch(comment.created_at))
+        for comment in found.values():
+            state.seen[comment.comment_id] = epoch(comment.created_at)
+        state.watermark = newest or None
+        state.extra["counts"] = counts
+        if deep:
+            state.extra["deep_at"] = now
+        horizon = newest - self.recheck_s if newest else None
+        return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+
+    def _media_to_read(self, state: SeenCursor, deep: bool) -> tuple[list[dict[str, Any]], dict[str, int], int]:
+        """The media of the recheck window whose comments must be re-read now (see ``fetch_new``), every media's
+        comment count, and the newest publication time seen."""
         watermark = state.watermark
         old_counts: dict[str, int] = dict(state.extra.get("counts") or {})
         counts: dict[str, int] = {}
         newest = watermark or 0
-        now = int(self.clock())
-        deep = watermark is None or now - int(state.extra.get("deep_at") or 0) >= self.deep_scan_s
-        found: dict[str, Comment] = {}
+        to_read: list[dict[str, Any]] = []
         media_list = self._list(f"{self.account_id}/media",
                                 {"fields": "id,caption,timestamp,permalink,comments_count", "limit": self.page_size},
                                 "media")
@@ -74,25 +96,10 @@ class InstagramConnector(GraphConnector):
                 break  # newest first: the rest are older than the recheck window
             newest = max(newest, published)
             media_id = str(media["id"])
-            count = int(media.get("comments_count") or 0)
-            counts[media_id] = count
-            if not (deep or published >= hot_since or old_counts.get(media_id) != count):
-                continue  # an older media, count unchanged: its next deep scan re-reads it
-            for raw in self._comments_of(media_id):
-                cid = str(raw["id"])
-                if cid in state.seen or cid in found or self._own(raw):
-                    continue
-                comment = self._comment(raw, media)
-                found[cid] = comment
-                newest = max(newest, epoch(comment.created_at))
-        for comment in found.values():
-            state.seen[comment.comment_id] = epoch(comment.created_at)
-        state.watermark = newest or None
-        state.extra["counts"] = counts
-        if deep:
-            state.extra["deep_at"] = now
-        horizon = newest - self.recheck_s if newest else None
-        return FetchResult(list(found.values()), state.dump(self.platform, horizon))
+            count = counts[media_id] = int(media.get("comments_count") or 0)
+            if deep or published >= hot_since or old_counts.get(media_id) != count:
+                to_read.append(media)  # else: an older media, count unchanged: its next deep scan re-reads it
+        return to_read, counts, newest
 
     def _comments_of(self, media_id: str) -> Iterator[dict[str, Any]]:
         """Top-level comments of a media and all their replies (replies carry ``parent_id``)."""

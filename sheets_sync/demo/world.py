@@ -3,6 +3,7 @@ the people who work in the sheet. The demo, the end-to-end tests and the reliabi
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +20,12 @@ IST = ZoneInfo("Asia/Kolkata")
 ACCOUNTS = {"facebook": "104000000000001", "instagram": "17841400000000001", "youtube": "UCpmcPuneOfficial0000001",
             "x": "1400000000000000001"}
 
+
+
+def author_id(author: str) -> str:
+    """A citizen's stable platform id from their name: the same in every run (``hash()`` of a str changes from
+    process to process, which made seeded reliability runs differ)."""
+    return f"u{int(hashlib.sha256(author.encode('utf-8')).hexdigest()[:12], 16) % 10**9}"
 
 class SimClock:
     """Simulated time shared by every part of the world; ``sleep`` advances it instead of waiting."""
@@ -123,7 +130,7 @@ class World:
         """A citizen comments; returns the comment id."""
         created = (when or self.clock.now).astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S+0000")
         comment = self.platforms.add_comment(platform, post_id, text,
-                                             {"id": f"u{abs(hash(author)) % 10**9}", "name": author},
+                                             {"id": author_id(author), "name": author},
                                              parent_id=parent_id, created_time=created)
         return comment.id
 
