@@ -308,7 +308,7 @@ def _save_failed(api: str, message: str) -> EmuResponse:
 def _api_of(path: str) -> str | None:
     if path.startswith("/_emulator/"):
         return "admin"
-    if re.match(r"^/v\d+\.\d+/", path):
+    if re.match(r"^/v\d+\.\d+(/|$)", path):  # /v19.0?ids=a,b is Graph too (no slash: python-facebook)
         return "graph"
     if path.startswith("/youtube/v3/"):
         return "youtube"
