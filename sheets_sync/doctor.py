@@ -85,6 +85,7 @@ def check_tabs(meta: dict[str, Any], store: Any) -> Check:
 
 def check_platforms(config: Config) -> list[Check]:
     """Each configured platform: its token is present and accepted, with the permissions the tool needs."""
+    from .connectors.base import CheckWarning
     from .connectors.registry import build_connectors
 
     if not config.platforms:
@@ -94,8 +95,10 @@ def check_platforms(config: Config) -> list[Check]:
         name = f"platform {entry.kind}"
         def one(entry: PlatformConfig = entry, name: str = name) -> Check:
             [connector] = build_connectors([entry])
-            detail = connector.check() if hasattr(connector, "check") else "token present"
-            return Check(name, OK, detail)
+            try:
+                return Check(name, OK, connector.check())
+            except CheckWarning as warning:
+                return Check(name, WARN, str(warning))
         checks += _safe(name, one)
     return checks
 

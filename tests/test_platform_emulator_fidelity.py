@@ -268,3 +268,29 @@ def test_graph_sends_only_the_fields_named_and_permalinks_as_graph_writes_them(e
     assert links["c0"] == f"https://www.facebook.com/{page}/posts/{number}/?comment_id={top_number}"
     assert links["r"] == (f"https://www.facebook.com/{page}/posts/{number}/?comment_id={top_number}"
                           f"&reply_comment_id={reply.id.split('_')[1]}")
+
+
+@pytest.mark.parametrize(("token", "level", "says"), [
+    ("x-user-context-token", "ok", "replies can be posted"),
+    ("AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid", "warn", "app-only Bearer token"),
+])
+def test_doctor_says_which_x_token_kinds_work(tmp_path, monkeypatch, token: str, level: str, says: str) -> None:
+    """X refuses replies made with an app-only Bearer token (403 Unsupported Authentication): doctor says so."""
+    from sheets_sync.config import parse_config
+    from sheets_sync.doctor import check_platforms
+    from sheets_sync.emulator.platforms import PlatformEmulator
+    from sheets_sync.emulator.server import serve_in_thread
+
+    emu = PlatformEmulator()
+    emu.add_account("x", "1400000000000000001")
+    server, url = serve_in_thread(emu)
+    try:
+        monkeypatch.setenv("X_USER_TOKEN", token)
+        config = parse_config({"platforms": [{"kind": "x", "user_id": "1400000000000000001",
+                                              "token_env": "X_USER_TOKEN", "endpoint": url}]},
+                              tmp_path / "sheets-sync.yaml")
+        [check] = check_platforms(config)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert check.status == level and says in check.detail, check

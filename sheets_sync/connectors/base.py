@@ -65,6 +65,10 @@ class FetchResult:
     cursor: str
 
 
+class CheckWarning(Exception):  # noqa: N818 - a doctor's warning, not an error of the tool
+    """What ``Connector.check`` found that works only in part; the message names what fails and the fix."""
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One platform account: fetch comments, reply, read states. The jobs depend on exactly this.
@@ -115,6 +119,11 @@ class Connector(Protocol):
 
     def comment_states(self, comment_ids: list[str]) -> dict[str, CommentState]:
         """Visible / hidden / deleted, and the account's own reply, for each comment id."""
+        ...
+
+    def check(self) -> str:
+        """A cheap call proving the token works, for ``sheets-sync doctor``: what works, in one line. Raises
+        ``CheckWarning`` when reading works but something the tool needs will not (e.g. posting replies)."""
         ...
 
     def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
@@ -401,6 +410,11 @@ class HttpConnector(Connector):
             if body == text:
                 return reply_id, at
         return None
+
+    def check(self) -> str:
+        """A cheap call proving the token works, for ``sheets-sync doctor``: what works, in one line. Raises
+        ``CheckWarning`` when reading works but something the tool needs will not (e.g. posting replies)."""
+        ...
 
     def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
         """The account's first reply to ``comment_id`` (sent through us or natively), or None."""

@@ -15,10 +15,11 @@ from typing import Any
 import requests
 from tenacity import Retrying
 
-from ..errors import AuthError
+from ..errors import AuthError, SheetsSyncError
 from ..retry import REQUEST_TIMEOUT_S
 from .base import (
     APIRefused,
+    CheckWarning,
     Comment,
     CommentState,
     FetchResult,
@@ -72,7 +73,7 @@ class XConnector(HttpConnector):
             return self._throttled("x: rate limit reached (HTTP 429)", wait, 429)
         if status >= 500:
             return TransientHTTPError(f"x: HTTP {status} ({detail})", status)
-        if status == 403 and method == "GET":
+        if status == 403 and method == "GET" and "Application-Only" not in detail:
             return AuthError(f"x: access refused ({detail}). Check the app's access tier and permissions, then "
                              f"update {self.token_env}.")
         return APIRefused(f"x: the API refused {method} (HTTP {status}: {detail})", detail)
@@ -108,7 +109,16 @@ class XConnector(HttpConnector):
     def check(self) -> str:
         """A cheap call proving the token is accepted (for ``sheets-sync doctor``)."""
         self._x("GET", f"users/{self.user_id}/mentions", {"max_results": 5})
-        return f"X user {self.user_id}: token accepted, mentions readable"
+        try:
+            self._x("GET", "users/me", retry=False)
+        except SheetsSyncError as exc:
+            if "Application-Only" not in str(exc):
+                raise
+            raise CheckWarning(
+                f"X user {self.user_id}: the token in {self.token_env} is an app-only Bearer token: mentions can "
+                "be read, but X refuses replies made with it. Put a user-context token there instead: an OAuth 2.0 "
+                "user access token of the account (scopes tweet.read, tweet.write, users.read).") from None
+        return f"X user {self.user_id}: user-context token accepted: mentions readable, replies can be posted"
 
     def _comment(self, tweet: dict[str, Any], users: dict[str, str]) -> Comment:
         author_id = str(tweet.get("author_id") or "")

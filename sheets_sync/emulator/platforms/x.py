@@ -62,6 +62,14 @@ def oauth1(request: EmuRequest) -> dict[str, str] | None:
     return params
 
 
+# X's app-only Bearer tokens (from the developer portal's "Bearer Token") start with a run of "A"s; they read
+# public data but cannot act as the account: posting and /2/users/me need user context.
+APP_ONLY_PREFIX = "AAAAAAAAAAAAAAAAAAAAA"
+USER_CONTEXT_GROUPS = {"post", "delete", "me", "hide"}
+APP_ONLY_REFUSED = ("Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+                    "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].")
+
+
 class XRoutes:
     """Answers X API v2 requests from the emulator's state."""
 
@@ -87,6 +95,9 @@ class XRoutes:
         if group is None:
             return problem(404, "Not Found Error", f"No route {request.method} {request.path}",
                            "https://api.x.com/2/problems/resource-not-found")
+        if signed is None and group in USER_CONTEXT_GROUPS and token.startswith(APP_ONLY_PREFIX):
+            return problem(403, "Unsupported Authentication", APP_ONLY_REFUSED,
+                           "https://api.twitter.com/2/problems/unsupported-authentication")
         limiter = self.emu.x_limiter
         key = f"{token}:{group}"
         allowed = limiter.spend(key)
