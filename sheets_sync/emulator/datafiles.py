@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,23 @@ def parse_json_bytes(raw: bytes) -> tuple[Any, str]:
         return None, f"invalid JSON at {where}: {exc.msg}"
     except RecursionError:
         return None, "JSON nested too deeply"
+
+
+def write_atomically(path: Path, text: str, prefix: str, suffix: str) -> None:
+    """Write ``text`` so that a crash leaves either the old or the new file, never half of one (a temporary file
+    in the same folder, fsynced, then renamed over). ``OSError`` when the disk refuses; the old file stays."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def set_aside(path: Path, reason: str, what: str, error: type[ConfigError], started: str) -> Path:

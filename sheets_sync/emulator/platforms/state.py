@@ -15,13 +15,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, RetryableError
-from ..datafiles import parse_json_bytes, set_aside
+from ..datafiles import parse_json_bytes, set_aside, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -167,20 +166,8 @@ def save_atomically(path: str, data: dict[str, Any]) -> str:
     """Write JSON so that a crash leaves either the old or the new file, never half of one; returns the text
     written. ``StateSaveFailed`` (naming the file and the fix) when the disk refuses."""
     text = json.dumps(data, ensure_ascii=False)
-    directory = os.path.dirname(path) or "."
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".platforms-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomically(Path(path), text, ".platforms-", ".tmp")
     except OSError as exc:
         raise StateSaveFailed(f"the platform emulator could not save its state to {path} "
                               f"({exc.strerror or exc}); nothing was changed: free disk space or fix the data "

@@ -19,14 +19,13 @@ import os
 import re
 import secrets
 import string
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, RetryableError
-from ..datafiles import parse_json_bytes, set_aside
+from ..datafiles import parse_json_bytes, set_aside, write_atomically
 from .cells import Cell
 
 log = logging.getLogger(__name__)
@@ -372,17 +371,7 @@ class FileStore:
         path = self._path(book.id)
         payload = json.dumps(book.to_json(), ensure_ascii=False, separators=(",", ":"))
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.dir)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(payload)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            write_atomically(path, payload, ".tmp-", ".part")
         except OSError as exc:
             raise SaveFailed(f"the emulator could not save spreadsheet {book.id} to {path} "
                              f"({exc.strerror or exc}); nothing was changed: free disk space or fix the data "
