@@ -81,6 +81,8 @@ def message(kind: str, health: Health, config: Any, sender: str) -> EmailMessage
     if kind == "alert":
         mail["Subject"] = header_text(f"sheets-sync: {health.failures} cycles in a row failed — action needed")
         mail.set_content(
+            f"sheets-sync सलग {health.failures} फेऱ्यांमध्ये अयशस्वी झाले आहे; कार्यवाही आवश्यक. कारण व उपाय खाली "
+            "(इंग्रजीत) दिले आहेत. प्रतिक्रिया गमावल्या जात नाहीत; फेरी यशस्वी झाल्यावर पुन्हा कळवले जाईल.\n\n"
             f"The sheets-sync runner has failed {health.failures} cycles in a row (every {every:g} minutes).\n\n"
             f"What fails, with the fix:\n  {health.last_error}\n\n"
             f"Last successful cycle: {health.last_ok or 'none recorded'}.\n"
@@ -88,7 +90,8 @@ def message(kind: str, health: Health, config: Any, sender: str) -> EmailMessage
             "is sent once; another comes when a cycle succeeds again. `sheets-sync doctor` checks everything.\n")
     else:
         mail["Subject"] = header_text("sheets-sync: cycles succeed again")
-        mail.set_content(f"The sheets-sync runner's cycles succeed again (last error: {health.last_error}).\n")
+        mail.set_content("sheets-sync च्या फेऱ्या पुन्हा यशस्वी होत आहेत.\n\n"
+                         f"The sheets-sync runner's cycles succeed again (last error: {health.last_error}).\n")
     return mail
 
 

@@ -91,7 +91,7 @@ def test_late_and_unapproved_requests_are_flagged_highlighted_and_in_the_digest(
                               ("Solid Waste Management", "Swachh survey press note", "solid-waste-management")):
         message = message_from_bytes((folder / f"2026-11-23-{slug}.eml").read_bytes(), policy=email_policy.default)
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        assert "आशय दिनदर्शिका / Content calendar" in text and title in text, name
+        assert "पोस्ट नियोजन / Content calendar" in text and title in text, name
     cell = message_from_bytes((folder / "2026-11-23-cell.eml").read_bytes(), policy=email_policy.default)
     assert "Karve Road closure notice" in cell.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 

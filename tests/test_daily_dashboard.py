@@ -119,13 +119,15 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> Busy:
 
 
 def dashboard_blocks(grid: list[list[Any]]) -> dict[str, dict[str, list[Any]]]:
-    """The Dashboard's two blocks: {"Department": {name: figures}, "Platform": {...}} (Total included)."""
+    """The Dashboard's two blocks: {"Department": {name: figures}, "Platform": {...}} (Total included), found by
+    their bilingual headers ("विभाग / Department", "माध्यम / Platform")."""
+    starts = {"विभाग / Department": "Department", "माध्यम / Platform": "Platform"}
     blocks: dict[str, dict[str, list[Any]]] = {}
     current: dict[str, list[Any]] | None = None
     for row in grid[1:]:
         row = row + [""] * (1 + len(METRIC_COLUMNS) - len(row))
-        if row[0] in ("Department", "Platform"):
-            current = blocks.setdefault(str(row[0]), {})
+        if row[0] in starts:
+            current = blocks.setdefault(starts[row[0]], {})
             assert row[1:1 + len(METRIC_COLUMNS)] == METRIC_COLUMNS
         elif row[0] and current is not None:
             current[str(row[0])] = row[1:1 + len(METRIC_COLUMNS)]
@@ -174,7 +176,7 @@ def test_the_chart_is_added_once_even_when_init_runs_again(busy: Busy) -> None:
 
     assert len(charts()) == 1
     spec = charts()[0]["spec"]
-    assert spec["title"] == "Overdue by department" and spec["basicChart"]["chartType"] == "COLUMN"
+    assert spec["title"] == "विभागनिहाय मुदतबाह्य प्रतिक्रिया / Overdue by department" and spec["basicChart"]["chartType"] == "COLUMN"
     run_init(world.runner("init again").store)
     run_init(world.runner("and again").store)
     assert len(charts()) == 1

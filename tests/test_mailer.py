@@ -236,7 +236,7 @@ def test_eml_folder(tmp_path: Path) -> None:
                               policy=email_policy.default)
     assert copy["Subject"] == batch[0]["Subject"] and copy["X-Sheets-Sync-Digest"] == "2026-11-26/Roads"
     html_part = copy.get_body(("html",))
-    assert html_part is not None and "प्रलंबित तक्रारी / Open items" in html_part.get_content()
+    assert html_part is not None and "प्रलंबित प्रतिक्रिया / Open items" in html_part.get_content()
     # Writing the same day again replaces the files: still three, no temporary files left.
     folder.send(batch)
     assert sorted(p.name for p in (tmp_path / "digests").iterdir()) == names

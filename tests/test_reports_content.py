@@ -74,6 +74,9 @@ def test_flag_messages_and_flags_column() -> None:
                            content_row(4, publish=date(2026, 12, 20), submitted=at(-1), approved="X")], NOW, IST)
     assert "7 days" in flags[0].message and "2026-11-27" in flags[0].message
     assert "not approved" in flags[1].message
+    # Bilingual, "Marathi / English", Marathi first.
+    assert flags[0].message.startswith("उशिरा सादर") and "किमान ७ दिवस" in flags[0].message
+    assert flags[1].message.startswith("मंजुरी") and " / Publish" in flags[1].message
     assert flags_by_row(flags) == {3: f"{flags[0].message} {flags[1].message}"}
     assert isinstance(flags[0], ContentFlag)
 

@@ -78,7 +78,7 @@ def test_chart_ranges_cover_header_and_departments_only() -> None:
     request = dashboard_chart_spec(987, HEADER_ROW, n_departments)
     source = request["addChart"]["chart"]["spec"]["basicChart"]["domains"][0]["domain"]["sourceRange"]["sources"][0]
     covered = grid[source["startRowIndex"]:source["endRowIndex"]]
-    assert covered[0][OVERDUE_COLUMN] == "Overdue" and covered[-1][0] == "(not routed)"
+    assert covered[0][OVERDUE_COLUMN] == "मुदतबाह्य / Overdue" and covered[-1][0] == "(not routed)"
     assert grid[source["endRowIndex"]][0] == "Total"
 
 

@@ -79,10 +79,41 @@ def test_counts_order_links_and_escaping() -> None:
     assert "script" not in probe.tags
     assert "<script>" not in markup and "&lt;script&gt;" in markup
     assert any("<script>alert('x')</script> still no repair & nobody answers" in t for t in probe.text)
-    assert "प्रलंबित तक्रारी / Open items" in markup and "मुदत संपलेल्या / Overdue" in markup
+    assert "प्रलंबित प्रतिक्रिया / Open items" in markup and "मुदतबाह्य प्रतिक्रिया / Overdue items" in markup
     long_comment = next(t for t in probe.text if t.startswith("रस्त्यावर"))
     assert len(long_comment) == 140 and long_comment.endswith("…")
     assert "2 d 2 h" in text and "4 d 4 h" in text and "2026-11-25 11:30" in text
+
+
+def test_marathi_terms_and_bilingual_headers() -> None:
+    """Issue 19: मध्यगा (median, not मध्य), मुदतबाह्य, प्रतिक्रिया (items of every category, not तक्रारी), Marathi
+    table headers, and सूचना only ever for the Suggestion category — never for a heading or a flag."""
+    content = [{"Title": "Road closure", "Department": "Roads", "Publish On": date(2026, 11, 27),
+                "Submitted At": NOW - timedelta(days=2), "Approved By": "", "Status": "Requested",
+                "Post IDs": "", "_row": 4}]
+    messages = by_key(build(content=content))
+    roads_text, roads_markup = parts(messages["2026-11-26/Roads"])
+    assert "उत्तराचा मध्यगा वेळ" in roads_text and "मुदतबाह्य" in roads_text and "प्रतिक्रिया" in roads_text
+    for old in ("मध्य वेळ", "मुदत संपलेल्या", "तक्रारी", "Send निवडा", "आशय दिनदर्शिका"):
+        assert old not in roads_text, old
+    assert "Send ची खूण करावी" in roads_text
+    assert "routed to your department" in H_ALL_CLEAR and "आपल्या विभागाकडे" in H_ALL_CLEAR
+
+    for key in ("2026-11-26/Roads", "2026-11-26/_cell"):
+        _, markup = parts(messages[key])
+        headings = re.findall(r"<h[23][^>]*>(.*?)</h[23]>", markup)
+        headers = re.findall(r"<th[^>]*>(.*?)</th>", markup)
+        assert headings and headers, key
+        # Every heading and table header is "Marathi / English", Marathi first.
+        for label in headings[1:] + headers:
+            marathi, sep, english = label.partition(" / ")
+            assert sep and english and re.search(r"[\u0900-\u097F]", marathi), (key, label)
+        assert not any("सूचना" in label for label in headings + headers), key
+    # The item table's flag cells are bilingual too.
+    assert "वरिष्ठांकडे वर्ग / Escalated" in roads_markup and "मुदतबाह्य / Overdue" in roads_markup
+    # The content flag is bilingual, and the cell's notes heading is not सूचना.
+    assert "उशिरा सादर" in roads_text and "the order asks for at least 7 days" in roads_text
+    assert "सूचना" not in parts(messages["2026-11-26/_cell"])[0]
 
 
 def test_cell_summary_lists_every_department_and_problem() -> None:

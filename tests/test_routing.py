@@ -22,7 +22,8 @@ from sheets_sync.routing import (
     rules_from_rows,
     rules_to_rows,
 )
-from sheets_sync.routing.normalize import edit_distance, fold_token, tokenize
+from sheets_sync.routing.normalize import edit_distance, fold_phrase, fold_token, tokenize
+from sheets_sync.routing.rules import load_keyword_notes
 
 RULES = load_default_rules()
 DEPARTMENTS = [row["Department"] for row in load_default_departments()]
@@ -357,7 +358,14 @@ def test_default_departments() -> None:
 
 def test_default_rules_cover_every_department() -> None:
     routed = {rule.department for rule in RULES if rule.department}
-    assert routed == set(DEPARTMENTS) - {TRIAGE_DEPARTMENT}
+    assert routed == set(DEPARTMENTS)
+    # The cell's own rules are only for what is not the corporation's (power cuts: MSEDCL),
+    # and each carries the note that Assigned By shows.
+    notes = load_keyword_notes()
+    cell_rules = [rule for rule in RULES if rule.department == TRIAGE_DEPARTMENT]
+    assert cell_rules and all(
+        (fold_phrase(rule.keyword), TRIAGE_DEPARTMENT) in notes for rule in cell_rules
+    )
     assert len([rule for rule in RULES if rule.department]) >= 150
     assert all(isinstance(rule.keyword, str) and rule.weight > 0 for rule in RULES)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import Config
 from ..vocabulary import Status, is_open
-from .scenario_data import AREAS, POSTS, REPLIES, TEMPLATES
+from .scenario_data import AREAS, NOT_PMC_REPLIES, POSTS, REPLIES, TEMPLATES
 from .world import IST, World
 
 AUTHORS = ["Sachin Patil", "Priya Kulkarni", "राहुल देशमुख", "Ayesha Shaikh", "अमित जोशी", "Neha Gupta",
@@ -190,10 +190,19 @@ def _departments_reply(world: World) -> None:
         if record.get("Status") not in (Status.ASSIGNED, Status.ESCALATED) or record.get("Reply"):
             continue
         if world.rng.random() < 0.45:
-            language = record.get("Language", "")
-            text = REPLIES.get(language, REPLIES["mr"])
+            text = reply_for(str(record.get("Category", "")), str(record.get("Language", "")),
+                             str(record.get("Assigned By", "")))
             replies.append((record["Ticket ID"], text, f"{record.get('Department', '')} desk"))
     world.type_replies(replies)
+
+
+def reply_for(category: str, language: str, assigned_by: str = "") -> str:
+    """The demo desk's reply for a row: by Category (Complaint when unknown) and Language (Marathi for mixed
+    or unknown); a row the cell got as not the corporation's ("... not PMC") gets the MSEDCL reply."""
+    if "not PMC" in assigned_by:
+        return NOT_PMC_REPLIES.get(language, NOT_PMC_REPLIES["mr"])
+    by_language = REPLIES.get(category, REPLIES["Complaint"])
+    return by_language.get(language, by_language["mr"])
 
 
 def print_summary(rows: list[dict[str, Any]], now: datetime) -> None:

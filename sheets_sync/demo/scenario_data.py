@@ -71,8 +71,37 @@ POSTS: list[tuple[str, str, str]] = [
     ("x", "Traffic Planning", "New one-way rules at Shivajinagar from Monday"),
 ]
 
-REPLIES = {
-    "mr": "नमस्कार, आपली तक्रार संबंधित विभागाकडे पाठवली आहे. लवकरच कार्यवाही होईल. — पुणे महानगरपालिका",
-    "hi": "नमस्ते, आपकी शिकायत संबंधित विभाग को भेज दी गई है। जल्द कार्रवाई होगी। — पुणे महानगरपालिका",
-    "en": "Thank you. Your complaint has been forwarded to the department and will be attended shortly. — PMC",
+# The departments' replies in the demo, by Category and then Language ("mixed" and unknown languages get
+# Marathi).  A thanks is thanked, a question answered as a question: never a complaint acknowledgement for all.
+REPLIES: dict[str, dict[str, str]] = {
+    "Complaint": {
+        "mr": "नमस्कार, आपली तक्रार संबंधित विभागाकडे पाठवली आहे. लवकरच कार्यवाही होईल. — पुणे महानगरपालिका",
+        "hi": "नमस्ते, आपकी शिकायत संबंधित विभाग को भेज दी गई है। जल्द कार्रवाई होगी। — पुणे महानगरपालिका",
+        "en": "Thank you. Your complaint has been forwarded to the department and will be attended shortly. — PMC",
+    },
+    "Question": {
+        "mr": "नमस्कार, आपला प्रश्न संबंधित विभागाकडे पाठवला आहे; विभाग लवकरच माहिती देईल. — पुणे महानगरपालिका",
+        "hi": "नमस्ते, आपका प्रश्न संबंधित विभाग को भेजा गया है; विभाग जल्द जानकारी देगा। — पुणे महानगरपालिका",
+        "en": "Thank you for asking. Your question has been passed to the department, which will reply shortly. — PMC",
+    },
+    "Suggestion": {
+        "mr": "आपल्या सूचनेबद्दल धन्यवाद. ती संबंधित विभागाकडे विचारार्थ पाठवली आहे. — पुणे महानगरपालिका",
+        "hi": "आपके सुझाव के लिए धन्यवाद। इसे संबंधित विभाग को विचार के लिए भेजा गया है। — पुणे महानगरपालिका",
+        "en": "Thank you for the suggestion. It has been passed to the department for consideration. — PMC",
+    },
+    "Remark": {
+        "mr": "आपल्या प्रतिक्रियेबद्दल मनःपूर्वक धन्यवाद! — पुणे महानगरपालिका",
+        "hi": "आपकी प्रतिक्रिया के लिए हार्दिक धन्यवाद! — पुणे महानगरपालिका",
+        "en": "Thank you for your kind words! — PMC",
+    },
+}
+
+# A comment routed to the cell as not the corporation's (Assigned By "... not PMC": power cuts are MSEDCL's).
+NOT_PMC_REPLIES: dict[str, str] = {
+    "mr": "नमस्कार, वीजपुरवठा हा महावितरणचा (MSEDCL) विषय आहे, महानगरपालिकेचा नाही. कृपया महावितरणच्या 1912 या "
+          "क्रमांकावर तक्रार नोंदवावी. — पुणे महानगरपालिका",
+    "hi": "नमस्ते, बिजली आपूर्ति महावितरण (MSEDCL) का विषय है, महानगरपालिका का नहीं। कृपया 1912 पर शिकायत दर्ज "
+          "करें। — पुणे महानगरपालिका",
+    "en": "Power supply is handled by MSEDCL (Mahavitaran), not the corporation: please call 1912 to report the "
+          "outage. — PMC",
 }

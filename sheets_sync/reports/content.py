@@ -107,16 +107,22 @@ def content_flags(content_rows: Iterable[Mapping[str, Any]], now: datetime, tz: 
         submitted = row.get("Submitted At")
         if isinstance(submitted, datetime) and publish_day >= today and late_by(submitted, publish_on, tz):
             notice = max(start - _aware(submitted, tz), timedelta(0))
+            sent_on = f"{_aware(submitted, tz).astimezone(tz):%Y-%m-%d}"
             flags.append(ContentFlag(number, department, title, "late_submission",
-                                     f"Submitted {_aware(submitted, tz).astimezone(tz):%Y-%m-%d}, only "
-                                     f"{_days(notice)} before publishing on {label}; the order asks for at "
-                                     "least 7 days."))
+                                     f"उशिरा सादर: {sent_on} रोजी, प्रकाशनाच्या ({label}) केवळ {_days(notice)} "
+                                     "आधी; आदेशानुसार किमान ७ दिवस आधी सादर करणे आवश्यक. / "
+                                     f"Submitted {sent_on}, only {_days(notice)} before publishing on {label}; "
+                                     "the order asks for at least 7 days."))
 
         if not _text(row, "Approved By") and now >= start - APPROVAL_DUE:
             if now >= start:
-                message = f"Publish date {label} has come and the request is still not approved (Approved By is empty)."
+                message = (f"मंजुरी नाही: प्रकाशनाची तारीख {label} आली तरी Approved By रिकामे आहे. / "
+                           f"Publish date {label} has come and the request is still not approved "
+                           "(Approved By is empty).")
             else:
-                message = f"Publishes {label}, in {_days(start - now)}, and is not approved yet (Approved By is empty)."
+                left = _days(start - now)
+                message = (f"मंजुरी बाकी: प्रकाशन {label} रोजी ({left} नंतर), Approved By रिकामे आहे. / "
+                           f"Publishes {label}, in {left}, and is not approved yet (Approved By is empty).")
             flags.append(ContentFlag(number, department, title, "unapproved", message))
     return flags
 

@@ -3,11 +3,11 @@
 Layout (0-based row indexes, as the Sheets API's GridRange counts them)::
 
     0                 Dashboard — Updated 2026-11-26 18:30 IST
-    1  (HEADER_ROW)   Department | Open | Overdue | Escalated | Replied (24 h) | Median reply h (7 d) | ...
+    1  (HEADER_ROW)   विभाग / Department | प्रलंबित / Open | मुदतबाह्य / Overdue | ... (headers "Marathi / English")
     2 .. 1+D          one row per department (metrics.by_department order)
     2+D               Total
     3+D               (blank)
-    4+D               Platform | Open | Overdue | ...
+    4+D               माध्यम / Platform | प्रलंबित / Open | मुदतबाह्य / Overdue | ...
     5+D .. 8+D+P      one row per platform, then Total
     then              (blank), Last successful cycle | time, Last error | time — what failed (when given)
 
@@ -28,12 +28,16 @@ Cell = str | int | float
 
 TITLE = "Dashboard"
 HEADER_ROW = 1  # 0-based index of the department block's header row; pass it to dashboard_chart_spec
-METRIC_COLUMNS = ["Open", "Overdue", "Escalated", "Replied (24 h)", "Median reply h (7 d)", "P90 reply h (7 d)",
-                  "Median reply h (30 d)", "P90 reply h (30 d)"]
-DEPARTMENT_HEADER = ["Department", *METRIC_COLUMNS]
-PLATFORM_HEADER = ["Platform", *METRIC_COLUMNS]
+# Headers "Marathi / English", the terms of the digest (मध्यगा = median, मुदतबाह्य = overdue). The chart and
+# jobs/dashboard.py read columns by position, not by these texts.
+OVERDUE_LABEL = "मुदतबाह्य / Overdue"
+METRIC_COLUMNS = ["प्रलंबित / Open", OVERDUE_LABEL, "वरिष्ठांकडे वर्ग / Escalated", "उत्तरे (२४ तास) / Replied (24 h)",
+                  "मध्यगा तास (७ दिवस) / Median reply h (7 d)", "P90 तास (७ दिवस) / P90 reply h (7 d)",
+                  "मध्यगा तास (३० दिवस) / Median reply h (30 d)", "P90 तास (३० दिवस) / P90 reply h (30 d)"]
+DEPARTMENT_HEADER = ["विभाग / Department", *METRIC_COLUMNS]
+PLATFORM_HEADER = ["माध्यम / Platform", *METRIC_COLUMNS]
 WIDTH = len(DEPARTMENT_HEADER)
-OVERDUE_COLUMN = DEPARTMENT_HEADER.index("Overdue")
+OVERDUE_COLUMN = DEPARTMENT_HEADER.index(OVERDUE_LABEL)
 CHART_COLUMN = WIDTH + 1  # one empty column between the table and the chart
 
 
@@ -111,13 +115,13 @@ def dashboard_chart_spec(sheet_id: int, first_row: int, n_departments: int, *,
 
     chart: dict[str, Any] = {
         "spec": {
-            "title": "Overdue by department",
+            "title": "विभागनिहाय मुदतबाह्य प्रतिक्रिया / Overdue by department",
             "basicChart": {
                 "chartType": "COLUMN",
                 "legendPosition": "NO_LEGEND",
                 "axis": [
-                    {"position": "BOTTOM_AXIS", "title": "Department"},
-                    {"position": "LEFT_AXIS", "title": "Overdue"},
+                    {"position": "BOTTOM_AXIS", "title": DEPARTMENT_HEADER[0]},
+                    {"position": "LEFT_AXIS", "title": OVERDUE_LABEL},
                 ],
                 "domains": [{"domain": column(0)}],
                 "series": [{"series": column(OVERDUE_COLUMN), "targetAxis": "LEFT_AXIS"}],

@@ -69,24 +69,36 @@ CELL_KEY = "_cell"
 MAX_ITEMS = 200
 COMMENT_CHARS = 140
 
-# Headings: Marathi first (the department's working language), English after.
+# Headings, labels and table headers: "Marathi / English" — Marathi first (the department's working language).
+# Terms (README glossary): प्रतिक्रिया = item/comment of any category (not तक्रार, which is the Complaint
+# category); मुदतबाह्य = overdue; मध्यगा = median; पोस्ट नियोजन = content calendar; नोंद/नोंदी = a note or flag
+# the tool raises. सूचना is kept for the Suggestion category only, and शेरा for Remark (the corporation's order).
 H_SUMMARY = "सारांश / Summary"
-H_OVERDUE = "मुदत संपलेल्या / Overdue"
-H_OPEN = "प्रलंबित तक्रारी / Open items"
-H_CONTENT = "आशय दिनदर्शिका / Content calendar"
-H_ALL_CLEAR = "काहीही प्रलंबित नाही / Nothing waiting"
+H_OVERDUE = "मुदतबाह्य प्रतिक्रिया / Overdue items"
+H_OPEN = "प्रलंबित प्रतिक्रिया / Open items"
+H_CONTENT = "पोस्ट नियोजन / Content calendar"
+H_ALL_CLEAR = "आपल्या विभागाकडे पाठवलेली कोणतीही प्रतिक्रिया प्रलंबित नाही / Nothing routed to your department is waiting"
 H_DEPARTMENTS = "विभागनिहाय / By department"
 H_PLATFORMS = "माध्यमनिहाय / By platform"
-H_NOTES = "सूचना / Notes"
+H_NOTES = "दुरुस्तीसाठी नोंदी / Notes (cells to fix)"
+L_OVERDUE = "मुदतबाह्य / Overdue"
+L_ESCALATED = "वरिष्ठांकडे वर्ग / Escalated"
 COUNT_LABELS = (
     ("new", "नवीन / New"),
     ("open", "प्रलंबित / Open"),
-    ("overdue", "मुदत संपलेल्या / Overdue"),
-    ("escalated", "वरिष्ठांकडे / Escalated"),
-    ("replied_24h", "गेल्या २४ तासांत उत्तरे / Replied in the last 24 hours"),
+    ("overdue", L_OVERDUE),
+    ("escalated", L_ESCALATED),
+    ("replied_24h", "गेल्या २४ तासांत दिलेली उत्तरे / Replied in the last 24 hours"),
 )
-MEDIAN_LABEL = "उत्तराचा मध्य वेळ (७ दिवस) / Median reply time (7 days)"
-ITEM_HEADERS = ("Ticket", "Platform", "Comment", "Age", "Due By", "Flag")
+MEDIAN_LABEL = "उत्तराचा मध्यगा वेळ (७ दिवस) / Median reply time (7 days)"
+ITEM_HEADERS = ("तिकीट / Ticket", "माध्यम / Platform", "प्रतिक्रिया / Comment", "प्रलंबित कालावधी / Age",
+                "उत्तराची मुदत / Due by", "नोंद / Flag")
+CELL_HEADERS = ("विभाग / Department", "नवीन / New", "प्रलंबित / Open", L_OVERDUE, L_ESCALATED,
+                "उत्तरे (२४ तास) / Replied (24 h)", "मध्यगा तास (७ दिवस) / Median h (7 d)",
+                "P90 तास (७ दिवस) / P90 h (7 d)", "दैनिक ई-मेल / Digest")
+PLATFORM_LABEL = "माध्यम / Platform"
+UNTITLED = "(शीर्षक नाही / untitled)"
+NO_DEPARTMENT = "(विभाग नाही / no department)"
 DEPARTMENTS_TAB = "Departments"
 # Where one address ends and the next begins in an Email cell: commas, semicolons, line breaks (Alt+Enter).
 _ADDRESS_PIECES = re.compile(r"[,;\r\n\v\f\x85\u2028\u2029]+")
@@ -202,8 +214,8 @@ def _when(moment: Any, tz: tzinfo) -> str:
 
 def _flag(row: Row) -> str:
     if is_escalated(row):
-        return "Escalated"
-    return "Overdue" if is_overdue(row) else ""
+        return L_ESCALATED
+    return L_OVERDUE if is_overdue(row) else ""
 
 
 def _urgency(row: Row) -> tuple[int, float, int]:
@@ -334,11 +346,11 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
     _items_sections(doc, rows, now=now, tz=tz, spreadsheet_id=spreadsheet_id, gid=gid)
     if flags:
         doc.heading(H_CONTENT)
-        doc.bullets([f"{f.title or '(untitled)'}: {f.message}" for f in flags])
+        doc.bullets([f"{f.title or UNTITLED}: {f.message}" for f in flags])
 
-    doc.paragraph("उत्तर Tracker Sheet मधील Reply स्तंभात लिहा आणि Send निवडा. / "
+    doc.paragraph("उत्तर Tracker Sheet मधील Reply स्तंभात लिहावे आणि Send ची खूण करावी. / "
                   "Write replies in the Reply column of the Tracker Sheet and tick Send.")
-    text, html_body = doc.bodies(f"sheets-sync daily digest for {name}, {_when(now, tz)} "
+    text, html_body = doc.bodies(f"sheets-sync दैनिक ई-मेल / daily digest for {name}, {_when(now, tz)} "
                                  f"({now.astimezone(tz).tzname()}).")
     return _message(sender=sender, to=addresses, subject=subject, now=now, tz=tz, key=department_key(day, name),
                     spreadsheet_id=spreadsheet_id, reply_to=cell_email, text=text, html_body=html_body)
@@ -360,14 +372,17 @@ def _items_sections(doc: _Doc, rows: list[Row], *, now: datetime, tz: tzinfo, sp
     others = [r for r in shown if not _is_late(r)]
     if not waiting:
         doc.heading(H_ALL_CLEAR)
-        doc.paragraph("सर्व प्रतिक्रियांना उत्तर दिले आहे. / Every comment routed to you has been answered.")
+        doc.paragraph("आपल्या विभागाकडे पाठवलेल्या सर्व प्रतिक्रियांना उत्तर दिले आहे. / "
+                      "Every comment routed to your department has been answered.")
     for heading, group in ((H_OVERDUE, late), (H_OPEN, others)):
         if group:
             doc.heading(f"{heading} ({len(group)})")
             table, links = _item_rows(group, now, tz, spreadsheet_id, gid)
             doc.table(ITEM_HEADERS, table, links)
     if len(waiting) > len(shown):
-        doc.paragraph(f"… and {len(waiting) - len(shown)} more in the Tracker Sheet (filter by Department):",
+        more = len(waiting) - len(shown)
+        doc.paragraph(f"… आणखी {more} प्रतिक्रिया Tracker Sheet मध्ये आहेत (Department स्तंभावर फिल्टर लावावा) / "
+                      f"… and {more} more in the Tracker Sheet (filter by Department):",
                       row_link(spreadsheet_id, gid, 1), "Tracker Sheet")
 
 
@@ -383,8 +398,7 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
                f"- {day.isoformat()}")
     doc = _Doc(f"दैनिक सारांश / Daily summary — {day.isoformat()}")
     doc.paragraph("Tracker Sheet:", row_link(spreadsheet_id, gid, 1), "open")
-    headers = ("Department", "New", "Open", "Overdue", "Escalated", "Replied (24 h)", "Median h (7 d)",
-               "P90 h (7 d)", "Digest")
+    headers = CELL_HEADERS
 
     def line(m: GroupMetrics, note: str) -> list[Any]:
         return [m.name, m.new, m.open, m.overdue, m.escalated, m.replied_24h,
@@ -393,10 +407,10 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
     doc.heading(H_DEPARTMENTS)
     doc.table(headers, [line(m, outcome.get(m.name, "")) for m in metrics] + [line(total, "")])
     doc.heading(H_PLATFORMS)
-    doc.table(("Platform", *headers[1:-1]), [line(m, "")[:-1] for m in platforms])
+    doc.table((PLATFORM_LABEL, *headers[1:-1]), [line(m, "")[:-1] for m in platforms])
     if flags:
         doc.heading(H_CONTENT)
-        doc.bullets([f"{f.department or '(no department)'} — {f.title or '(untitled)'} (Content row {f.row}): "
+        doc.bullets([f"{f.department or NO_DEPARTMENT} — {f.title or UNTITLED} (Content row {f.row}): "
                      f"{f.message}" for f in flags])
     problems = [f"{name}: {note}" for name, note in outcome.items()
                 if note.startswith(("no e-mail", "no valid", "not in", "inactive", "not built"))]
@@ -404,7 +418,8 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
     if problems:
         doc.heading(H_NOTES)
         doc.bullets(problems)
-    text, html_body = doc.bodies(f"sheets-sync daily summary, {_when(now, tz)} ({now.astimezone(tz).tzname()}).")
+    text, html_body = doc.bodies(f"sheets-sync दैनिक सारांश / daily summary, {_when(now, tz)} "
+                                 f"({now.astimezone(tz).tzname()}).")
     return _message(sender=sender, to=parse_addresses(cell_email), subject=subject, now=now, tz=tz,
                     key=digest_key(day, CELL_KEY), spreadsheet_id=spreadsheet_id, reply_to="", text=text,
                     html_body=html_body)

@@ -3,14 +3,17 @@
 Routing order (from the issue): (a) the Routing tab's keyword rules when they match with
 enough weight; (b) else the department that owns the post; (c) else the Social Media Cell
 for triage.  ``Route.assigned_by`` records which: ``keyword: <kw>``, ``post owner``,
-``triage`` (or ``given`` when a person had already set the department).
+``triage`` (or ``given`` when a person had already set the department).  A default keyword
+with a note adds it: power cuts go to the cell as ``keyword: वीज गेली → MSEDCL (महावितरण),
+not PMC``, so the cell sees at once that the comment is the electricity company's.
 
 How a keyword matches a token (both folded by :mod:`.normalize`):
 
-* exactly; when a token equals some keyword exactly, no looser match is tried for it
-  (``nala`` is the drain, not an inflection of ``nal``, the tap);
+* exactly; when a token equals some one-word keyword exactly, no looser match is tried for
+  it (``nala`` is the drain, not an inflection of ``nal``, the tap);
 * else as an inflected form: keyword stem + a listed ending (कचऱ्याचा, खड्ड्यात, potholes);
-  only the longest matching stem counts;
+  the longest matching stem that belongs to a one-word keyword counts (longer stems of
+  phrase words are kept too: पाण्याची matches both "पाण्याचे बिल"'s first word and पाणी);
 * else as a typo: Damerau-Levenshtein distance <= 1 for words of 5+ letters, <= 2 for 8+,
   same first letter, and never for an everyday word (``later`` is not ``water``).
 
@@ -46,7 +49,7 @@ from .normalize import (
     script_of,
     tokenize,
 )
-from .rules import CATEGORIES, Rule, load_default_rules
+from .rules import CATEGORIES, Rule, load_default_rules, load_keyword_notes
 
 __all__ = [
     "TRIAGE_DEPARTMENT",
@@ -167,13 +170,21 @@ class Classifier:
 
     def _match_token(self, token: str) -> tuple[tuple[int, ...], bool]:
         exact = self._term_ids.get(token)
-        if exact is not None:
+        if exact is not None and exact in self._single:
             return (exact,), False
+        # A token that is only the first word of a phrase (पाण्याचे of "पाण्याचे बिल", नाले of
+        # "नाले सफाई") must not hide the one-word keyword it inflects (पाणी, नाला): keep it and
+        # go on to shorter stems until one names a one-word keyword.
+        found: list[int] = [] if exact is None else [exact]
         script = script_of(token)
         for cut in range(len(token) - 1, MIN_STEM[script] - 1, -1):
             term_ids = self._stems.get(token[:cut])
             if term_ids and is_inflection(token[cut:], script):
-                return tuple(term_ids), False
+                found.extend(term_id for term_id in term_ids if term_id not in found)
+                if any(term_id in self._single for term_id in term_ids):
+                    break
+        if found:
+            return tuple(found), False
         if len(token) < 5 or is_common_word(token):
             return (), False
         best: list[int] = []
@@ -252,7 +263,9 @@ class Classifier:
             rank = (score, top_weight, -self._department_order.get(department, len(self.rules)))
             if best is None or rank > best:
                 best = rank
-                winner = (department, f"keyword: {self.rules[strongest.rule_index].keyword}")
+                keyword = self.rules[strongest.rule_index].keyword
+                note = _keyword_notes().get((fold_phrase(keyword), department))
+                winner = (department, f"keyword: {keyword}" + (f" → {note}" if note else ""))
         return winner
 
     def _category(self, text: str, found: list[_Match], routed_by_keyword: bool) -> str:
@@ -359,6 +372,11 @@ def classify(
     return classifier.classify(
         text, post_department=post_department, department=department, category=category
     )
+
+
+@lru_cache(maxsize=1)
+def _keyword_notes() -> dict[tuple[tuple[str, ...], str], str]:
+    return load_keyword_notes()
 
 
 @lru_cache(maxsize=1)

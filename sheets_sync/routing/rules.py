@@ -24,6 +24,7 @@ __all__ = [
     "rules_to_rows",
     "load_default_rules",
     "load_default_departments",
+    "load_keyword_notes",
 ]
 
 CATEGORIES = ("Complaint", "Question", "Suggestion", "Remark")
@@ -182,6 +183,22 @@ def load_default_rules() -> list[Rule]:
             for word in group["words"]:
                 rules.append(Rule(_word(word), "", category, float(group["weight"])))
     return rules
+
+
+def load_keyword_notes() -> dict[tuple[tuple[str, ...], str], str]:
+    """Notes of the default rules, by (folded keyword, department): what Assigned By adds.
+
+    A group in routing_rules.yaml may carry ``note`` (the power cuts' "MSEDCL (महावितरण), not
+    PMC"); it is not a Routing-tab column, so a keyword moved to another department loses it.
+    """
+    data = _read_default("routing_rules.yaml")
+    notes: dict[tuple[tuple[str, ...], str], str] = {}
+    for department, groups in data["departments"].items():
+        for group in groups:
+            if group.get("note"):
+                for word in group["words"]:
+                    notes[(fold_phrase(_word(word)), department)] = str(group["note"])
+    return notes
 
 
 def load_default_departments() -> list[dict[str, str]]:

@@ -16,8 +16,11 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import yaml
 
 from ..errors import SchemaError
 from ..schema import Column, Schema, Tab
@@ -124,7 +127,9 @@ class _Sheet:
 
 def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]], grids: dict[str, dict[str, Any]],
               tab_rows: dict[str, int], departments: list[str], seeds: dict[str, list[list[Any]]],
-              tz: ZoneInfo, top_rows: dict[str, list[list[str]]] | None = None) -> InitReport:
+              tz: ZoneInfo, top_rows: dict[str, list[list[str]]] | None = None,
+              department_rows: list[list[str]] | None = None,
+              marathi_renames: dict[tuple[str, str], str] | None = None) -> InitReport:
     """What ``init`` must send, from what the sheet has. Pure.
 
     ``meta``: spreadsheets.get with META_FIELDS. ``headers``: each existing tab's row 1. ``grids``: title →
@@ -132,6 +137,9 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
     ``departments``: names for the filter views. ``seeds``: rows to add to an empty tab. ``top_rows``: each
     existing tab's first HEADER_SEARCH_ROWS rows (row 1 alone when not given), to find a header row pushed down.
     A tab whose row 1 is not its header row gets no request at all, and a message in ``report.problems``.
+    ``department_rows``: the existing Departments tab's rows (row 1 included), as text; ``marathi_renames``:
+    (Department, old default Marathi Name) → the current default (``previous_marathi_names``). A Marathi Name
+    that still reads an old default is set to the current one; any other text is left as it is.
     """
     report = InitReport()
     sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
@@ -158,6 +166,9 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
             _plan_content_format(report, sheet.existing, sheet.sheet_id, positions)
         if tab_rows.get(title, 0) == 0 and seeds.get(title):
             _plan_seed(report, sheet, seeds[title], tz)
+        elif title == "Departments" and not sheet.created and department_rows and marathi_renames:
+            _plan_marathi_names(report, sheet, trim_header(headers.get(title, [])), department_rows[1:],
+                                marathi_renames, tz)
     return report
 
 
@@ -358,6 +369,43 @@ def _plan_seed(report: InitReport, sheet: _Sheet, seeds: list[Any], tz: ZoneInfo
                f"{sheet.title}: seeded with {len(rows)} default rows")
 
 
+def previous_marathi_names() -> dict[tuple[str, str], str]:
+    """(Department, a Marathi Name an earlier release seeded) → the Marathi Name departments.yaml seeds now.
+
+    The old texts live in departments.yaml's ``previous_marathi_names``, next to the defaults, so a rename and
+    the text it replaces are one edit; ``init`` uses them to bring sheets seeded by an earlier release up to
+    date without touching a name a person typed.
+    """
+    text = resources.files("sheets_sync.routing.defaults").joinpath("departments.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    current = {str(row["Department"]): str(row["Marathi Name"]) for row in data["departments"]}
+    renames: dict[tuple[str, str], str] = {}
+    for department, olds in (data.get("previous_marathi_names") or {}).items():
+        new = current.get(str(department))
+        for old in olds if new is not None else ():  # a department no longer shipped: nothing to rename to
+            if str(old) != new:
+                renames[(str(department), str(old))] = new
+    return renames
+
+
+def _plan_marathi_names(report: InitReport, sheet: _Sheet, header: list[str], rows: list[list[str]],
+                        renames: dict[tuple[str, str], str], tz: ZoneInfo) -> None:
+    """Set each Marathi Name that still reads exactly its Department's old default to the current default."""
+    if "Department" not in header or "Marathi Name" not in header:
+        return
+    dept_col, name_col = header.index("Department"), header.index("Marathi Name")
+    for offset, row in enumerate(rows, start=1):
+        department = row[dept_col].strip() if len(row) > dept_col else ""
+        name = row[name_col] if len(row) > name_col else ""
+        new = renames.get((department, name))
+        if new is None:
+            continue
+        report.add({"updateCells": {
+            "range": _column_range(sheet.sheet_id, name_col, startRowIndex=offset, endRowIndex=offset + 1),
+            "rows": [{"values": [to_cell_data(new, tz)]}], "fields": "userEnteredValue"}},
+            f"Departments: Marathi Name of {department} {name!r} → {new!r} (the corporation's name)")
+
+
 def _formula_rules(positions: dict[str, int]) -> list[tuple[str, dict[str, float]]]:
     due, status, overdue = (column_letter(positions[h]) for h in ("Due By", "Status", "Overdue"))
     not_finished = ",".join(f'${status}2<>"{s}"' for s in FINISHED_STATUSES)
@@ -457,12 +505,14 @@ def run_init(store: TrackerStore) -> InitReport:
     grids: dict[str, dict[str, Any]] = {}
     sheet_departments: list[str] | None = None
     top_rows: dict[str, list[list[str]]] = {}
+    department_rows: list[list[str]] = []
     if existing:
-        headers, tab_rows, sheet_departments, top_rows = _read_values(http, sid, existing, schema)
+        headers, tab_rows, sheet_departments, top_rows, department_rows = _read_values(http, sid, existing, schema)
         grids = _read_grids(http, sid, [t for t in existing if schema[t].columns])
     seeds = default_seeds(schema)
     departments = sheet_departments or [row[0] for row in seeds["Departments"]]
-    report = plan_init(schema, meta, headers, grids, tab_rows, departments, seeds, tz, top_rows)
+    report = plan_init(schema, meta, headers, grids, tab_rows, departments, seeds, tz, top_rows,
+                       department_rows, previous_marathi_names())
     if report.requests:
         http.batch_update(sid, {"requests": report.requests})
     report.spreadsheet_id = sid
@@ -474,15 +524,17 @@ def run_init(store: TrackerStore) -> InitReport:
 
 
 def _read_values(http: Any, sid: str, titles: list[str], schema: Schema
-                 ) -> tuple[dict[str, list[str]], dict[str, int], list[str] | None, dict[str, list[list[str]]]]:
-    """Each tab's row 1, count of non-empty rows and first HEADER_SEARCH_ROWS rows, and the department names in
-    the Departments tab (None when there is no Departments tab): one read."""
+                 ) -> tuple[dict[str, list[str]], dict[str, int], list[str] | None, dict[str, list[list[str]]],
+                            list[list[str]]]:
+    """Each tab's row 1, count of non-empty rows and first HEADER_SEARCH_ROWS rows, the department names in
+    the Departments tab (None when there is no Departments tab), and that tab's rows as text: one read."""
     body = http.values_batch_get(sid, [quote_title(t) for t in titles],
                                  params={"valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"})
     headers: dict[str, list[str]] = {}
     tab_rows: dict[str, int] = {}
     top_rows: dict[str, list[list[str]]] = {}
     departments: list[str] | None = None
+    department_rows: list[list[str]] = []
     for title, vr in zip(titles, body.get("valueRanges", []), strict=False):
         values = vr.get("values") or []
         headers[title] = [as_text(v) for v in (values[0] if values else [])]
@@ -492,7 +544,8 @@ def _read_values(http: Any, sid: str, titles: list[str], schema: Schema
             # Below the header row wherever it is, so a title row above it is not taken for a department.
             at = find_header_row(schema[title], top_rows[title]) or 0
             departments = _department_names(trim_header(top_rows[title][at]) if values else [], values[at + 1:])
-    return headers, tab_rows, departments, top_rows
+            department_rows = [[as_text(v) for v in row] for row in values]
+    return headers, tab_rows, departments, top_rows, department_rows
 
 
 def _department_names(header: list[str], rows: list[list[Any]]) -> list[str]:
