@@ -160,16 +160,21 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
             continue
         positions = _plan_header(report, sheet, headers.get(title, []), grids.get(title), tz)
         _plan_protection(report, sheet, positions)
-        if title == "Tracker":
-            _plan_tracker_views(report, sheet.existing, sheet.sheet_id, positions, departments)
-        if title == "Content":
-            _plan_content_format(report, sheet.existing, sheet.sheet_id, positions)
+        _plan_tab_extras(report, sheet, positions, departments)
         if tab_rows.get(title, 0) == 0 and seeds.get(title):
             _plan_seed(report, sheet, seeds[title], tz)
         elif title == "Departments" and not sheet.created and department_rows and marathi_renames:
             _plan_marathi_names(report, sheet, trim_header(headers.get(title, [])), department_rows[1:],
                                 marathi_renames, tz)
     return report
+
+
+def _plan_tab_extras(report: InitReport, sheet: _Sheet, positions: dict[str, int], departments: list[str]) -> None:
+    """What only some tabs have: the Tracker's filter views per department, the Content tab's highlighting."""
+    if sheet.title == "Tracker":
+        _plan_tracker_views(report, sheet.existing, sheet.sheet_id, positions, departments)
+    if sheet.title == "Content":
+        _plan_content_format(report, sheet.existing, sheet.sheet_id, positions)
 
 
 def _matches(tab: Tab, row: list[str]) -> int:
