@@ -16,6 +16,7 @@ from sheets_sync.vocabulary import PlatformStatus, Status, ticket_id
 from .cycle import CycleContext, log
 
 JOB = "ingest"
+UNLISTED_POSTS_KEY = "posts_unlisted"
 
 
 def run(ctx: CycleContext) -> None:
@@ -90,17 +91,23 @@ def _add(ctx: CycleContext, comment: Comment) -> bool:
         "Last Synced": ctx.now,
     }, JOB)
     posts = ctx.work.tab("Posts")
-    if comment.post_id and posts is not None and "Posts" not in ctx.work.blocked and not posts.known(comment.post_id):
+    if not comment.post_id or posts is None or posts.known(comment.post_id):
+        return True
+    if "Posts" in ctx.work.blocked:
+        ctx.work.set_state(UNLISTED_POSTS_KEY, "1")  # registered from the Tracker once the tab is back
+    else:
         _register_post(ctx, posts, comment)
     return True
 
 
 def _register_unlisted_posts(ctx: CycleContext) -> None:
     """Posts of Tracker rows that the register lacks (their comments came while the Posts tab could not be
-    written) are registered with what the Tracker knows — platform and id; the cell fills the rest."""
+    written) are registered with what the Tracker knows — platform and id; the cell fills the rest. The Tracker
+    is scanned only after such a cycle (a mark in ``_state``), not every cycle."""
     posts = ctx.work.tab("Posts")
-    if posts is None or "Posts" in ctx.work.blocked:
+    if posts is None or "Posts" in ctx.work.blocked or not ctx.work.state.get(UNLISTED_POSTS_KEY):
         return
+    ctx.work.set_state(UNLISTED_POSTS_KEY, "")
     tracker = ctx.tracker
     seen: set[str] = set()
     for platform, post_id in zip(tracker.column("Platform"), tracker.column("Post ID"), strict=False):

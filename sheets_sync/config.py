@@ -51,8 +51,7 @@ CONFIG_ENV = "SHEETS_SYNC_CONFIG"
 CONFIG_NAME = "sheets-sync.yaml"
 DEFAULT_DATA_DIR = ".sheets-sync"
 DEFAULT_TIMEZONE = "Asia/Kolkata"
-# A platform entry's account-id key by kind: the one place this map lives (connectors/registry.py reads the
-# typed entries' ``account_id``).
+# A platform entry's account-id key by kind comes from sheets_sync.vocabulary (PLATFORM_ID_KEYS).
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 Loc = tuple[str | int, ...]

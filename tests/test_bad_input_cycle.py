@@ -223,3 +223,18 @@ def test_a_digest_run_is_done_only_when_nothing_waits() -> None:
     assert not digest_done(CycleResult(ran=True, counts={"digest": {"to retry": 2}}))
     assert not digest_done(CycleResult(ran=False, holder="other"))
     assert not digest_done(CycleResult(ran=True, failed_jobs=["digest"]))
+
+
+def test_comments_land_while_the_posts_tab_is_blocked_and_their_posts_are_registered_after(world: World) -> None:
+    ws = world.worksheet("Posts")
+    ws.insert_row(["PMC posts — October"], 1)  # a title row above the headers: Posts cannot be written
+    post = world.post("facebook", "Roads")
+    comment = world.comment("facebook", post, "Pothole near Aundh", "Rohan")
+    result = world.runner("r1").cycle()
+    assert f"FB-{comment}" in tracker(world).key_rows  # ingest did not wait for Posts
+    assert any("Posts: the header row is row 2" in p for p in result.problems)
+    ws.delete_rows(1)
+    result = world.runner("r2").cycle()
+    assert result.counts["ingest"]["posts registered from the Tracker"] == 1
+    assert post in world.worksheet("Posts").col_values(2)
+    assert "posts registered from the Tracker" not in world.runner("r3").cycle().counts.get("ingest", {})

@@ -115,10 +115,6 @@ class TrackerStore:
         self.backend.spreadsheet_id = spreadsheet.id
         return spreadsheet.id
 
-    def sheet_ids(self) -> dict[str, int]:
-        """Tab title → sheetId (for links such as ``#gid=``)."""
-        return {title: meta[0] for title, meta in self.tabs_meta().items()}
-
     def read(self, tabs: Sequence[str], key_only: Sequence[str] = ()) -> Snapshot:
         """One ``values:batchGet`` of the given tabs plus ``_state``; of the ``key_only`` tabs (tool-written,
         key in column A, e.g. a years-long Archive) only the key column is read."""

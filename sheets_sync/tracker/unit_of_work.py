@@ -53,10 +53,6 @@ class TabRows:
         """Keys of the rows appended this cycle."""
         return list(self._new)
 
-    def is_new(self, key: str) -> bool:
-        """Whether ``key`` is a row appended this cycle."""
-        return key in self._new
-
     def known(self, key: str) -> bool:
         """Whether ``key`` is in the tab at all: read (once or on several rows) or appended this cycle."""
         return key in self.table.key_rows or key in self.table.duplicate_keys or key in self._new
