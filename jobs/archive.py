@@ -21,7 +21,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sheets_sync.conversations import conversation_of
 from sheets_sync.tracker.archive_store import ARCHIVE, external_id
+from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.store import TrackerStore
 from sheets_sync.tracker.table import Table
@@ -47,7 +49,24 @@ def eligible(ctx: CycleContext, after_days: float) -> list[str]:
         when = table.typed(n, "Reply Posted At") or table.typed(n, "Last Synced") or table.typed(n, "Received At")
         if when is not None and when < cutoff:
             out.append(ticket)
-    return out
+    return _whole_conversations(ctx, out)
+
+
+def _whole_conversations(ctx: CycleContext, tickets: list[str]) -> list[str]:
+    """``tickets`` less the rows of a conversation (root and follow-ups, by Parent Ticket) that still has a row
+    not ready to go: a conversation is archived together, once its last row is finished."""
+    tracker = ctx.tracker
+    if "Parent Ticket" not in tracker.table.col:
+        return tickets
+    parents = tracker.column("Parent Ticket")
+    members: dict[str, list[str]] = {}
+    for ticket, n in tracker.read_keys().items():
+        root = conversation_of(ticket, as_text(parents[n - 2]) if n - 2 < len(parents) else "")
+        members.setdefault(root, []).append(ticket)
+    ready = set(tickets)
+    return [t for t in tickets
+            if all(m in ready for m in members.get(conversation_of(t, tracker.text(t, "Parent Ticket")), [t]))
+            and all(m in ready for m in members.get(t, [t]))]
 
 
 def _keys(table: Table | None) -> set[str]:

@@ -131,8 +131,28 @@ def run_archive(runner: Any) -> dict[str, int]:
 def daily_jobs(runner: Any) -> dict[str, tuple[str, Callable[[], Any]]]:
     """The daily jobs for ``Runner.run_forever(daily=...)``: name → (``HH:MM`` in the configured zone, job)."""
     schedule = runner.config.schedule
-    return {
+    jobs = {
         "digest": (schedule.digest_at, lambda: digest_done(run_digest(runner))),
         "archive": (schedule.archive_at,
                     lambda: run_archive(runner)),
     }
+    if runner.config.access.manage:  # off by default: sharing changes only when the cell asked for it
+        jobs["access"] = (runner.config.access.at, lambda: run_access(runner))
+    jobs["backup"] = (runner.config.backup.at, lambda: run_backup(runner))
+    return jobs
+
+
+def run_backup(runner: Any) -> Any:
+    """Today's backup of the Tracker Sheet (a cycle of the ``backup`` job); the CycleResult."""
+    def attempt() -> tuple[bool, Any]:
+        result = runner.cycle(["backup"])
+        return result.ran, result
+    return until_lease_free(runner, attempt)
+
+
+def run_access(runner: Any) -> Any:
+    """Today's sharing upkeep (a cycle of the ``access`` job); the CycleResult."""
+    def attempt() -> tuple[bool, Any]:
+        result = runner.cycle(["access"])
+        return result.ran, result
+    return until_lease_free(runner, attempt)

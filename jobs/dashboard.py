@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sheets_sync.reports.conversations import dashboard_block
 from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dashboard_grid
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 
+from . import posts as posts_module
 from .cycle import CycleContext
 from .health import STATE_KEY as HEALTH_KEY
 from .health import Health
@@ -17,19 +19,22 @@ JOB = "dashboard"
 CHART_STATE_KEY = "dashboard_chart_departments"
 COLUMNS = ("Department", "Platform", "Status", "Overdue", "Received At", "Reply Posted At")
 DATETIMES = ("Received At", "Reply Posted At")
+# What the urgent and reopened block needs (reports.conversations.dashboard_block).
+CONVERSATION_COLUMNS = ("Department", "Status", "Priority", "Assigned By", "Parent Ticket")
 
 
-def metric_rows(ctx: CycleContext) -> list[dict[str, Any]]:
-    """The few columns the figures need, for every row as this cycle leaves it.
+def metric_rows(ctx: CycleContext, columns: tuple[str, ...] = COLUMNS) -> list[dict[str, Any]]:
+    """The few columns the figures need (``columns``; the posts job adds Post ID), for every row as this cycle
+    leaves it.
 
     Read by whole columns, then the cycle's changes laid over them: a 100,000-row Tracker costs little.
     """
     tracker = ctx.tracker
     overlay: dict[str, dict[str, Any]] = {}
-    for header in COLUMNS:
+    for header in columns:
         for key, value in tracker.changed(header):
             overlay.setdefault(key, {})[header] = value
-    cols = {h: tracker.column(h) for h in COLUMNS if h not in DATETIMES}
+    cols = {h: tracker.column(h) for h in columns if h not in DATETIMES}
     rows: list[dict[str, Any]] = []
     for ticket, n in tracker.read_keys().items():
         row = {h: as_text(cols[h][n - 2]).strip() for h in cols}
@@ -38,7 +43,7 @@ def metric_rows(ctx: CycleContext) -> list[dict[str, Any]]:
         row.update(overlay.get(ticket, {}))
         rows.append(row)
     for ticket in tracker.new_keys():
-        rows.append({h: tracker.get(ticket, h) or (None if h in DATETIMES else "") for h in COLUMNS})
+        rows.append({h: tracker.get(ticket, h) or (None if h in DATETIMES else "") for h in columns})
     return rows
 
 
@@ -50,7 +55,11 @@ def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
 
 def run(ctx: CycleContext) -> None:
     """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed)."""
-    grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx))
+    conversations = dashboard_block(metric_rows(ctx, CONVERSATION_COLUMNS))
+    posts = list(posts_module.dashboard_rows(ctx))
+    blocks = [*posts, *([[]] if posts and conversations else []), *conversations]
+    grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx),
+                          posts_block=blocks)
     ctx.work.replace_grid("Dashboard", grid)
     ctx.count(JOB, "rows", len(grid))
     aim_chart(ctx, grid)

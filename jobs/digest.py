@@ -63,6 +63,9 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from sheets_sync.access import LOG_STATE as ACCESS_LOG
+from sheets_sync.access import digest_section as access_section
+from sheets_sync.reports.conversations import reopened_sections
 from sheets_sync.reports.digest import CELL_KEY, build_digests, header_text
 from sheets_sync.reports.mailer import SendResult, build_mailer, message_key, recipients_of
 from sheets_sync.retry import policy
@@ -70,6 +73,7 @@ from sheets_sync.tracker.store import TrackerStore
 from sheets_sync.tracker.table import column_letter
 
 from .cycle import CycleContext, log
+from .posts import digest_sections
 
 JOB = "digest"
 DEFAULT_SENDER = "sheets-sync@localhost"
@@ -114,10 +118,18 @@ class _Item:
 def run(ctx: CycleContext) -> None:
     """Build today's digests, mark those to send ``sending`` in this cycle's write, send after it lands."""
     messages, email_cells = _build_messages(ctx)
+    queue_and_send(ctx, messages, email_cells)
+
+
+def queue_and_send(ctx: CycleContext, messages: list[EmailMessage], email_cells: Mapping[str, str],
+                   job: str = JOB) -> None:
+    """Mark each message that is due ``sending`` in this cycle's write and send them once it has landed, each at
+    most once per key (``X-Sheets-Sync-Digest``), with the outcomes in ``_state``: the digest's bookkeeping,
+    used as it is by every e-mail the tool must send exactly once (``job`` names it in counts and notes)."""
     outbox, tally = _queue(ctx, messages, email_cells)
-    _count_queue(ctx, outbox, tally)
+    _count_queue(ctx, outbox, tally, job)
     if outbox:
-        ctx.work.after_write(JOB, lambda store: _send(ctx, store, outbox))
+        ctx.work.after_write(job, lambda store: _send(ctx, store, outbox, job))
 
 
 def _build_messages(ctx: CycleContext) -> tuple[list[EmailMessage], dict[str, str]]:
@@ -132,9 +144,15 @@ def _build_messages(ctx: CycleContext) -> tuple[list[EmailMessage], dict[str, st
     gid = work.tabs_meta().get("Tracker", (0, set()))[0]
     sender = (ctx.config.smtp.sender if ctx.config.smtp else "") or DEFAULT_SENDER
     notes: list[str] = []
+    sections = digest_sections(ctx)
+    access = access_section(work.state.get(ACCESS_LOG), ctx.now)  # the day's grants and removals, for the cell
+    if access is not None:
+        sections.setdefault(CELL_KEY, []).append(access)
+    for name, extra in reopened_sections(rows, work.store.spreadsheet_id, gid).items():
+        sections.setdefault(name, [])[:0] = extra  # first among the extras: a citizen is not satisfied
     messages = build_digests(rows, dept_records, content.table.records() if content else [], ctx.now,
                              ctx.config.tz, work.store.spreadsheet_id, gid, ctx.config.digest.cell_email, sender,
-                             notes=notes, columns=columns)
+                             notes=notes, columns=columns, sections=sections)
     for note in notes:
         ctx.note(f"digest: {note}")
     email_cells = {header_text(d.get("Department", "")): f"Departments!{columns['Email']}{d['_row']}"
@@ -169,15 +187,15 @@ def _queue(ctx: CycleContext, messages: list[EmailMessage],
     return outbox, tally
 
 
-def _count_queue(ctx: CycleContext, outbox: list[_Item], tally: dict[str, int]) -> None:
+def _count_queue(ctx: CycleContext, outbox: list[_Item], tally: dict[str, int], job: str) -> None:
     """The cycle's counts for the queueing: what goes now and, by verdict, what was left alone."""
-    ctx.count(JOB, "to send", len(outbox))
-    ctx.count(JOB, "already sent today", tally.pop(DONE, 0))
+    ctx.count(job, "to send", len(outbox))
+    ctx.count(job, "already sent" + (" today" if job == JOB else ""), tally.pop(DONE, 0))
     for verdict, n in tally.items():
-        ctx.count(JOB, verdict, n)
+        ctx.count(job, verdict, n)
     # Waiting for a later run: those another run is sending now (if it dies, a later run sends them), plus what
     # this run's sending leaves to retry (counted after it).
-    ctx.count(JOB, "to retry", tally.get(IN_PROGRESS, 0))
+    ctx.count(job, "to retry", tally.get(IN_PROGRESS, 0))
 
 
 def _read_mark(value: str | None) -> dict[str, Any] | None:
@@ -276,7 +294,7 @@ class _Progress:
             self.unwritten[state_key(result.key)] = _dump(_outcome(result, self.items[result.key], self.clock()))
 
 
-def _send(ctx: CycleContext, store: TrackerStore, outbox: list[_Item]) -> None:
+def _send(ctx: CycleContext, store: TrackerStore, outbox: list[_Item], job: str = JOB) -> None:
     """Send what this cycle's write marked ``sending``; record each hand-off and outcome in ``_state``."""
     items = {item.key: item for item in outbox}
     progress = _Progress(store, items, store.clock)
@@ -292,7 +310,7 @@ def _send(ctx: CycleContext, store: TrackerStore, outbox: list[_Item]) -> None:
              for r in results if r.key in items}
     if final:
         store.write_state(final)
-    _report(ctx, results, items)
+    _report(ctx, results, items, job)
 
 
 def _dump(mark: Mapping[str, Any]) -> str:
@@ -325,26 +343,28 @@ def _outcome(result: SendResult, item: _Item, now: datetime) -> dict[str, Any]:
     return mark
 
 
-def _report(ctx: CycleContext, results: list[SendResult], items: dict[str, _Item]) -> None:
+def _report(ctx: CycleContext, results: list[SendResult], items: dict[str, _Item], job: str) -> None:
     """Counts and notes: what went, what waits for a later run, what needs a person."""
     sent = sum(1 for r in results if r.ok)
     retry = [r for r in results if r.retry]
     missing = [k for k in items if k not in {r.key for r in results}]  # no result: still queued, goes stale
-    log.info("digest: %d sent, %d not sent", sent, len(results) - sent)
-    ctx.count(JOB, "sent", sent)
-    ctx.count(JOB, "to retry", len(retry) + len(missing))
-    _waiting_note(ctx, [r for r in retry if not r.ok])
+    log.info("%s: %d sent, %d not sent", job, sent, len(results) - sent)
+    ctx.count(job, "sent", sent)
+    ctx.count(job, "to retry", len(retry) + len(missing))
+    _waiting_note(ctx, [r for r in retry if not r.ok], job)
     for r in results:
         item = items.get(r.key or "")
         if item is not None:
-            _result_notes(ctx, r, item)
+            _result_notes(ctx, r, item, job)
 
 
-def _waiting_note(ctx: CycleContext, waiting: list[SendResult]) -> None:
+def _waiting_note(ctx: CycleContext, waiting: list[SendResult], job: str) -> None:
     """One note (or failure) for the messages not delivered to anyone that a later run sends again."""
     if waiting:
-        message = (f"digest: {len(waiting)} e-mail(s) not sent yet ({', '.join(str(r.key) for r in waiting)}): "
-                   f"{waiting[0].error}. The next digest run today sends them again (`sheets-sync job digest`).")
+        again = ("The next digest run today sends them again (`sheets-sync job digest`)." if job == JOB else
+                 f"The next cycle sends them again (`sheets-sync job {job}` at once).")
+        message = (f"{job}: {len(waiting)} e-mail(s) not sent yet ({', '.join(str(r.key) for r in waiting)}): "
+                   f"{waiting[0].error}. {again}")
         # A refused login or wrong SMTP settings need a person (the cycle is not ok); an unreachable server or
         # a busy one is only noted: the retries deal with it.
         (ctx.fail if any(r.blocked for r in waiting) else ctx.note)(message)
@@ -359,16 +379,16 @@ def _where(item: _Item) -> str:
     return f"the Email of {item.department} in the Departments tab"
 
 
-def _result_notes(ctx: CycleContext, r: SendResult, item: _Item) -> None:
+def _result_notes(ctx: CycleContext, r: SendResult, item: _Item, job: str = JOB) -> None:
     """The notes for one message's outcome: maybe delivered, refused for good, or refused for some addresses."""
     where = _where(item)
     if r.ambiguous:
-        ctx.note(f"digest: {r.key} may or may not have been delivered ({r.error}); not sent again, to avoid a "
+        ctx.note(f"{job}: {r.key} may or may not have been delivered ({r.error}); not sent again, to avoid a "
                  "duplicate.")
     elif not r.ok and not r.retry:
-        ctx.note(f"digest: {r.key} refused for good ({r.error}); not retried. Check {where}: a corrected "
+        ctx.note(f"{job}: {r.key} refused for good ({r.error}); not retried. Check {where}: a corrected "
                  "address gets today's digest on the next run.")
     for address, state in r.recipients:
         if r.ok and state.startswith("failed"):
-            ctx.note(f"digest: {where}: the mail server refused {address} for good ({state[8:]}); the others "
+            ctx.note(f"{job}: {where}: the mail server refused {address} for good ({state[8:]}); the others "
                      "got it. Correct the address: the next digest run sends today's digest to it.")

@@ -7,11 +7,15 @@ added once. A platform that fails (expired token, quota) is reported and skipped
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import cache
+
 from sheets_sync.connectors.base import Comment, Connector, FetchResult
+from sheets_sync.conversations import REOPENED, Parent, find_parent
 from sheets_sync.errors import AuthError, SheetsSyncError
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.unit_of_work import TabRows
-from sheets_sync.vocabulary import PlatformStatus, Status, ticket_id
+from sheets_sync.vocabulary import PlatformStatus, Status, is_finished, ticket_id
 
 from .cycle import CycleContext, log
 
@@ -22,11 +26,12 @@ UNLISTED_POSTS_KEY = "posts_unlisted"
 def run(ctx: CycleContext) -> None:
     """Fetch from every platform; new comments become Tracker rows, their unknown posts Posts rows."""
     _register_unlisted_posts(ctx)
+    replies = cache(lambda: _reply_index(ctx))  # scanned once per cycle, only if a follow-up needs it
     for connector in ctx.connectors:
         result = _fetch(ctx, connector)
         if result is None:
             continue
-        added = sum(_add_safely(ctx, comment) for comment in result.comments)
+        added = sum(_add_safely(ctx, comment, replies) for comment in result.comments)
         ctx.work.set_state(connector.cursor_key, result.cursor)
         ctx.count(JOB, f"{connector.platform} new", added)
 
@@ -49,11 +54,11 @@ def _fetch(ctx: CycleContext, connector: Connector) -> FetchResult | None:
     return None
 
 
-def _add_safely(ctx: CycleContext, comment: Comment) -> bool:
+def _add_safely(ctx: CycleContext, comment: Comment, replies: Callable[[], Mapping[str, str]]) -> bool:
     """``_add``, with one comment that cannot be turned into a row isolated: it still gets a row (its ids,
     link and a Sync Notes entry saying what was wrong), so the cursor can move on and nothing is lost."""
     try:
-        return _add(ctx, comment)
+        return _add(ctx, comment, replies)
     except Exception as exc:  # noqa: BLE001 - one odd comment must not stop the others
         log.exception("ingest: comment %s on %s could not be read", comment.comment_id, comment.platform)
         ticket = ticket_id(comment.platform, comment.comment_id)
@@ -70,13 +75,18 @@ def _add_safely(ctx: CycleContext, comment: Comment) -> bool:
         return True
 
 
-def _add(ctx: CycleContext, comment: Comment) -> bool:
+def _add(ctx: CycleContext, comment: Comment, replies: Callable[[], Mapping[str, str]]) -> bool:
     """Queue one comment as a Tracker row unless it is in the Tracker or the archive already."""
     ticket = ticket_id(comment.platform, comment.comment_id)
     archive = ctx.work.tab("Archive")
     if ctx.tracker.known(ticket) or (archive is not None and archive.known(ticket)):
         return False
+    tracker = ctx.tracker
+    parent = find_parent(comment.platform, comment.parent_id, in_tracker=tracker.known,
+                         in_archive=archive.known if archive is not None else lambda _t: False,
+                         root_of=lambda t: tracker.text(t, "Parent Ticket"), reply_index=replies)
     ctx.tracker.append({
+        **(_follow_up(ctx, ticket, parent) if parent is not None else {}),
         "Ticket ID": ticket,
         "Platform": comment.platform,
         "Comment ID": comment.comment_id,
@@ -98,6 +108,34 @@ def _add(ctx: CycleContext, comment: Comment) -> bool:
     else:
         _register_post(ctx, posts, comment)
     return True
+
+
+def _follow_up(ctx: CycleContext, ticket: str, parent: Parent) -> dict[str, str]:
+    """A follow-up's own cells (Parent Ticket; Assigned By when it reopens a finished conversation), and on the
+    row it answers a Sync Notes line saying the citizen wrote again."""
+    ctx.count(JOB, "follow-ups")
+    cells = {"Parent Ticket": parent.root}
+    tracker = ctx.tracker
+    if not parent.in_tracker or is_finished(tracker.text(parent.ticket, "Status")):
+        cells["Assigned By"] = REOPENED
+        ctx.count(JOB, "conversations reopened")
+        if parent.in_tracker:
+            tracker.set(parent.ticket, "Sync Notes", f"Conversation reopened: the citizen wrote again in {ticket} "
+                        f"({ctx.now:%Y-%m-%d %H:%M}); see that row.", JOB)
+    return cells
+
+
+def _reply_index(ctx: CycleContext) -> dict[str, str]:
+    """The Reply IDs recorded in the Tracker → their tickets: a citizen answering our reply continues that
+    ticket's conversation."""
+    tracker = ctx.tracker
+    reply_ids = tracker.column("Reply ID")
+    index: dict[str, str] = {}
+    for ticket, n in tracker.read_keys().items():
+        reply_id = as_text(reply_ids[n - 2]).strip() if n - 2 < len(reply_ids) else ""
+        if reply_id:
+            index[reply_id] = ticket
+    return index
 
 
 def _register_unlisted_posts(ctx: CycleContext) -> None:

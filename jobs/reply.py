@@ -10,7 +10,7 @@ from __future__ import annotations
 from sheets_sync.connectors.base import Connector
 from sheets_sync.errors import AuthError, BudgetExhausted, FatalAPIError, RetryableError
 from sheets_sync.tracker.cells import as_text
-from sheets_sync.vocabulary import CellValueError, PlatformStatus, parse_checkbox
+from sheets_sync.vocabulary import PLATFORM_PREFIX, CellValueError, PlatformStatus, parse_checkbox
 
 from .cycle import CycleContext, log, mark_replied, ticket_mismatch
 
@@ -50,6 +50,7 @@ def run(ctx: CycleContext) -> None:
     # The cycle's read holds computed values: a Reply typed as =1+1 reads as 2. What people typed is read once
     # more, formulas as text, only when something is to be sent.
     typed = ctx.work.as_typed("Tracker", "Reply") if due else {}
+    recorded = _recorded_replies(ctx) if due else set()
     for ticket in due:
         text = _typed_reply(ctx, ticket, typed)
         if text is None:
@@ -61,7 +62,25 @@ def run(ctx: CycleContext) -> None:
         if as_text(tracker.get(ticket, "Platform Status")) == PlatformStatus.DELETED:
             _explain(ctx, ticket, "The comment was deleted on the platform; the reply cannot be posted.")
             continue
-        _post(ctx, connector, ticket, text, stopped)
+        _post(ctx, connector, ticket, text, stopped, recorded)
+
+
+def _recorded_replies(ctx: CycleContext) -> set[str]:
+    """The Reply IDs the Tracker holds: in a conversation our earlier answers sit in the same thread, and must
+    not be taken for the answer to this row. Replies recorded during this cycle are added as they are made."""
+    return {as_text(v).strip() for v in ctx.tracker.column("Reply ID") if as_text(v).strip()}
+
+
+def _thread(ctx: CycleContext, ticket: str) -> str | None:
+    """The Comment ID that started the row's conversation (None when the row started it)."""
+    tracker = ctx.tracker
+    root = tracker.text(ticket, "Parent Ticket")
+    if not root or root == ticket:
+        return None
+    if tracker.known(root):
+        return tracker.text(root, "Comment ID") or None
+    prefix = PLATFORM_PREFIX.get(tracker.text(ticket, "Platform"), "")
+    return root.removeprefix(f"{prefix}-") if prefix and root.startswith(f"{prefix}-") else None  # archived
 
 
 def _typed_reply(ctx: CycleContext, ticket: str, typed: dict[str, object]) -> str | None:
@@ -77,13 +96,15 @@ def _typed_reply(ctx: CycleContext, ticket: str, typed: dict[str, object]) -> st
     return text if text.strip() else None
 
 
-def _post(ctx: CycleContext, connector: Connector, ticket: str, text: str, stopped: set[str]) -> bool:
-    """Post one reply (or find the one already there) and record it; False when it could not be done now."""
+def _post(ctx: CycleContext, connector: Connector, ticket: str, text: str, stopped: set[str],
+          recorded: set[str]) -> bool:
+    """Post one reply (or find the one already there) and record it; False when it could not be done now.
+    A follow-up's reply goes where the platform takes it in that thread (``Connector.reply_target``)."""
     tracker = ctx.tracker
-    comment_id = as_text(tracker.get(ticket, "Comment ID"))
+    comment_id = connector.reply_target(as_text(tracker.get(ticket, "Comment ID")), _thread(ctx, ticket))
     platform = connector.platform
     try:
-        found = connector.find_own_reply(comment_id)
+        found = connector.find_own_reply(comment_id, exclude=recorded)
         if found is None:
             reply_id, posted_at = connector.post_reply(comment_id, text)
             ctx.count(JOB, "posted")
@@ -105,6 +126,7 @@ def _post(ctx: CycleContext, connector: Connector, ticket: str, text: str, stopp
         ctx.count(JOB, "refused")
         return False
     mark_replied(ctx, ticket, reply_id, posted_at, JOB)
+    recorded.add(reply_id)
     return True
 
 

@@ -1,14 +1,24 @@
 """``check`` and ``route``.
 
 ``check``: what people typed that the tool cannot use, named by cell with the fix — first in every cycle, so
-``job reply`` alone also reports it. ``route``: each row without a Department gets one — keyword rules, else the
-post's owner, else triage. A Department or Category a person set is never changed: only empty cells are filled.
+``job reply`` alone also reports it. ``route``: each row without a Department gets one — a follow-up its
+conversation's, else keyword rules, else the post's owner, else triage — and Priority Urgent when an urgent cue
+matches. A Department, Category or Priority a person set is never changed: only empty cells are filled.
 Status New → Assigned.
 """
 
 from __future__ import annotations
 
-from sheets_sync.routing import all_departments, classify, sheet_rules
+from sheets_sync.conversations import FOLLOW_UP, REOPENED, is_reopened
+from sheets_sync.routing import (
+    Route,
+    all_departments,
+    classify,
+    detect_category,
+    detect_language,
+    sheet_rules,
+)
+from sheets_sync.routing.priority import URGENT, UrgentCues
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.vocabulary import Status, is_finished
 
@@ -84,23 +94,33 @@ def post_owners(ctx: CycleContext) -> dict[str, str]:
 
 
 def run(ctx: CycleContext) -> None:
-    """Route every row that has no Department yet (and fill Category and Language when empty)."""
+    """Route every row that has no Department yet (and fill Category and Language when empty); a follow-up
+    takes its conversation's Department and Category; an urgent cue sets Priority Urgent."""
     notes: list[str] = []
     rules, departments = sheet_rules(ctx.work.snapshot.tables, notes)
     for note in notes:
         ctx.note(note)
     owners = post_owners(ctx)
     known = set(departments) or None
+    urgent = UrgentCues(rules)
     tracker = ctx.tracker
     candidates = [t for t in tracker.keys() if not tracker.text(t, "Department")]
     for ticket in candidates:
-        post_dept = owners.get(tracker.text(ticket, "Post ID"))
-        if known and post_dept and post_dept not in known:
-            post_dept = None
-        route = classify(as_text(tracker.get(ticket, "Comment")), rules, post_department=post_dept,
-                         known_departments=known)
+        text = as_text(tracker.get(ticket, "Comment"))
+        route = _follow_up_route(ctx, ticket, text)
+        if route is None:
+            post_dept = owners.get(tracker.text(ticket, "Post ID"))
+            if known and post_dept and post_dept not in known:
+                post_dept = None
+            route = classify(text, rules, post_department=post_dept, known_departments=known)
+        assigned_by = route.assigned_by
+        cue = urgent.match(text) if not tracker.text(ticket, "Priority") else None
+        if cue is not None:
+            tracker.set(ticket, "Priority", URGENT, JOB)
+            assigned_by = f"{assigned_by}; urgent: {cue}"
+            ctx.count(JOB, "urgent")
         tracker.set(ticket, "Department", route.department, JOB)
-        tracker.set(ticket, "Assigned By", route.assigned_by, JOB)
+        tracker.set(ticket, "Assigned By", assigned_by, JOB)
         if not tracker.text(ticket, "Category"):
             tracker.set(ticket, "Category", route.category, JOB)
         if not tracker.text(ticket, "Language"):
@@ -109,3 +129,19 @@ def run(ctx: CycleContext) -> None:
             tracker.set(ticket, "Status", Status.ASSIGNED.value, JOB)
         ctx.count(JOB, route.assigned_by.split(":")[0])
     log.debug("route: %d rows", len(candidates))
+
+
+def _follow_up_route(ctx: CycleContext, ticket: str, text: str) -> Route | None:
+    """A follow-up's route: its conversation's Department and Category, as people left them (the rules are not
+    asked again); Assigned By ``follow-up`` (``follow-up: reopened`` as ingest marked it). None when the row
+    starts a conversation, or its conversation's row is archived or has no Department yet: then the rules."""
+    tracker = ctx.tracker
+    root = tracker.text(ticket, "Parent Ticket")
+    if not root or root == ticket or not tracker.known(root):
+        return None
+    department = tracker.text(root, "Department")
+    if not department:
+        return None
+    marked = tracker.text(ticket, "Assigned By")
+    return Route(department, tracker.text(root, "Category") or detect_category(text), detect_language(text),
+                 REOPENED if is_reopened(marked) else FOLLOW_UP)

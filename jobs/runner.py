@@ -26,12 +26,29 @@ from sheets_sync.client import SheetsBackend
 from sheets_sync.config import Config
 from sheets_sync.connectors.base import Connector
 from sheets_sync.tracker.cells import utc_now
+from sheets_sync.tracker.init import needs_upgrade, run_init
 from sheets_sync.tracker.store import TrackerStore
 from sheets_sync.tracker.unit_of_work import UnitOfWork
 
-from . import archive, content, dashboard, digest, ingest, reply, route, sla, status
+from . import (
+    access,
+    alerts,
+    archive,
+    backup,
+    content,
+    dashboard,
+    digest,
+    ingest,
+    reply,
+    route,
+    sla,
+    status,
+    templates,
+)
+from . import content_mail as content_mail_module
 from . import daily as daily_module
 from . import health as health_module
+from . import posts as posts_module
 from .cycle import CycleContext
 
 log = logging.getLogger("sheets_sync.runner")
@@ -52,20 +69,30 @@ CYCLE_JOBS: dict[str, Job] = {
     "check": Job(route.check, ("Tracker",)),
     # Posts too, but a blocked Posts tab must not stop comments: ingest registers their posts once it is back.
     "ingest": Job(ingest.run, ("Tracker",)),
+    # Before content: a request that came by e-mail is flagged (7-day lead) in the cycle it arrives.
+    "content-mail": Job(content_mail_module.run, ("Content",)),
     # Before route: a published request's posts route to its department.
     "content": Job(content.run, ("Content", "Posts")),
     "route": Job(route.run, ("Tracker",)),  # reads Posts, Departments, Routing: absent ones mean defaults
     "sla": Job(sla.run, ("Tracker",)),
+    # After sla (its {due_by}); what it fills in Reply goes out at the earliest next cycle, once Send is ticked.
+    "templates": Job(templates.run, ("Tracker",)),
+    # After route and sla: an urgent comment is alerted in the cycle that brought it, with its deadline.
+    "alerts": Job(alerts.run, ("Tracker",)),
     "reply": Job(reply.run, ("Tracker",)),
     "status": Job(status.run, ("Tracker",)),
+    # After status (replies found on the platform count) and before the Dashboard (which shows its figures).
+    "posts": Job(posts_module.run, ("Posts",)),
     "dashboard": Job(dashboard.run, ("Tracker",)),
 }
 # Jobs that run on demand or daily rather than every cycle (`sheets-sync job NAME` runs any of them).
 OTHER_JOBS: dict[str, Job] = {
     "archive": Job(archive.run, ("Tracker", "Archive")),
     "digest": Job(digest.run, ("Tracker",)),
+    "access": Job(access.run, ("Access",)),  # daily at access.at when access.manage is on
+    "backup": Job(backup.run, ()),  # daily at backup.at: the sheet to .xlsx in backup.folder
 }
-READ_TABS = ["Tracker", "Posts", "Departments", "Routing", "Content"]
+READ_TABS = ["Tracker", "Posts", "Departments", "Routing", "Content", "Templates"]
 DEFAULT_SETTLE_S = 2.0
 
 
@@ -129,12 +156,15 @@ class Runner:
         assert self.store is not None
         names = resolve_jobs(jobs)
         before = self.backend.counter.snapshot()
-        work = self.store.begin(READ_TABS)
+        # A job's own tabs outside READ_TABS (Access) are read only in the cycles that run it.
+        tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
+        work = self.store.begin(tabs)
         held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
                                               settle=lambda: self.sleep(self.settle_s))
         if not held:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
+        work = self._upgraded(work, tabs)
         ctx = self._begin(work)
         if on_demand:
             ctx.on_demand = frozenset(names)
@@ -147,6 +177,21 @@ class Runner:
                              problems=work.problems)
         log.info(result.summary())
         return result
+
+    def _upgraded(self, work: UnitOfWork, tabs: list[str]) -> UnitOfWork:
+        """The cycle's unit of work on a sheet laid out for this version: a sheet made by an older version (its
+        ``_state`` says so) gets the new columns and tabs from ``init`` first — under the lease, so two runners
+        never both add them — and is read again. No person's cell is changed by the upgrade."""
+        assert self.store is not None
+        if not needs_upgrade(self.store, work.state):
+            return work
+        report = run_init(self.store)
+        log.warning("the Tracker Sheet was upgraded to schema version %s: %s", self.store.schema.version,
+                    "; ".join(report.actions))
+        fresh = self.store.begin(tabs)
+        fresh.note(f"The Tracker Sheet was upgraded to this version's layout ({len(report.actions)} changes: "
+                   "new columns after the existing ones, new tabs); see the README's Tracker section.")
+        return fresh
 
     def _begin(self, work: UnitOfWork) -> CycleContext:
         """The jobs' view of this cycle. A quota counted per process would restart at zero each run: each

@@ -1,11 +1,14 @@
-"""``sla``: Due By from the department's Reply Hours; Overdue and Escalated flags; cleared once replied."""
+"""``sla``: Due By from the department's Reply Hours (an urgent row: ``sla.urgent_hours``, round the clock);
+Overdue and Escalated flags; cleared once replied."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sheets_sync.sla import SlaPolicy, due_by, overdue_state, reply_hours
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.table import column_letter
-from sheets_sync.vocabulary import is_finished
+from sheets_sync.vocabulary import URGENT, is_finished
 
 from .cycle import CycleContext
 
@@ -44,22 +47,36 @@ def _to_check(ctx: CycleContext) -> list[str]:
     return tickets + tracker.new_keys()
 
 
+def _set_due(ctx: CycleContext, ticket: str, due: datetime, urgent: bool) -> None:
+    """Due By where it is empty; an earlier one when the row became urgent (a person set Priority Urgent after
+    the deadline was set). A Due By a person typed over with text ("tomorrow") is theirs to fix (check notes
+    it): never replaced."""
+    tracker = ctx.tracker
+    current = tracker.get(ticket, "Due By")
+    if tracker.unreadable(ticket, "Due By"):
+        return
+    if current in (None, "") or (urgent and isinstance(current, datetime) and due < current):
+        tracker.set(ticket, "Due By", due, JOB)
+
+
 def run(ctx: CycleContext) -> None:
     """Set Due By where missing and refresh Overdue on every row that is not finished."""
     policy = ctx.config.sla
     hours_by_dept = department_hours(ctx, policy)
     tracker = ctx.tracker
+    urgent_policy = policy.round_the_clock()
     for ticket in _to_check(ctx):
         received = tracker.get(ticket, "Received At")
         if received is None or received == "":
             continue
         status = tracker.text(ticket, "Status")
-        hours = reply_hours(as_text(tracker.get(ticket, "Category")) or None,
-                            hours_by_dept.get(tracker.text(ticket, "Department")), policy)
-        # A Due By a person typed over with text ("tomorrow") is theirs to fix (check notes it): not replaced.
-        if tracker.get(ticket, "Due By") in (None, "") and not tracker.unreadable(ticket, "Due By"):
-            tracker.set(ticket, "Due By", due_by(received, hours, policy), JOB)
-        flag, new_status = overdue_state(ctx.now, received, hours, status, policy)
+        rule, hours = policy, reply_hours(as_text(tracker.get(ticket, "Category")) or None,
+                                          hours_by_dept.get(tracker.text(ticket, "Department")), policy)
+        urgent = tracker.text(ticket, "Priority") == URGENT
+        if urgent:
+            rule, hours = urgent_policy, min(hours, policy.urgent_hours)
+        _set_due(ctx, ticket, due_by(received, hours, rule), urgent)
+        flag, new_status = overdue_state(ctx.now, received, hours, status, rule)
         if as_text(tracker.get(ticket, "Overdue")) != flag:
             tracker.set(ticket, "Overdue", flag, JOB)
             ctx.count(JOB, flag or "cleared")

@@ -33,7 +33,7 @@ def ensure_spreadsheet(config: Config, backend: SheetsBackend, title: str = EMBE
     if backend.kind == "google":
         raise ConfigError(f"{config.where('spreadsheet.id')}: set the id of the Tracker Sheet (create it in Google "
                           "Sheets and share it with the service account as Editor).")
-    from .tracker.init import run_init
+    from .tracker.init import drop_default_tab, run_init
     from .tracker.store import TrackerStore
 
     store = TrackerStore(backend, tz=config.tz)
@@ -43,6 +43,7 @@ def ensure_spreadsheet(config: Config, backend: SheetsBackend, title: str = EMBE
     log.info("created the Tracker Sheet %s in the %s emulator", spreadsheet_id, backend.kind)
     # A sheet we just created is empty: lay out its tabs at once, so `run` works without a separate `init`.
     run_init(store)
+    drop_default_tab(store)  # its blank Sheet1 is no tab of the Tracker Sheet
     return spreadsheet_id
 
 

@@ -27,6 +27,7 @@ COMMANDS = {
     "doctor": "check configuration, credentials, sheet, platforms and SMTP",
     "demo": "the whole loop offline: emulators, a simulated week, a summary and demo-tracker.xlsx",
     "emulator": "serve an emulator on 127.0.0.1 (sheets or platforms)",
+    "export": "the Tracker Sheet as .xlsx through Drive's export (Google's own rendering)",
 }
 
 
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help=COMMANDS["demo"])
     p.add_argument("--comments", type=int, default=300, help="citizen comments to simulate")
     p.add_argument("--out", default="demo-tracker.xlsx", help="where to export the sheet")
+    p = sub.add_parser("export", parents=[common], help=COMMANDS["export"])
+    p.add_argument("--out", default=None, help="the .xlsx file to write (default tracker-YYYY-MM-DD.xlsx)")
     p = sub.add_parser("emulator", parents=[common], help=COMMANDS["emulator"])
     p.add_argument("which", choices=["sheets", "platforms"])
     p.add_argument("--port", type=int, default=8780)
@@ -98,11 +101,29 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .doctor import run_doctor
 
         return run_doctor(config)
+    if args.command == "export":
+        return _export(config, args.out)
     if args.command == "demo":
         from .demo import run_demo
 
         return run_demo(config, comments=args.comments, out=Path(args.out))
     raise AssertionError(args.command)
+
+
+def _export(config: Config, out: str | None) -> int:
+    from datetime import datetime
+
+    from .app import ensure_spreadsheet
+    from .client import connect
+    from .tracker.export_store import export_to
+    from .tracker.store import TrackerStore
+
+    backend = connect(config)
+    spreadsheet_id = ensure_spreadsheet(config, backend)
+    path = Path(out) if out else Path(f"tracker-{datetime.now(config.tz).date().isoformat()}.xlsx")
+    export_to(TrackerStore(backend, tz=config.tz), path)
+    print(f"Exported {spreadsheet_id} to {path.resolve()}")
+    return 0
 
 
 def _init(config: Config, title: str | None) -> int:

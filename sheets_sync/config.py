@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -42,7 +42,8 @@ from .sla import SlaConfigError, SlaPolicy
 from .vocabulary import PLATFORM_ID_KEYS
 
 __all__ = [
-    "CONFIG_ENV", "CONFIG_NAME", "DEFAULT_DATA_DIR", "PLATFORM_ID_KEYS", "ArchiveConfig", "Config", "DigestConfig",
+    "CONFIG_ENV", "CONFIG_NAME", "DEFAULT_DATA_DIR", "PLATFORM_ID_KEYS", "AccessConfig", "ArchiveConfig", "Config",
+    "ContentMailConfig", "DigestConfig",
     "LeaseConfig", "PlatformConfig", "RoutingConfig", "ScheduleConfig", "SmtpConfig", "SpreadsheetConfig",
     "WebhookConfig", "find_config_path", "load_config", "parse_at", "parse_config", "parse_platforms",
 ]
@@ -350,6 +351,9 @@ class ScheduleConfig(Section):
     status_every_minutes: Annotated[float, _positive("30")] = Field(
         30.0, description="how often open rows are checked on each platform")
     status_max_rows: Whole = Field(500, description="most rows whose platform status is checked per cycle")
+    engagement_every_hours: Annotated[float, _positive("24")] = Field(
+        24.0, description="how often the Posts tab's reactions, shares and views are read from each platform")
+    engagement_max_posts: Whole = Field(200, description="most posts (newest first) whose engagement is read per refresh")
 
 
 class SmtpConfig(Section):
@@ -403,11 +407,23 @@ class ArchiveConfig(Section):
                                           "Tracker Sheet's editors, else digest.cell_email)")
 
 
+class BackupConfig(Section):
+    """``backup:`` — the daily .xlsx export of the Tracker Sheet kept offline."""
+
+    key: ClassVar[str] = "backup"
+    folder: FilePath | None = Field(None, description="where backups are kept (default <data_dir>/backups; "
+                                                      "relative to the config file)")
+    keep_days: Annotated[float, _positive("30")] = Field(30.0, description="days a backup is kept")
+    at: TimeOfDay = Field("03:00", description="when the daily backup runs (HH:MM, configured zone)")
+
+
 class RoutingConfig(Section):
     """``routing:`` — the classifier."""
 
     key: ClassVar[str] = "routing"
     threshold: Annotated[float, _positive("1.0")] = Field(1.0, description="least score that routes a comment")
+    model_threshold: Fraction = Field(
+        0.4, description="least probability at which the learned router routes a comment the rules place weakly")
 
 
 class WebhookConfig(Section):
@@ -425,6 +441,53 @@ class LeaseConfig(Section):
 
     key: ClassVar[str] = "lease"
     minutes: Minutes = Field(10.0, description="after this a dead runner's lease expires")
+
+
+class AccessConfig(Section):
+    """``access:`` — who may edit the Tracker Sheet, kept to the Departments tab by the daily ``access`` job."""
+
+    key: ClassVar[str] = "access"
+    manage: Flag = Field(False, description="let the tool share the Tracker Sheet (default off: nobody is surprised)")
+    editors: Addresses = Field(default_factory=list, description="the cell's own editors, besides the departments'")
+    max_removals_per_run: Annotated[int, _positive("5", whole=True)] = Field(
+        5, description="most editors removed in one run without the cell's tick on the Access tab")
+    notify: Flag = Field(True, description="Drive e-mails each new editor (sendNotificationEmail)")
+    at: TimeOfDay = Field("03:00", description="when the daily access job runs (HH:MM, configured zone)")
+
+
+def _check_security(value: Any) -> str:
+    if value not in ("ssl", "starttls", "none"):
+        raise _expect("ssl (TLS from the start, port 993), starttls (port 143) or none (a server on this machine)")
+    return str(value)
+
+
+class ContentMailConfig(Section):
+    """``content_mail:`` — the cell's mailbox, where departments send their content requests (optional)."""
+
+    key: ClassVar[str] = "content_mail"
+    host: Annotated[str, _text("name the IMAP server, e.g. imap.gmail.com", required=True)] = Field(
+        "", validate_default=True, description="the IMAP server's host name (required)")
+    port: Port = Field(993, description="the server's port; default 993 with ssl, else 143")
+    security: Annotated[Literal["ssl", "starttls", "none"], BeforeValidator(_check_security)] = Field(
+        "ssl", description="ssl (TLS from the start), starttls (upgrade on port 143) or none (this machine only)")
+    folder: Annotated[str, _text("a mailbox folder such as INBOX", required=True)] = Field(
+        "INBOX", description="the folder read for new messages")
+    user_env: EnvName = Field("CONTENT_MAIL_USER", description="environment variable holding the IMAP login")
+    password_env: EnvName = Field("CONTENT_MAIL_PASSWORD",
+                                  description="environment variable holding the IMAP password")
+    drive_folder: Annotated[str, _text("a Drive folder id (from its URL, drive/folders/<id>)")] = Field(
+        "", description="Drive folder the attachments are saved to; empty: attachments are only named")
+    acknowledge: Flag = Field(False, description="reply to the sender with the Content row's link")
+    note_lines: Annotated[int, _positive("5", whole=True)] = Field(
+        5, description="how many lines of the message's body go to the row's Notes")
+    every_minutes: Annotated[float, _positive("15")] = Field(15.0, description="minutes between mailbox reads")
+    timeout: Annotated[float, _positive("30")] = Field(30.0, description="seconds to wait for the server")
+
+    @classmethod
+    def _prepare(cls, raw: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if "port" not in raw:
+            raw["port"] = 993 if raw.get("security", "ssl") == "ssl" else 143
+        return raw
 
 
 def _token_help(kind: str) -> str:
@@ -534,9 +597,12 @@ class _File(Section):
     smtp: SmtpConfig | None = Field(None, description="the digests' SMTP server")
     digest: DigestConfig = Field({}, validate_default=True, description="the daily e-mails")  # type: ignore[assignment]
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig, description="archiving old rows")
+    backup: BackupConfig = Field(default_factory=BackupConfig, description="daily .xlsx backups")
     routing: RoutingConfig = Field(default_factory=RoutingConfig, description="the classifier")
     webhook: WebhookConfig = Field(default_factory=WebhookConfig, description="Facebook/Instagram webhooks")
     lease: LeaseConfig = Field(default_factory=LeaseConfig, description="one runner at a time")
+    access: AccessConfig = Field(default_factory=AccessConfig, description="who may edit the Tracker Sheet")
+    content_mail: ContentMailConfig | None = Field(None, description="the cell's mailbox for content requests")
 
     @field_validator("sla", mode="before")
     @classmethod
@@ -574,16 +640,20 @@ class Config:
     smtp: SmtpConfig | None = None
     digest: DigestConfig = None  # type: ignore[assignment]  # None: folder <data_dir>/digests (__post_init__)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     lease: LeaseConfig = field(default_factory=LeaseConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    content_mail: ContentMailConfig | None = None
 
     def __post_init__(self) -> None:
         """Fill the defaults that depend on other fields (``sla``'s zone, ``digest.folder``); a mapping given
         for a section (e.g. ``dataclasses.replace(config, archive={"after_days": 1})``) is validated as one."""
         name, context = str(self.path or CONFIG_NAME), {"base": self.path.parent if self.path else Path.cwd()}
         sections = {"schedule": ScheduleConfig, "smtp": SmtpConfig, "digest": DigestConfig, "archive": ArchiveConfig,
-                    "routing": RoutingConfig, "webhook": WebhookConfig, "lease": LeaseConfig}
+                    "routing": RoutingConfig, "webhook": WebhookConfig, "lease": LeaseConfig, "access": AccessConfig,
+                    "content_mail": ContentMailConfig, "backup": BackupConfig}
         for key, section in sections.items():
             value = getattr(self, key)
             if key == "digest" and (value is None or isinstance(value, Mapping) and value.get("folder") is None):
@@ -668,6 +738,6 @@ def parse_config(raw: dict[str, Any], path: Path | None = None, *, base: Path | 
     return Config(
         path=path, spreadsheet_id=data.spreadsheet.id, endpoint=data.spreadsheet.endpoint,
         credentials=data.credentials, timezone=data.timezone, data_dir=data.data_dir, platforms=data.platforms,
-        schedule=data.schedule, sla=data.sla, smtp=data.smtp, digest=data.digest, archive=data.archive,
-        routing=data.routing, webhook=data.webhook, lease=data.lease,
+        schedule=data.schedule, sla=data.sla, smtp=data.smtp, digest=data.digest, archive=data.archive, backup=data.backup,
+        routing=data.routing, webhook=data.webhook, lease=data.lease, access=data.access, content_mail=data.content_mail,
     )

@@ -52,7 +52,18 @@ def check_sheet(config: Config, backend: Any) -> list[Check]:
     access = Check("sheet access", OK, f"opened {meta.get('properties', {}).get('title', '?')!r} "
                                        f"({store.spreadsheet_id})")
     me = store.service_account_email()
-    return [access, check_protected_ranges(meta, me), check_tabs(meta, store)]
+    return [access, check_protected_ranges(meta, me), check_tabs(meta, store), check_editors(config, store)]
+
+
+def check_editors(config: Config, store: Any) -> Check:
+    """Who can edit the sheet, and how that differs from the Departments tab and ``access.editors``."""
+    from .access import compare_editors
+    from .tracker.access_store import AccessStore
+
+    editors = AccessStore(store).editors(store.spreadsheet_id)
+    departments = store.read(["Departments"]).tables["Departments"].records()
+    matches, detail = compare_editors(editors, departments, config.access.editors, config.access.manage)
+    return Check("editors", OK if matches else WARN, detail)
 
 
 def check_protected_ranges(meta: dict[str, Any], me: str | None) -> Check:
@@ -125,6 +136,14 @@ def check_smtp(config: Config) -> Check:
     return Check("smtp", OK, f"connected to {host}:{port} (no login configured)")
 
 
+def check_content_mail(config: Config) -> Check:
+    """Log in to the cell's mailbox (``content_mail``) and open its folder, reading nothing."""
+    from .mailbox import check_login
+
+    assert config.content_mail is not None
+    return Check("content mail", OK, check_login(config.content_mail))
+
+
 def secrets_warnings(config: Config) -> list[str]:
     """What exposes a secret without stopping the tool, each naming the key, the file and the fix: key files
     readable by group or others (``credentials``, a YouTube entry's ``credentials``), and an SMTP login sent in
@@ -180,6 +199,16 @@ def check_secrets(config: Config) -> list[Check]:
     return [Check("secrets", WARN, warning) for warning in warnings]
 
 
+def check_backup(config: Config) -> list[Check]:
+    """The last backup's age: a warning (not a failure: a new install has none yet) when older than a day."""
+    from datetime import datetime
+
+    from .tracker.export_store import backup_age, backup_folder
+
+    fresh, text = backup_age(backup_folder(config), datetime.now(config.tz))
+    return [Check("backup", OK if fresh else WARN, text)]
+
+
 def run_doctor(config: Config, backend: Any = None, out: Callable[[str], None] = print) -> int:
     """Run every check and print one line each; 0 when nothing failed."""
     from .client import connect
@@ -199,6 +228,9 @@ def run_doctor(config: Config, backend: Any = None, out: Callable[[str], None] =
     checks += _safe("sheet", sheet)
     checks += check_platforms(config)
     checks += _safe("smtp", lambda: check_smtp(config))
+    checks += _safe("backup", lambda: check_backup(config))
+    if config.content_mail is not None:
+        checks += _safe("content mail", lambda: check_content_mail(config))
     for check in checks:
         out(check.line())
     failed = [c for c in checks if c.status == FAIL]

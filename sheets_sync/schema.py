@@ -28,6 +28,8 @@ class Column:
     width: int = 120
     description: str = ""
     fill_if_empty: bool = False
+    # False for figures the tool recomputes (the Posts tab's counts): their changes are not logged in Audit.
+    audited: bool = True
     # Named sets of an enum's values that the tool treats alike (Status: open / finished).
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -104,6 +106,7 @@ def _column(raw: dict[str, Any], where: str) -> Column:
         width=int(raw.get("width", 120)),
         description=str(raw.get("description", "")),
         fill_if_empty=bool(raw.get("fill_if_empty", False)),
+        audited=bool(raw.get("audit", True)),
         groups=_groups(raw, where),
     )
 

@@ -16,6 +16,7 @@ Config (``sla:`` section of the project config)::
 
     sla:
       default_hours: {Complaint: 24, Question: 24, Suggestion: 72, Remark: 72}
+      urgent_hours: 2        # Priority Urgent rows: counted round the clock, office hours or not
       office_hours: {start: "09:45", end: "18:15", days: [Mon, Tue, Wed, Thu, Fri, Sat]}
       holidays: [2026-01-26, 2026-08-15]
       timezone: Asia/Kolkata
@@ -26,7 +27,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -48,6 +49,7 @@ __all__ = [
 DEFAULT_HOURS: Mapping[str, float] = MappingProxyType(
     {"Complaint": 24.0, "Question": 24.0, "Suggestion": 72.0, "Remark": 72.0}
 )
+DEFAULT_URGENT_HOURS = 2.0
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Case-insensitive, as people type them; from the one vocabulary.
 _CLEARED_STATUSES = {s.lower() for s in vocabulary.FINISHED_STATUSES}
@@ -81,6 +83,13 @@ class SlaPolicy:
     office_hours: OfficeHours | None = None
     holidays: frozenset[date] = frozenset()
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Kolkata"))
+    # Urgent rows (Priority Urgent): this many hours, counted round the clock — a live wire does not wait for
+    # the office to open.
+    urgent_hours: float = DEFAULT_URGENT_HOURS
+
+    def round_the_clock(self) -> SlaPolicy:
+        """This policy without office hours or holidays: how an urgent row's deadline is counted."""
+        return replace(self, office_hours=None, holidays=frozenset())
 
     @classmethod
     def from_config(cls, cfg: dict | None, tz_name: str = "Asia/Kolkata") -> SlaPolicy:
@@ -89,7 +98,7 @@ class SlaPolicy:
         Raises :class:`SlaConfigError` (a ``ValueError``) naming the key and the fix.
         """
         cfg = dict(cfg or {})
-        _check_keys("sla", cfg, ("default_hours", "office_hours", "holidays", "timezone"))
+        _check_keys("sla", cfg, ("default_hours", "office_hours", "holidays", "timezone", "urgent_hours"))
         tz_name = cfg.get("timezone") or tz_name
         try:
             tz = ZoneInfo(str(tz_name))
@@ -102,6 +111,8 @@ class SlaPolicy:
             office_hours=_parse_office_hours(cfg.get("office_hours")),
             holidays=_parse_holidays(cfg.get("holidays")),
             tz=tz,
+            urgent_hours=(DEFAULT_URGENT_HOURS if cfg.get("urgent_hours") is None
+                          else _positive_hours(cfg["urgent_hours"], "sla.urgent_hours")),
         )
 
 

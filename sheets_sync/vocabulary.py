@@ -54,6 +54,8 @@ OPEN_STATUSES: tuple[str, ...] = _STATUS_COLUMN.group("open")
 FINISHED_STATUSES: tuple[str, ...] = _STATUS_COLUMN.group("finished")
 PLATFORMS: tuple[str, ...] = _SCHEMA["Tracker"].column("Platform").values
 # A Ticket ID is the platform's prefix and the platform's own comment id (FB-123_456).
+# Priority (Tracker and Routing tabs): a comment that cannot wait (sla.urgent_hours, an alert e-mail at once).
+URGENT = "Urgent"
 PLATFORM_PREFIX = {"facebook": "FB", "instagram": "IG", "youtube": "YT", "x": "X"}
 # The key of a ``platforms`` config entry that names the account the connector reads.
 PLATFORM_ID_KEYS = {"facebook": "page_id", "instagram": "ig_user_id", "youtube": "channel_id", "x": "user_id"}
@@ -65,6 +67,8 @@ def _check_against_schema() -> None:
         ("Tracker Overdue", {o.value for o in Overdue}, set(_SCHEMA["Tracker"].column("Overdue").values)),
         ("Tracker Platform Status", {p.value for p in PlatformStatus},
          set(_SCHEMA["Tracker"].column("Platform Status").values)),
+        ("Tracker Priority", {"", URGENT}, set(_SCHEMA["Tracker"].column("Priority").values)),
+        ("Routing Priority", {"", URGENT}, set(_SCHEMA["Routing"].column("Priority").values)),
         ("platform prefixes", set(PLATFORM_PREFIX), set(PLATFORMS)),
         ("platform id keys", set(PLATFORM_ID_KEYS), set(PLATFORMS)),
         ("Status groups", {*OPEN_STATUSES, *FINISHED_STATUSES}, set(_STATUS_COLUMN.values)),

@@ -11,7 +11,7 @@ from sheets_sync.errors import SchemaError
 from sheets_sync.schema import load_schema
 from sheets_sync.tracker.changes import ChangeSet
 from sheets_sync.tracker.init import run_init
-from sheets_sync.tracker.table import quote_title
+from sheets_sync.tracker.table import column_letter, quote_title
 
 SCHEMA = load_schema()
 HEADERS = SCHEMA["Tracker"].headers
@@ -78,7 +78,7 @@ def test_init_keeps_extra_and_reordered_columns_and_adds_missing_at_end(store, s
     header = ws.row_values(1)
     assert header[-1] == "Sync Notes" and "Ward" in header
     assert header.index("Notes") == j and header.index("Author") == i
-    assert ws.acell(f"{chr(65 + header.index('Ward'))}2").value == "Kothrud"
+    assert ws.acell(f"{column_letter(header.index('Ward'))}2").value == "Kothrud"
     assert not run_init(store).changed
 
 
@@ -123,7 +123,7 @@ def test_people_sorting_inserting_deleting_and_editing_between_read_and_write(st
     # Reply, Notes and Category.
     ws = person(store)
     col = {h: HEADERS.index(h) + 1 for h in HEADERS}
-    ws.sort((col["Author"], "des"), range=f"A2:{chr(64 + len(HEADERS))}31")
+    ws.sort((col["Author"], "des"), range=f"A2:{column_letter(len(HEADERS) - 1)}31")
     ws.insert_row(["typed by a person"], index=2)
     ids = ws.col_values(1)
     ws.delete_rows(ids.index("FB-5") + 1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -55,6 +55,21 @@ class CommentState:
     own_reply_id: str | None
     own_reply_at: datetime | None
     own_reply_text: str | None
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """How a post is doing, in the platform's own counts; None where the platform does not give that figure.
+
+    ``reactions``: Facebook reactions, Instagram likes, YouTube likes, X likes. ``shares``: Facebook shares,
+    X reposts + quotes. ``views``: YouTube views, X impressions. ``comments``: the platform's comment count.
+    """
+
+    post_id: str
+    reactions: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    comments: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +141,20 @@ class Connector(Protocol):
         ``CheckWarning`` when reading works but something the tool needs will not (e.g. posting replies)."""
         ...
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
-        """The account's existing reply to a comment (through us or natively), or None."""
+    def find_own_reply(self, comment_id: str, exclude: Collection[str] = ()) -> tuple[str, datetime] | None:
+        """The account's existing reply to a comment (through us or natively), or None. Replies whose ids are in
+        ``exclude`` — recorded on other rows, e.g. our answer earlier in the same thread — do not count."""
+        ...
+
+    def reply_target(self, comment_id: str, thread_id: str | None) -> str:
+        """The comment a reply to ``comment_id`` must be posted to, given the id of the comment that started
+        its conversation (``thread_id``, None for a comment that started one). Most platforms take a reply to
+        any comment; Instagram takes replies to top-level comments only, so there it is the thread's."""
+        return comment_id
+
+    def post_engagement(self, post_ids: list[str]) -> dict[str, Engagement]:
+        """Each post's engagement, asked in the platform's largest batches (Graph 50 ids, YouTube 50 ids for
+        1 unit, X 100 ids a request). A post that is gone (deleted, or not this account's) is left out."""
         ...
 
 
@@ -416,9 +443,10 @@ class HttpConnector(Connector):
         ``CheckWarning`` when reading works but something the tool needs will not (e.g. posting replies)."""
         ...
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
-        """The account's first reply to ``comment_id`` (sent through us or natively), or None."""
-        replies = self._own_replies_to(comment_id)
+    def find_own_reply(self, comment_id: str, exclude: Collection[str] = ()) -> tuple[str, datetime] | None:
+        """The account's first reply to ``comment_id`` (sent through us or natively) not in ``exclude``, or
+        None."""
+        replies = [r for r in self._own_replies_to(comment_id) if r[0] not in exclude]
         return (replies[0][0], replies[0][1]) if replies else None
 
     def _own_replies_to(self, comment_id: str) -> list[tuple[str, datetime, str]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from .base import Comment, CommentState, FetchResult, ObjectMissing, SeenCursor, epoch, parse_time
+from .base import Comment, CommentState, Engagement, FetchResult, ObjectMissing, SeenCursor, epoch, parse_time
 from .facebook import GraphConnector
 
 _COMMENT_FIELDS = "id,text,from{id,username},username,timestamp,hidden"
@@ -138,6 +138,10 @@ class InstagramConnector(GraphConnector):
         self._graph("GET", f"{self.account_id}/media", params={"fields": "id", "limit": 1})
         return f"Instagram account {self.account_id}: token accepted, media readable"
 
+    def reply_target(self, comment_id: str, thread_id: str | None) -> str:
+        """Instagram takes replies to top-level comments only: a follow-up's reply goes to its thread's."""
+        return thread_id or comment_id
+
     def _send_reply(self, comment_id: str, text: str) -> tuple[str, datetime]:
         return self._send_reply_to(f"{comment_id}/replies", comment_id, text)
 
@@ -166,3 +170,16 @@ class InstagramConnector(GraphConnector):
                 str(own["id"]) if own else None, parse_time(own["timestamp"]) if own else None,
                 own.get("text") if own else None)
         return states
+
+    def post_engagement(self, post_ids: list[str]) -> dict[str, Engagement]:
+        """Likes and comment counts of each media: one ``?ids=`` request per 50 media. Instagram gives no share
+        or view count to the account through these fields."""
+        bodies = self._objects(list(dict.fromkeys(post_ids)), "id,like_count,comments_count")
+        return {pid: Engagement(pid, reactions=_count(body.get("like_count")),
+                                comments=_count(body.get("comments_count")))
+                for pid, body in bodies.items() if body is not None}
+
+
+def _count(value: Any) -> int | None:
+    """A Graph count field (None when absent, e.g. likes the owner chose to hide)."""
+    return int(value) if isinstance(value, int) else None

@@ -22,6 +22,7 @@ from .base import (
     CheckWarning,
     Comment,
     CommentState,
+    Engagement,
     FetchResult,
     HttpConnector,
     ReplyRefused,
@@ -190,6 +191,29 @@ class XConnector(HttpConnector):
             if target is not None and target not in replies:
                 replies[target] = (str(tweet["id"]), _created(tweet), tweet.get("text") or "")
         return replies
+
+
+    def post_engagement(self, post_ids: list[str]) -> dict[str, Engagement]:
+        """Likes, reposts + quotes, impressions and replies: ``GET /2/tweets?ids=`` with ``public_metrics``,
+        100 tweets a request. A deleted tweet comes back under ``errors`` and is left out."""
+        ids = list(dict.fromkeys(post_ids))
+        found: dict[str, Engagement] = {}
+        for start in range(0, len(ids), 100):
+            body = self._x("GET", "tweets", {"ids": ",".join(ids[start:start + 100]), "tweet.fields": "public_metrics"})
+            for tweet in body.get("data") or []:
+                metrics = tweet.get("public_metrics") or {}
+                shares = [metrics.get(k) for k in ("retweet_count", "quote_count") if isinstance(metrics.get(k), int)]
+                found[str(tweet["id"])] = Engagement(
+                    str(tweet["id"]), reactions=_metric(metrics, "like_count"),
+                    shares=sum(shares) if shares else None, views=_metric(metrics, "impression_count"),
+                    comments=_metric(metrics, "reply_count"))
+        return found
+
+
+def _metric(metrics: dict[str, Any], name: str) -> int | None:
+    """One ``public_metrics`` count (None when X left it out, e.g. impressions of older tweets)."""
+    value = metrics.get(name)
+    return value if isinstance(value, int) else None
 
 
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657

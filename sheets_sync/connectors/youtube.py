@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from .base import (
     APIRefused,
     Comment,
     CommentState,
+    Engagement,
     FetchResult,
     HttpConnector,
     ObjectMissing,
@@ -296,10 +297,11 @@ class YouTubeConnector(HttpConnector):
             raise ReplyRefused(self.platform, exc.detail) from exc
         return str(body["id"]), parse_time(body["snippet"]["publishedAt"])
 
-    def find_own_reply(self, comment_id: str) -> tuple[str, datetime] | None:
-        """The channel's first reply in the comment's thread posted at or after the comment, or None."""
+    def find_own_reply(self, comment_id: str, exclude: Collection[str] = ()) -> tuple[str, datetime] | None:
+        """The channel's first reply in the comment's thread posted at or after the comment (and not in
+        ``exclude``), or None."""
         items = self._lookup([comment_id])
-        reply = self._own_replies(items).get(comment_id)
+        reply = self._own_replies(items, exclude=exclude).get(comment_id)
         return (reply[0], reply[1]) if reply else None
 
     def _find_sent_reply(self, comment_id: str, text: str) -> tuple[str, datetime] | None:
@@ -319,8 +321,8 @@ class YouTubeConnector(HttpConnector):
                 items[str(item["id"])] = item
         return items
 
-    def _own_replies(self, items: dict[str, dict[str, Any]], text: str | None = None
-                     ) -> dict[str, tuple[str, datetime, str]]:
+    def _own_replies(self, items: dict[str, dict[str, Any]], text: str | None = None,
+                     exclude: Collection[str] = ()) -> dict[str, tuple[str, datetime, str]]:
         """For each comment, the channel's reply to it: ``(id, published, text)``.
 
         Threads are two levels deep, so every answer in a thread sits under the top-level comment. The
@@ -339,7 +341,8 @@ class YouTubeConnector(HttpConnector):
             for reply in thread_replies.get(thread) or []:
                 rs = reply["snippet"]
                 body = rs.get("textOriginal") or ""
-                if (rs.get("authorChannelId") or {}).get("value") != self.channel_id or reply["id"] == cid:
+                if (rs.get("authorChannelId") or {}).get("value") != self.channel_id or reply["id"] == cid \
+                        or reply["id"] in exclude:
                     continue
                 if parse_time(rs["publishedAt"]) < when:
                     continue
@@ -422,6 +425,31 @@ class YouTubeConnector(HttpConnector):
                     if (comment.get("snippet") or {}).get("moderationStatus") == status:
                         held.add(str(comment["id"]))
         return held
+
+
+    def post_engagement(self, post_ids: list[str]) -> dict[str, Engagement]:
+        """Views, likes and comment counts: ``videos.list?part=statistics``, 50 videos a call, 1 unit each. A
+        deleted or private video is simply not in the answer."""
+        ids = list(dict.fromkeys(post_ids))
+        found: dict[str, Engagement] = {}
+        for start in range(0, len(ids), 50):
+            body = self._yt("GET", "videos", {"part": "statistics", "id": ",".join(ids[start:start + 50])},
+                              LIST_COST)
+            for item in body.get("items") or []:
+                stats = item.get("statistics") or {}
+                # The API sends these counts as strings; likeCount is absent when the owner hides likes.
+                found[str(item["id"])] = Engagement(str(item["id"]), reactions=_number(stats.get("likeCount")),
+                                                    views=_number(stats.get("viewCount")),
+                                                    comments=_number(stats.get("commentCount")))
+        return found
+
+
+def _number(value: Any) -> int | None:
+    """A YouTube count (a decimal string) as an int; None when absent or unreadable."""
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _mention(author: str) -> str:

@@ -229,12 +229,13 @@ def print_summary(rows: list[dict[str, Any]], now: datetime) -> None:
 
 
 def export_xlsx(world: World, out: Path) -> None:
-    """Every visible tab to an .xlsx a person can open; formula-looking text is kept as text, never a formula."""
-    from .export import write_xlsx
+    """The Tracker Sheet as Drive exports it — the same request as ``sheets-sync export`` — so the file looks
+    like the sheet: typed dates and numbers, colours, dropdowns, the frozen header; formula-looking text stays
+    text. The demo's spreadsheet was created by the tool, so its blank ``Sheet1`` is dropped first."""
+    from ..tracker.export_store import export_to
+    from ..tracker.init import drop_default_tab
+    from ..tracker.store import TrackerStore
 
-    client = world.backend.client
-    spreadsheet = client.open_by_key(world.backend.spreadsheet_id)
-    tabs = {}
-    for ws in spreadsheet.worksheets():
-        tabs[ws.title] = ws.get_all_values()
-    write_xlsx(tabs, out)
+    store = TrackerStore(world.backend, tz=world.config.tz)
+    drop_default_tab(store)
+    export_to(store, out)

@@ -56,10 +56,12 @@ def _pad(row: list[Cell]) -> list[Cell]:
 
 
 def dashboard_grid(rows: Iterable[Mapping[str, Any]], departments: Iterable[Mapping[str, Any]],
-                   now: datetime, tz: tzinfo, health: Mapping[str, str] | None = None) -> list[list[Cell]]:
+                   now: datetime, tz: tzinfo, health: Mapping[str, str] | None = None,
+                   posts_block: Iterable[list[Cell]] = ()) -> list[list[Cell]]:
     """The Dashboard tab's values from A1: title, the department block with Total, a blank row, the platform
     block with Total, and — given ``health`` (``last_ok``, ``last_error``, ``last_error_at``, ISO times) — the
-    runner's last successful cycle and last error. ``now`` must be tz-aware; it is shown in ``tz``."""
+    runner's last successful cycle and last error. ``now`` must be tz-aware; it is shown in ``tz``. ``posts_block``
+    (``reports.posts.dashboard_block``) goes after the platform block, before the runner's lines."""
     rows = list(rows)
     local = now.astimezone(tz)
     grid: list[list[Cell]] = [_pad([f"{TITLE} — Updated {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()])]
@@ -71,6 +73,9 @@ def dashboard_grid(rows: Iterable[Mapping[str, Any]], departments: Iterable[Mapp
     grid.append(list(PLATFORM_HEADER))
     grid.extend(metrics_row(m) for m in by_platform(rows, now))
     grid.append(list(total))
+    for i, line in enumerate(posts_block):
+        grid.extend([_pad([])] if i == 0 else [])
+        grid.append(_pad(list(line)))
     if health is not None:
         grid.append(_pad([]))
         grid.append(_pad(["Last successful cycle", _when(health.get("last_ok"), tz) or "none yet"]))

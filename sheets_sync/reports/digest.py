@@ -42,6 +42,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
+from ..vocabulary import URGENT
 from .content import ContentFlag, content_flags
 from .metrics import (
     DASH,
@@ -58,6 +59,7 @@ from .metrics import (
     is_overdue,
     summarize,
 )
+from .sections import Section
 
 Row = Mapping[str, Any]
 
@@ -74,6 +76,7 @@ COMMENT_CHARS = 140
 # category); मुदतबाह्य = overdue; मध्यगा = median; पोस्ट नियोजन = content calendar; नोंद/नोंदी = a note or flag
 # the tool raises. सूचना is kept for the Suggestion category only, and शेरा for Remark (the corporation's order).
 H_SUMMARY = "सारांश / Summary"
+H_URGENT = "तातडीच्या प्रतिक्रिया / Urgent items"
 H_OVERDUE = "मुदतबाह्य प्रतिक्रिया / Overdue items"
 H_OPEN = "प्रलंबित प्रतिक्रिया / Open items"
 H_CONTENT = "पोस्ट नियोजन / Content calendar"
@@ -82,6 +85,7 @@ H_DEPARTMENTS = "विभागनिहाय / By department"
 H_PLATFORMS = "माध्यमनिहाय / By platform"
 H_NOTES = "दुरुस्तीसाठी नोंदी / Notes (cells to fix)"
 L_OVERDUE = "मुदतबाह्य / Overdue"
+L_URGENT = "तातडीचे / Urgent"
 L_ESCALATED = "वरिष्ठांकडे वर्ग / Escalated"
 COUNT_LABELS = (
     ("new", "नवीन / New"),
@@ -212,16 +216,22 @@ def _when(moment: Any, tz: tzinfo) -> str:
     return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}" if isinstance(moment, datetime) else DASH
 
 
+def _is_urgent(row: Row) -> bool:
+    return _text(row, "Priority") == URGENT
+
+
 def _flag(row: Row) -> str:
+    if _is_urgent(row):
+        return L_URGENT + (f", {L_OVERDUE}" if is_overdue(row) or is_escalated(row) else "")
     if is_escalated(row):
         return L_ESCALATED
     return L_OVERDUE if is_overdue(row) else ""
 
 
 def _urgency(row: Row) -> tuple[int, float, int]:
-    # Escalated, then overdue, then the rest; oldest first within each; rows without a date last.
+    # Urgent, then escalated, then overdue, then the rest; oldest first within each; rows without a date last.
     received = row.get("Received At")
-    rank = 0 if is_escalated(row) else 1 if is_overdue(row) else 2
+    rank = -1 if _is_urgent(row) else 0 if is_escalated(row) else 1 if is_overdue(row) else 2
     stamp = received.timestamp() if isinstance(received, datetime) else float("inf")
     return rank, stamp, int(row.get("_row") or 0)
 
@@ -293,6 +303,15 @@ class _Doc:
         self.text.extend(f"  - {item}" for item in items)
         self.html.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
 
+    def sections(self, sections: Sequence[Section]) -> None:
+        """Sections other report modules add (``reports.sections``): heading, table, bullets."""
+        for section in sections:
+            self.heading(section.heading)
+            if section.rows:
+                self.table(section.headers, section.rows, section.links)
+            if section.bullets:
+                self.bullets(section.bullets)
+
     def bodies(self, footer: str) -> tuple[str, str]:
         self.text += ["", "-- ", footer, ""]
         self.html.append(f'<p style="color:#777;font-size:12px;margin-top:24px">{html.escape(footer)}</p>'
@@ -335,7 +354,7 @@ def _item_rows(rows: Sequence[Row], now: datetime, tz: tzinfo, spreadsheet_id: s
 
 def _department_email(name: str, dept: Row, rows: list[Row], flags: list[ContentFlag], m: GroupMetrics,
                       addresses: list[str], *, now: datetime, tz: tzinfo, day: date, spreadsheet_id: str,
-                      gid: int | str, cell_email: str, sender: str) -> EmailMessage:
+                      gid: int | str, cell_email: str, sender: str, extra: Sequence[Section] = ()) -> EmailMessage:
     marathi = header_text(_text(dept, "Marathi Name"))
     title_name = f"{header_text(name)} ({marathi})" if marathi else header_text(name)
     subject = f"{SUBJECT_PREFIX} {title_name} - {m.open} open, {m.overdue + m.escalated} overdue - {day.isoformat()}"
@@ -344,6 +363,7 @@ def _department_email(name: str, dept: Row, rows: list[Row], flags: list[Content
     doc.paragraph(f"नमस्कार / Dear {people or name},")
     _summary_section(doc, m)
     _items_sections(doc, rows, now=now, tz=tz, spreadsheet_id=spreadsheet_id, gid=gid)
+    doc.sections(extra)
     if flags:
         doc.heading(H_CONTENT)
         doc.bullets([f"{f.title or UNTITLED}: {f.message}" for f in flags])
@@ -368,13 +388,14 @@ def _items_sections(doc: _Doc, rows: list[Row], *, now: datetime, tz: tzinfo, sp
     """The open items, late ones (escalated, overdue) first, at most ``MAX_ITEMS``; or the all-clear."""
     waiting = sorted((r for r in rows if is_open(r)), key=_urgency)
     shown = waiting[:MAX_ITEMS]
-    late = [r for r in shown if _is_late(r)]
-    others = [r for r in shown if not _is_late(r)]
+    urgent = [r for r in shown if _is_urgent(r)]
+    late = [r for r in shown if _is_late(r) and not _is_urgent(r)]
+    others = [r for r in shown if not _is_late(r) and not _is_urgent(r)]
     if not waiting:
         doc.heading(H_ALL_CLEAR)
         doc.paragraph("आपल्या विभागाकडे पाठवलेल्या सर्व प्रतिक्रियांना उत्तर दिले आहे. / "
                       "Every comment routed to your department has been answered.")
-    for heading, group in ((H_OVERDUE, late), (H_OPEN, others)):
+    for heading, group in ((H_URGENT, urgent), (H_OVERDUE, late), (H_OPEN, others)):
         if group:
             doc.heading(f"{heading} ({len(group)})")
             table, links = _item_rows(group, now, tz, spreadsheet_id, gid)
@@ -393,7 +414,7 @@ def _is_late(row: Row) -> bool:
 def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: list[GroupMetrics],
                 flags: list[ContentFlag], outcome: dict[str, str], notes: Sequence[str], *, now: datetime,
                 tz: tzinfo, day: date, spreadsheet_id: str, gid: int | str, cell_email: str,
-                sender: str) -> EmailMessage:
+                sender: str, extra: Sequence[Section] = ()) -> EmailMessage:
     subject = (f"{SUBJECT_PREFIX} Daily summary - {total.open} open, {total.overdue + total.escalated} overdue "
                f"- {day.isoformat()}")
     doc = _Doc(f"दैनिक सारांश / Daily summary — {day.isoformat()}")
@@ -412,6 +433,7 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
         doc.heading(H_CONTENT)
         doc.bullets([f"{f.department or NO_DEPARTMENT} — {f.title or UNTITLED} (Content row {f.row}): "
                      f"{f.message}" for f in flags])
+    doc.sections(extra)
     problems = [f"{name}: {note}" for name, note in outcome.items()
                 if note.startswith(("no e-mail", "no valid", "not in", "inactive", "not built"))]
     problems += notes
@@ -428,7 +450,8 @@ def _cell_email(metrics: list[GroupMetrics], total: GroupMetrics, platforms: lis
 def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows: Iterable[Row],
                   now: datetime, tz: tzinfo, spreadsheet_id: str, tracker_gid: int | str, cell_email: str,
                   sender: str, *, notes: list[str] | None = None,
-                  columns: Mapping[str, str] | None = None) -> list[EmailMessage]:
+                  columns: Mapping[str, str] | None = None,
+                  sections: Mapping[str, Sequence[Section]] | None = None) -> list[EmailMessage]:
     """The day's digests: one per department that should hear from us (Departments tab order), then the
     cell's summary (when ``cell_email`` is set). ``now`` is tz-aware; dates and times are shown in ``tz``.
 
@@ -436,7 +459,8 @@ def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows:
     is not an address, an e-mail that cannot be built) is appended to ``notes`` — each naming the cell or the
     department — and shown in the cell's summary, and the other departments' e-mails are built. ``columns``
     maps the Departments tab's headers to their column letters (``{"Email": "E"}``) so notes name the cell
-    (``Departments!E5``); records carry their row number as ``_row``.
+    (``Departments!E5``); records carry their row number as ``_row``. ``sections`` adds other modules' sections
+    (``reports.sections``) to a department's e-mail by its name, and to the cell's summary under ``CELL_KEY``.
     """
     notes = [] if notes is None else notes
     rows, departments = list(rows), list(departments)
@@ -460,12 +484,14 @@ def build_digests(rows: Iterable[Row], departments: Iterable[Row], content_rows:
             continue
         message, outcome[m.name] = _department_digest(
             m, dept, rows_for.get(m.name, []), own_flags, addresses, notes, columns, now=now, tz=tz, day=day,
-            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender)
+            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender,
+            extra=(sections or {}).get(m.name, ()))
         if message is not None:
             messages.append(message)
 
     summary = _cell_summary(rows, metrics, flags, outcome, notes, now=now, tz=tz, day=day,
-                            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender)
+                            spreadsheet_id=spreadsheet_id, gid=tracker_gid, cell_email=cell_email, sender=sender,
+                            extra=(sections or {}).get(CELL_KEY, ()))
     if summary is not None:
         messages.append(summary)
     return messages
@@ -519,13 +545,13 @@ def _department_addresses(m: GroupMetrics, dept: Row | None, own_flags: list[Con
 def _department_digest(m: GroupMetrics, dept: Row, rows: list[Row], own_flags: list[ContentFlag],
                        addresses: list[str], notes: list[str], columns: Mapping[str, str] | None, *,
                        now: datetime, tz: tzinfo, day: date, spreadsheet_id: str, gid: int | str,
-                       cell_email: str, sender: str) -> tuple[EmailMessage | None, str]:
+                       cell_email: str, sender: str, extra: Sequence[Section] = ()) -> tuple[EmailMessage | None, str]:
     """One department's e-mail and its Digest note; (None, "not built: ...") with a note in ``notes`` when it
     cannot be built."""
     try:
         message = _checked(_department_email(
             m.name, dept, rows, own_flags, m, addresses, now=now, tz=tz, day=day,
-            spreadsheet_id=spreadsheet_id, gid=gid, cell_email=cell_email, sender=sender))
+            spreadsheet_id=spreadsheet_id, gid=gid, cell_email=cell_email, sender=sender, extra=extra))
     except Exception as exc:  # noqa: BLE001 - one department's e-mail must not stop the others'
         log.exception("digest for %s not built", m.name)
         notes.append(f"Digest for {header_text(m.name)} not built ({type(exc).__name__}: "
@@ -537,7 +563,8 @@ def _department_digest(m: GroupMetrics, dept: Row, rows: list[Row], own_flags: l
 
 def _cell_summary(rows: list[Row], metrics: list[GroupMetrics], flags: list[ContentFlag],
                   outcome: dict[str, str], notes: list[str], *, now: datetime, tz: tzinfo, day: date,
-                  spreadsheet_id: str, gid: int | str, cell_email: str, sender: str) -> EmailMessage | None:
+                  spreadsheet_id: str, gid: int | str, cell_email: str, sender: str,
+                  extra: Sequence[Section] = ()) -> EmailMessage | None:
     """The cell's summary, or None when ``cell_email`` holds no address or it cannot be built (noted in
     ``notes``)."""
     cell_addresses, cell_bad = check_addresses(cell_email)
@@ -549,7 +576,7 @@ def _cell_summary(rows: list[Row], metrics: list[GroupMetrics], flags: list[Cont
         return _checked(_cell_email(
             metrics, summarize(rows, now), by_platform(rows, now), flags, outcome, list(notes), now=now,
             tz=tz, day=day, spreadsheet_id=spreadsheet_id, gid=gid,
-            cell_email=", ".join(cell_addresses), sender=sender))
+            cell_email=", ".join(cell_addresses), sender=sender, extra=extra))
     except Exception as exc:  # noqa: BLE001 - the departments' digests still go out
         log.exception("the cell's summary not built")
         notes.append(f"The cell's daily summary not built ({type(exc).__name__}: {header_text(exc)[:300]}); "

@@ -290,6 +290,11 @@ class Classifier:
         # ("Nice post", "जय महाराष्ट्र") is a remark.
         return "Complaint" if routed_by_keyword else "Remark"
 
+    def department_scores(self, text: str) -> dict[str, float]:
+        """Each matched department's score (as the routing decision counts it): how strong the rules are."""
+        groups = self._select(self.matches(text), lambda rule: rule.department.strip())
+        return {dept: sum(self.rules[m.rule_index].weight for m in found) for dept, found in groups.items()}
+
     def category_of(self, text: str) -> str:
         """Complaint, Question, Suggestion or Remark for ``text``."""
         found = self.matches(text)
@@ -325,8 +330,9 @@ class Classifier:
 
 
 def _in_scope(rule: Rule, known: set[str] | None) -> bool:
-    """An active rule whose department (if any) is known (when the known departments are given)."""
-    return rule.active and (not rule.department or known is None or rule.department.strip() in known)
+    """An active rule that routes (an urgent-only cue does not) whose department (if any) is known (when the
+    known departments are given)."""
+    return rule.active and rule.routes and (not rule.department or known is None or rule.department.strip() in known)
 
 
 _CACHE: list[tuple[tuple[Rule, ...], frozenset[str] | None, float, Classifier]] = []
@@ -397,14 +403,19 @@ def classify_jsonl(
     *,
     known_departments: Collection[str] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    classifier: Classifier | None = None,
 ) -> Iterator[str]:
     """Classify JSON lines ``{"text": ..., "post_department": ...}``; yield one JSON line each.
+
+    ``classifier``: anything with :meth:`Classifier.classify`'s signature (the rules and the learned router
+    together, :class:`.learned.CombinedRouter`); default: the rules alone.
 
     Output lines are ``{"department", "category", "language", "assigned_by"}``.  A line
     that is not a JSON object with a text ``"text"`` yields ``{"error": "line N: ..."}``
     and the rest are still processed.  Blank lines are skipped (they carry no comment).
     """
-    classifier = _classifier(rules, known_departments, threshold)
+    if classifier is None:
+        classifier = _classifier(rules, known_departments, threshold)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -18,6 +18,7 @@ from .normalize import fold_phrase
 __all__ = [
     "CATEGORIES",
     "ROUTING_HEADERS",
+    "URGENT",
     "DEPARTMENT_HEADERS",
     "Rule",
     "rules_from_rows",
@@ -28,7 +29,8 @@ __all__ = [
 ]
 
 CATEGORIES = ("Complaint", "Question", "Suggestion", "Remark")
-ROUTING_HEADERS = ("Keyword", "Department", "Category", "Weight", "Active")
+ROUTING_HEADERS = ("Keyword", "Department", "Category", "Weight", "Active", "Priority")
+URGENT = vocabulary.URGENT
 DEPARTMENT_HEADERS = ("Department", "Marathi Name", "Head", "Nodal Officer", "Email", "Reply Hours", "Active")
 
 _CATEGORY_BY_LOWER = {name.lower(): name for name in CATEGORIES}
@@ -40,6 +42,8 @@ class Rule:
 
     ``department`` is empty for a category cue (a word such as "तक्रार" that only says the
     comment is a Complaint).  ``category`` is an optional hint that a match implies.
+    ``priority`` is ``Urgent`` for an urgent cue ("झाड पडले", "live wire"): a comment it matches gets
+    Priority Urgent; such a rule may have no department and no category.
     """
 
     keyword: str
@@ -47,6 +51,12 @@ class Rule:
     category: str | None
     weight: float
     active: bool = True
+    priority: str = ""
+
+    @property
+    def routes(self) -> bool:
+        """Whether the rule says anything about department or category (an urgent-only cue does not)."""
+        return bool(self.department or self.category)
 
 
 def _parse_weight(text: str) -> float:
@@ -106,10 +116,17 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
                     "pick one of these or leave the cell empty"
                 )
                 continue
-        if not department and category is None:
+        priority_text = row.get("priority", "")
+        priority = URGENT if priority_text.lower() == URGENT.lower() else ""
+        if priority_text and not priority:
             problems.append(
-                f"{where}: '{keyword}' has neither a Department nor a Category — "
-                "write the department it should go to (or a Category for a cue word)"
+                f"{where}: Priority '{priority_text}' is not Urgent — write Urgent or leave the cell empty"
+            )
+            continue
+        if not department and category is None and not priority:
+            problems.append(
+                f"{where}: '{keyword}' has neither a Department nor a Category nor Priority Urgent — "
+                "write the department it should go to (or a Category for a cue word, or Urgent)"
             )
             continue
         try:
@@ -130,7 +147,7 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
                 f"{where}: Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE"
             )
             continue
-        key = (folded, department.lower())
+        key = (folded, department.lower() or priority.lower())
         if key in seen:
             problems.append(
                 f"{where}: '{keyword}' for {department or category} repeats row {seen[key]} — "
@@ -139,7 +156,8 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
             continue
         seen[key] = row_number
         rules.append(
-            Rule(keyword=keyword, department=department, category=category, weight=weight, active=active is not False)
+            Rule(keyword=keyword, department=department, category=category, weight=weight,
+                 active=active is not False, priority=priority)
         )
     return rules, problems
 
@@ -153,6 +171,7 @@ def rules_to_rows(rules: list[Rule]) -> list[dict[str, str]]:
             "Category": rule.category or "",
             "Weight": f"{rule.weight:g}",
             "Active": "TRUE" if rule.active else "FALSE",
+            "Priority": rule.priority,
         }
         for rule in rules
     ]
@@ -182,6 +201,9 @@ def load_default_rules() -> list[Rule]:
         for group in groups:
             for word in group["words"]:
                 rules.append(Rule(_word(word), "", category, float(group["weight"])))
+    for group in data.get("urgent") or []:
+        for word in group["words"]:
+            rules.append(Rule(_word(word), "", None, float(group["weight"]), priority=URGENT))
     return rules
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .access_store import AccessStore
 from .cells import as_text, to_cell_data
 from .changes import ChangeSet
 from .table import Table, quote_title
@@ -83,23 +84,16 @@ class ArchiveStore:
         """The Tracker Sheet's human editors' addresses (service accounts left out); [] when Drive scope is
         missing and the list cannot be read."""
         try:
-            permissions = self._client.list_permissions(self.store.spreadsheet_id)
+            return AccessStore(self.store).editors(self.store.spreadsheet_id)
         except Exception:  # noqa: BLE001 - listing needs Drive scope; the caller has a fallback
             return []
-        return sorted({p.get("emailAddress") for p in permissions
-                       if p.get("type") == "user" and p.get("emailAddress")
-                       and not str(p.get("emailAddress")).endswith("gserviceaccount.com")})
 
     def share(self, spreadsheet_id: str, addresses: list[str]) -> None:
-        """Share a spreadsheet as writers (people add notes to old rows too), once per address."""
-        try:
-            existing = {p.get("emailAddress") for p in self._client.list_permissions(spreadsheet_id)}
-        except Exception:  # noqa: BLE001
-            existing = set()
-        targets = [a for a in addresses if a not in existing]
-        for address in targets:
-            self._client.insert_permission(spreadsheet_id, address, perm_type="user", role="writer", notify=False)
-        if not targets and not existing - {None}:
+        """Share a spreadsheet as writers (people add notes to old rows too), once per address: through the
+        same permission requests as the ``access`` job (``access_store``)."""
+        access = AccessStore(self.store)
+        access.share_writers(spreadsheet_id, addresses)
+        if not access.editors(spreadsheet_id):
             log.warning("archive: spreadsheet %s is shared with nobody; set archive.share_with in the config",
                         spreadsheet_id)
 

@@ -306,13 +306,25 @@ def _plan_audit(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:
     if target.audit_sheet_id is None or not (plan.applied or plan.appended):
         return
     now = target.now
-    audit = [[now, c.job, c.key, c.header, as_text(c.old)[:500], as_text(c.new)[:500]] for c in plan.applied]
+    audit = [[now, c.job, c.key, c.header, as_text(c.old)[:500], as_text(c.new)[:500]] for c in plan.applied
+             if _audited(changes, c)]
     for new in plan.appended:
         key_header = changes.schema[new.tab].key
         key = as_text(new.values.get(key_header, "")) if key_header else ""
         audit.append([now, new.job, key, f"{new.tab}: new row", "", ""])
+    if not audit:
+        return  # only figures changed (``audit: false``)
     plan.requests.append({"appendCells": {"sheetId": target.audit_sheet_id, "rows": target.rows(audit),
                                           "fields": "userEnteredValue"}})
+
+
+def _audited(changes: ChangeSet, change: CellChange) -> bool:
+    """Whether a change goes to Audit: every change, except to a column the schema marks ``audit: false``."""
+    tab = changes.schema.tabs.get(change.tab)
+    try:
+        return tab is None or tab.column(change.header).audited
+    except KeyError:
+        return True
 
 
 def _plan_deletes(changes: ChangeSet, target: WriteTarget, plan: Plan) -> None:

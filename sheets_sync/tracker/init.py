@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ import yaml
 
 from ..errors import SchemaError
 from ..schema import Column, Schema, Tab
-from ..vocabulary import FINISHED_STATUSES, Status
+from ..vocabulary import FINISHED_STATUSES, URGENT, Status
 from .cells import as_text, to_cell_data
 from .changes import STATE_TAB
 from .table import column_letter, quote_title, trim_header
@@ -44,11 +45,14 @@ RED, AMBER, GREEN = (
     {"red": 1.0, "green": 0.9, "blue": 0.6},
     {"red": 0.85, "green": 0.94, "blue": 0.83},
 )
+# Urgent rows: a colour of their own (deep orange, white text would not carry over an export), first in the list.
+URGENT_ORANGE = {"red": 1.0, "green": 0.6, "blue": 0.4}
 META_FIELDS = ("properties(title,timeZone),sheets(properties,protectedRanges(protectedRangeId,description),"
-               "conditionalFormats,filterViews(filterViewId,title),charts(chartId))")
+               "conditionalFormats,filterViews(filterViewId,title,sortSpecs),charts(chartId))")
 GRID_FIELDS = "sheets(properties(title),data(rowData(values(note,dataValidation))))"
 # How many rows from the top ``init`` looks through for a header row that a title row pushed down.
 HEADER_SEARCH_ROWS = 5
+SCHEMA_VERSION_KEY = "schema_version"
 
 
 @dataclass
@@ -163,6 +167,8 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
         _plan_tab_extras(report, sheet, positions, departments)
         if tab_rows.get(title, 0) == 0 and seeds.get(title):
             _plan_seed(report, sheet, seeds[title], tz)
+        elif title == "Routing" and "Priority" not in trim_header(headers.get(title, [])):
+            _plan_urgent_rules(report, sheet, positions, seeds.get(title) or [], tz)
         elif title == "Departments" and not sheet.created and department_rows and marathi_renames:
             _plan_marathi_names(report, sheet, trim_header(headers.get(title, [])), department_rows[1:],
                                 marathi_renames, tz)
@@ -374,6 +380,24 @@ def _plan_seed(report: InitReport, sheet: _Sheet, seeds: list[Any], tz: ZoneInfo
                f"{sheet.title}: seeded with {len(rows)} default rows")
 
 
+def _plan_urgent_rules(report: InitReport, sheet: _Sheet, positions: dict[str, int], seeds: list[Any],
+                       tz: ZoneInfo) -> None:
+    """A Routing tab from before Priority existed gets the default urgent cues appended below the cell's own
+    rules (each value in its column, wherever people moved the columns); the rules people wrote are untouched."""
+    urgent = [row for row in seeds if isinstance(row, dict) and row.get("Priority") == URGENT]
+    if not urgent:
+        return
+    width = max(positions.values()) + 1
+    rows = []
+    for row in urgent:
+        values: list[Any] = [""] * width
+        for header, i in positions.items():
+            values[i] = row.get(header, "")
+        rows.append({"values": [to_cell_data(v, tz) for v in values]})
+    report.add({"appendCells": {"sheetId": sheet.sheet_id, "fields": "userEnteredValue", "rows": rows}},
+               f"{sheet.title}: {len(rows)} default urgent rules added after the existing rules")
+
+
 def previous_marathi_names() -> dict[tuple[str, str], str]:
     """(Department, a Marathi Name an earlier release seeded) → the Marathi Name departments.yaml seeds now.
 
@@ -414,7 +438,12 @@ def _plan_marathi_names(report: InitReport, sheet: _Sheet, header: list[str], ro
 def _formula_rules(positions: dict[str, int]) -> list[tuple[str, dict[str, float]]]:
     due, status, overdue = (column_letter(positions[h]) for h in ("Due By", "Status", "Overdue"))
     not_finished = ",".join(f'${status}2<>"{s}"' for s in FINISHED_STATUSES)
+    urgent = []
+    if "Priority" in positions:  # first: the first matching rule's colour is the one shown
+        priority = column_letter(positions["Priority"])
+        urgent = [(f'=AND(${priority}2="{URGENT}",{not_finished})', URGENT_ORANGE)]
     return [
+        *urgent,
         (f'=${overdue}2<>""', RED),
         (f'=AND(${due}2<>"",{not_finished},${due}2>=NOW(),${due}2-NOW()<=2/24)', AMBER),
         (f'=${status}2="{Status.REPLIED}"', GREEN),
@@ -443,7 +472,8 @@ def _plan_tracker_views(report: InitReport, sheet: dict[str, Any] | None, sheet_
             "booleanRule": {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
                             "format": {"backgroundColor": colour}}}}})
         report.actions.append(f"Tracker: conditional format {formula}")
-    titles = {v.get("title") for v in (sheet or {}).get("filterViews", [])}
+    existing_views = {v.get("title"): v for v in (sheet or {}).get("filterViews", [])}
+    titles = set(existing_views)
     dept, status, overdue = positions["Department"], positions["Status"], positions["Overdue"]
     for name in departments:
         views = {
@@ -460,12 +490,31 @@ def _plan_tracker_views(report: InitReport, sheet: dict[str, Any] | None, sheet_
         }
         for title, specs in views.items():
             if title in titles:
+                _plan_view_sort(report, existing_views[title], positions)
                 continue
             report.requests.append({"addFilterView": {"filter": {
                 "title": title, "range": {"sheetId": sheet_id},
                 "filterSpecs": specs,
-                "sortSpecs": [{"dimensionIndex": positions["Due By"], "sortOrder": "ASCENDING"}]}}})
+                "sortSpecs": _view_sort(positions)}}})
             report.actions.append(f"Tracker: filter view {title!r}")
+
+
+def _view_sort(positions: dict[str, int]) -> list[dict[str, Any]]:
+    """Urgent rows first (Sheets puts empty cells last, so ascending on Priority does it), then by deadline."""
+    urgent = ([{"dimensionIndex": positions["Priority"], "sortOrder": "ASCENDING"}]
+              if "Priority" in positions else [])
+    return [*urgent, {"dimensionIndex": positions["Due By"], "sortOrder": "ASCENDING"}]
+
+
+def _plan_view_sort(report: InitReport, view: dict[str, Any], positions: dict[str, int]) -> None:
+    """A department's filter view made by an older version: sorted as this one sorts (urgent rows first)."""
+    wanted = _view_sort(positions)
+    if [(s.get("dimensionIndex"), s.get("sortOrder")) for s in view.get("sortSpecs") or []] == \
+            [(s["dimensionIndex"], s["sortOrder"]) for s in wanted]:
+        return
+    report.requests.append({"updateFilterView": {"filter": {"filterViewId": view["filterViewId"],
+                                                            "sortSpecs": wanted}, "fields": "sortSpecs"}})
+    report.actions.append(f"Tracker: filter view {view.get('title')!r} sorted urgent first")
 
 
 def _plan_content_format(report: InitReport, sheet: dict[str, Any] | None, sheet_id: int,
@@ -483,14 +532,19 @@ def _plan_content_format(report: InitReport, sheet: dict[str, Any] | None, sheet
 
 def default_seeds(schema: Schema) -> dict[str, list[list[Any]]]:
     """Rows for empty tabs: the default departments, routing rules and the _state keys."""
+    from ..reply_templates import default_template_rows
     from ..routing import load_default_departments, load_default_rules
 
     departments = load_default_departments()
     rules = load_default_rules()
     return {
         "Departments": [[d.get(h, "") for h in schema["Departments"].headers] for d in departments],
-        "Routing": [[r.keyword, r.department, r.category or "", r.weight, r.active] for r in rules],
-        STATE_TAB: [["schema_version", str(schema.version), ""], ["lease", "", ""],
+        # By header, so a schema without a column (an older one, in tests) gets rows without it.
+        "Routing": [{"Keyword": r.keyword, "Department": r.department, "Category": r.category or "",
+                     "Weight": r.weight, "Active": r.active, "Priority": r.priority}
+                    for r in rules if r.routes or "Priority" in schema["Routing"].headers],
+        "Templates": default_template_rows(),
+        STATE_TAB: [[SCHEMA_VERSION_KEY, str(schema.version), ""], ["lease", "", ""],
                     # The Dashboard chart init draws covers this many department rows (jobs/dashboard.py).
                     ["dashboard_chart_departments", str(len(departments)), ""]],
     }
@@ -521,11 +575,29 @@ def run_init(store: TrackerStore) -> InitReport:
     if report.requests:
         http.batch_update(sid, {"requests": report.requests})
     report.spreadsheet_id = sid
+    _record_version(store, report)
     log.info("init: %s", json.dumps(report.actions, ensure_ascii=False) if report.actions else "nothing to do")
     if report.problems:
         # The other tabs are laid out (above); the refused ones must be fixed by a person, so the command fails.
         raise InitRefused(report)
     return report
+
+
+def _record_version(store: TrackerStore, report: InitReport) -> None:
+    """Write the schema's version to ``_state`` once the sheet is laid out for it (an upgraded sheet still holds
+    the version it was made with); the runner upgrades a sheet whose version is older (``needs_upgrade``)."""
+    wanted = str(store.schema.version)
+    if store.read([]).state.get(SCHEMA_VERSION_KEY) != wanted:
+        store.write_state({SCHEMA_VERSION_KEY: wanted})
+        report.actions.append(f"{STATE_TAB}: schema_version {wanted}")
+
+
+def needs_upgrade(store: TrackerStore, state: Mapping[str, str]) -> bool:
+    """Whether the sheet was laid out by an older version of the schema (``_state``'s ``schema_version``), so
+    ``init`` must add the new columns and tabs before the jobs can use them. A sheet with no version recorded
+    (made before versions were kept, or ``_state`` cleared) is left to a person's ``sheets-sync init``."""
+    recorded = str(state.get(SCHEMA_VERSION_KEY) or "").strip()
+    return recorded.isdigit() and int(recorded) < store.schema.version
 
 
 def _read_values(http: Any, sid: str, titles: list[str], schema: Schema
@@ -570,3 +642,20 @@ def _read_grids(http: Any, sid: str, titles: list[str]) -> dict[str, dict[str, A
         data = sheet.get("data") or [{}]
         grids[sheet["properties"]["title"]] = data[0]
     return grids
+
+
+DEFAULT_TAB = "Sheet1"
+
+
+def drop_default_tab(store: TrackerStore) -> bool:
+    """Delete the empty ``Sheet1`` a spreadsheet is created with, once the Tracker Sheet's tabs exist.
+
+    Only for a spreadsheet the tool itself just created (the embedded emulator's, the demo's), whose Sheet1
+    is known to be blank; ``init`` never deletes a tab of a sheet a person made. One read, one write.
+    """
+    meta = store.http.fetch_sheet_metadata(store.spreadsheet_id, params={"fields": "sheets.properties(sheetId,title)"})
+    titles = {s["properties"]["title"]: s["properties"]["sheetId"] for s in meta.get("sheets", [])}
+    if DEFAULT_TAB not in titles or DEFAULT_TAB in store.schema.tabs or not set(store.schema.tabs) & set(titles):
+        return False
+    store.http.batch_update(store.spreadsheet_id, {"requests": [{"deleteSheet": {"sheetId": titles[DEFAULT_TAB]}}]})
+    return True

@@ -3,7 +3,8 @@
 Also: ``POST /_emulator/faults`` ``{"code", "count"?, "subcode"?}`` makes the next Graph requests answer Graph's
 real error with that code; ``POST /_emulator/videos/{id}/comments`` ``{"disabled": bool}`` turns a YouTube
 video's comments off; ``POST /_emulator/comments/{id}/moderation`` ``{"status"}`` sets a YouTube comment's
-moderation status (published, heldForReview, likelySpam, rejected).
+moderation status (published, heldForReview, likelySpam, rejected); ``POST /_emulator/posts/{id}/metrics``
+``{"likes": 12, "views": 340, ...}`` sets a post's engagement (``PlatformEmulator.set_post_metrics``).
 
 Never faulted (the shared FaultInjector skips ``/_emulator/`` paths): a test must always be able to steer
 and inspect the emulator. Every body is JSON.
@@ -34,7 +35,7 @@ Action = Callable[[str, Any, EmuRequest], EmuResponse]
 
 def _route_key(parts: list[str]) -> tuple[str, ...]:
     """The path parts with the comment id replaced by ``{id}``, so one table entry serves every comment."""
-    if len(parts) > 1 and parts[0] in ("comments", "videos"):
+    if len(parts) > 1 and parts[0] in ("comments", "videos", "posts"):
         return (parts[0], "{id}", *parts[2:])
     return tuple(parts)
 
@@ -46,6 +47,7 @@ class AdminRoutes:
         self.emu = emu
         self._routes: dict[tuple[str, tuple[str, ...]], Action] = {
             ("POST", ("posts",)): self._add_post,
+            ("POST", ("posts", "{id}", "metrics")): self._post_metrics,
             ("POST", ("comments",)): self._add_comment,
             ("POST", ("comments", "{id}", "hide")): self._hide_comment,
             ("DELETE", ("comments", "{id}")): self._delete_comment,
@@ -76,7 +78,7 @@ class AdminRoutes:
             return action(comment_id, body, request)
         except KeyError as exc:
             # A KeyError on a comment's own route is an unknown comment; elsewhere a missing body field.
-            return _error(404 if parts and parts[0] == "comments" and len(parts) > 1 else 400,
+            return _error(404 if parts and parts[0] in ("comments", "posts") and len(parts) > 1 else 400,
                           f"Missing or unknown: {exc}")
         except ValueError as exc:
             return _error(400, str(exc))
@@ -87,6 +89,12 @@ class AdminRoutes:
         post = self.emu.add_post(body["platform"], str(body["account_id"]), body.get("text", ""),
                                  body.get("created_time"))
         return json_response(200, {"id": post.id})
+
+    def _post_metrics(self, post_id: str, body: Any, _request: EmuRequest) -> EmuResponse:
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object such as {\"likes\": 12, \"views\": 340}")
+        post = self.emu.set_post_metrics(post_id, **body)
+        return json_response(200, {"id": post.id, "metrics": post.metrics})
 
     def _add_comment(self, _id: str, body: Any, _request: EmuRequest) -> EmuResponse:
         comment = self.emu.add_comment(body["platform"], body.get("post_id"), body.get("text", ""),

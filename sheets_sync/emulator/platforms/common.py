@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +90,8 @@ def page_before(
 def parse_fields(spec: str | None) -> dict[str, dict]:
     """Graph's ``fields`` syntax: ``id,from{id,name},comments.limit(5){id}`` → nested dict.
 
-    Each name maps to ``{"fields": nested-or-None, "limit": n-or-None}``.
+    Each name maps to ``{"fields": nested-or-None, "limit": n-or-None, "summary": [what] or None}``; an edge's
+    modifiers may come in any order (``reactions.limit(0).summary(total_count)``).
     """
     result: dict[str, dict] = {}
     if not spec:
@@ -104,12 +106,16 @@ def parse_fields(spec: str | None) -> dict[str, dict]:
             nested = parse_fields(inner[:-1])
         else:
             head = part
-        limit = None
-        if ".limit(" in head:
-            head, _, rest = head.partition(".limit(")
-            limit = int(rest.rstrip(")"))
-        result[head] = {"fields": nested, "limit": limit}
+        name, _, chain = head.partition(".")
+        modifiers = dict(_MODIFIER.findall("." + chain)) if chain else {}
+        limit = int(modifiers["limit"]) if "limit" in modifiers else None
+        summary = [w.strip() for w in modifiers["summary"].split(",")] if "summary" in modifiers else None
+        result[name] = {"fields": nested, "limit": limit, "summary": summary}
     return result
+
+
+# One ``.name(argument)`` modifier of a Graph field (``.limit(0)``, ``.summary(total_count)``).
+_MODIFIER = re.compile(r"\.(\w+)\(([^)]*)\)")
 
 
 def _split_top(spec: str) -> list[str]:

@@ -32,6 +32,7 @@ from .admin import AdminRoutes
 from .common import Tokens, WindowCounter, parse_iso
 from .graph import GraphRoutes
 from .state import (
+    METRIC_NAMES,
     PLATFORMS,
     Comment,
     Post,
@@ -169,6 +170,21 @@ class PlatformEmulator:
             post = Post(id=self.state.mint_post_id(platform, account_id, seq, now), platform=platform,
                         account_id=account_id, text=text, created=created, updated=max(created, now), seq=seq)
             self.state.posts[post.id] = post
+            self.save()
+            return post
+
+    def set_post_metrics(self, post_id: str, **figures: int) -> Post:
+        """Set a post's engagement as its platform counts it (admin: ``POST /_emulator/posts/{id}/metrics``):
+        ``reactions``, ``shares`` (Facebook), ``likes`` (Instagram, YouTube, X), ``views`` (YouTube),
+        ``reposts``, ``quotes``, ``impressions``, ``bookmarks`` (X). Names not given keep their value."""
+        with self._lock:
+            post = self.state.posts[post_id]
+            for name, value in figures.items():
+                if name not in METRIC_NAMES:
+                    raise ValueError(f"unknown metric {name!r}; known: {', '.join(METRIC_NAMES)}")
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"metric {name!r} must be a whole number ≥ 0, got {value!r}")
+            post.metrics = {**post.metrics, **figures}
             self.save()
             return post
 

@@ -326,7 +326,7 @@ class GraphRoutes:
 
     def _render(self, ctx: _Ctx, obj: Any, fields: dict[str, dict]) -> dict[str, Any]:
         if isinstance(obj, Post):
-            return select(self._post_dict(obj), fields)
+            return select({**self._post_dict(obj), **self._post_edges(ctx, obj, fields)}, fields)
         full = self._comment_dict(obj)
         nested_name = "comments" if obj.platform == "facebook" else "replies"
         if nested_name in fields:
@@ -343,6 +343,31 @@ class GraphRoutes:
             full[nested_name] = nested
         return select(full, fields)
 
+    def _post_edges(self, ctx: _Ctx, post: Post, fields: dict[str, dict]) -> dict[str, Any]:
+        """A Facebook post's ``reactions`` and ``comments`` edges when asked, as Graph nests them: ``data`` (at most
+        ``.limit(n)`` items; reactors are not modelled, so reactions list none) and, with ``.summary(...)``, the
+        totals — ``{"total_count", "viewer_reaction"}`` for reactions, ``{"order", "total_count", "can_comment"}``
+        for comments (the shapes of the recordings)."""
+        if post.platform != "facebook":
+            return {}
+        edges: dict[str, Any] = {}
+        if "reactions" in fields:
+            edge: dict[str, Any] = {"data": []}
+            if fields["reactions"]["summary"] is not None:
+                edge["summary"] = {"total_count": post.metrics.get("reactions", 0), "viewer_reaction": "NONE"}
+            edges["reactions"] = edge
+        if "comments" in fields:
+            spec = fields["comments"]
+            top = sorted((c for c in self.emu.state.comments.values()
+                          if c.post_id == post.id and not c.deleted and c.parent_id is None),
+                         key=lambda c: (c.created, c.seq))
+            limit = 25 if spec["limit"] is None else spec["limit"]
+            edge = {"data": [select(self._comment_dict(c), spec["fields"]) for c in top[:limit]]}
+            if spec["summary"] is not None:
+                edge["summary"] = {"order": "chronological", "total_count": len(top), "can_comment": True}
+            edges["comments"] = edge
+        return edges
+
     def _comment_permalink(self, c: Comment) -> str:
         """As Graph writes it: ``.../<page>/posts/<post>/?comment_id=<top>[&reply_comment_id=<reply>]``."""
         page, _, post_number = c.post_id.rpartition("_")
@@ -355,12 +380,15 @@ class GraphRoutes:
     def _post_dict(self, post: Post) -> dict[str, Any]:
         live = [c for c in self.emu.state.comments.values() if c.post_id == post.id and not c.deleted]
         if post.platform == "facebook":
-            return {"id": post.id, "message": post.text, "created_time": graph_time(post.created),
-                    "updated_time": graph_time(post.updated),
-                    "permalink_url": f"https://www.facebook.com/{post.account_id}/posts/{post.id.split('_')[-1]}"}
+            out = {"id": post.id, "message": post.text, "created_time": graph_time(post.created),
+                   "updated_time": graph_time(post.updated),
+                   "permalink_url": f"https://www.facebook.com/{post.account_id}/posts/{post.id.split('_')[-1]}"}
+            if post.metrics.get("shares"):
+                out["shares"] = {"count": post.metrics["shares"]}  # Graph leaves it out of a post nobody shared
+            return out
         return {"id": post.id, "caption": post.text, "timestamp": graph_time(post.created),
                 "permalink": f"https://www.instagram.com/p/{post.id[-11:]}/", "comments_count": len(live),
-                "like_count": 0, "media_type": "IMAGE", "media_product_type": "FEED",
+                "like_count": post.metrics.get("likes", 0), "media_type": "IMAGE", "media_product_type": "FEED",
                 "media_url": f"https://scontent.cdninstagram.com/v/{post.id}.jpg"}
 
     def _comment_dict(self, c: Comment) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from ..datafiles import parse_json_bytes, set_aside, write_atomically
 log = logging.getLogger(__name__)
 
 PLATFORMS = ("facebook", "instagram", "youtube", "x")
+# The engagement figures a post can carry (``Post.metrics``), by the name each platform's API answers from.
+METRIC_NAMES = ("reactions", "shares", "likes", "views", "reposts", "quotes", "impressions", "bookmarks")
 
 
 class StateFileError(ConfigError):
@@ -58,6 +60,9 @@ class Post:
     created: int
     updated: int  # last activity, as FB's ``updated_time``: moves when a comment arrives
     seq: int
+    # Engagement the platform counts (``set_post_metrics``): reactions, shares, likes, views, reposts, quotes,
+    # impressions, bookmarks. Comment counts come from the comments themselves.
+    metrics: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -236,6 +241,9 @@ def _record_problem(record: Post | Comment) -> str:
         value = getattr(record, f.name)
         if allowed and (not isinstance(value, allowed) or (bool not in allowed and isinstance(value, bool))):
             return f"{f.name} is {type(value).__name__}, not {f.type}"
+    if isinstance(record, Post) and (not isinstance(record.metrics, dict) or any(
+            not isinstance(v, int) or isinstance(v, bool) for v in record.metrics.values())):
+        return "metrics is not a mapping of names to whole numbers"
     if record.platform not in PLATFORMS:
         return f"unknown platform {str(record.platform)[:40]!r}"
     return ""

@@ -150,10 +150,14 @@ class XRoutes:
         return json_response(200, self._tweets_body(page, params, next_key))
 
     def _lookup(self, params: dict[str, str]) -> EmuResponse:
+        """``GET /2/tweets?ids=``: at most 100 ids; the account's own posts are tweets too."""
         found, errors = [], []
-        for tweet_id in (params.get("ids") or "").split(","):
-            tweet = self.emu.state.comments.get(tweet_id)
-            if tweet is None or tweet.platform != "x" or tweet.deleted:
+        ids = (params.get("ids") or "").split(",")
+        if len(ids) > 100:
+            return invalid_parameter("ids", params.get("ids") or "", "size must be between 1 and 100")
+        for tweet_id in ids:
+            tweet = self._find(tweet_id)
+            if tweet is None:
                 errors.append({"value": tweet_id, "detail": f"Could not find tweet with ids: [{tweet_id}].",
                                "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
                                "resource_id": tweet_id, "type": "https://api.x.com/2/problems/resource-not-found"})
@@ -260,6 +264,8 @@ class XRoutes:
                 tweet["in_reply_to_user_id"] = self._author_of(replied_to)
             if "referenced_tweets" in fields and replied_to:
                 tweet["referenced_tweets"] = [{"type": "replied_to", "id": replied_to}]
+            if "public_metrics" in fields:
+                tweet["public_metrics"] = self._public_metrics(c)
             data.append(tweet)
         body: dict[str, Any] = {}
         if data:
@@ -276,6 +282,17 @@ class XRoutes:
             meta["next_token"] = encode_token(next_key)
         body["meta"] = meta
         return body
+
+    def _public_metrics(self, c: Comment) -> dict[str, int]:
+        """A tweet's ``public_metrics`` as X v2 names them: replies counted from the replies it has, the rest from
+        the account's post figures (``set_post_metrics``; a citizen's tweet has none)."""
+        post = self.emu.state.posts.get(c.id)
+        figures = post.metrics if post is not None and post.platform == "x" else {}
+        replies = sum(1 for r in self.emu.state.comments.values()
+                      if r.platform == "x" and not r.deleted and (r.parent_id or r.post_id) == c.id)
+        return {"retweet_count": figures.get("reposts", 0), "reply_count": replies,
+                "like_count": figures.get("likes", 0), "quote_count": figures.get("quotes", 0),
+                "bookmark_count": figures.get("bookmarks", 0), "impression_count": figures.get("impressions", 0)}
 
     def _author_of(self, tweet_id: str) -> str | None:
         state = self.emu.state

@@ -228,12 +228,21 @@ class YouTubeRoutes:
         return json_response(200, body)
 
     def _videos(self, params: dict[str, str]) -> EmuResponse:
+        """``videos.list?id=``: the videos that exist, with the parts asked (``snippet``, ``statistics``); at
+        most 50 ids, as the API allows."""
+        ids = [i for i in (params.get("id") or "").split(",") if i]
+        if len(ids) > 50:
+            return youtube_error(400, "invalidFilters", "The request specifies too many video IDs (at most 50).",
+                                 domain="youtube.parameter")
+        parts = {p.strip() for p in (params.get("part") or "").split(",")}
         items = []
-        for video_id in (params.get("id") or "").split(","):
+        for video_id in ids:
             post = self.emu.state.posts.get(video_id)
             if post and post.platform == "youtube":
-                items.append(self._video(post))
-        return json_response(200, {"kind": "youtube#videoListResponse", "items": items})
+                items.append(self._video(post, parts))
+        return json_response(200, {"kind": "youtube#videoListResponse", "etag": etag(ids),
+                                   "items": items, "pageInfo": {"totalResults": len(items),
+                                                                "resultsPerPage": len(items)}})
 
     def _replies(self, parent: Comment, status: str | None) -> list[Comment]:
         """Live replies of ``parent`` with moderation ``status`` (any status when None), oldest first."""
@@ -242,11 +251,20 @@ class YouTubeRoutes:
         replies.sort(key=lambda c: (c.created, c.seq))
         return replies
 
-    @staticmethod
-    def _video(post: Post) -> dict[str, Any]:
-        video = {"kind": "youtube#video", "id": post.id,
-                 "snippet": {"channelId": post.account_id, "title": post.text.split("\n")[0][:100],
-                             "description": post.text, "publishedAt": youtube_time(post.created)}}
+    def _video(self, post: Post, parts: set[str]) -> dict[str, Any]:
+        """A video resource with the parts asked. ``statistics`` counts are decimal strings, as the API sends
+        them; ``commentCount`` is left out when the owner turned comments off."""
+        video: dict[str, Any] = {"kind": "youtube#video", "id": post.id}
+        if "snippet" in parts:
+            video["snippet"] = {"channelId": post.account_id, "title": post.text.split("\n")[0][:100],
+                                "description": post.text, "publishedAt": youtube_time(post.created)}
+        if "statistics" in parts:
+            stats = {"viewCount": str(post.metrics.get("views", 0)), "likeCount": str(post.metrics.get("likes", 0)),
+                     "favoriteCount": "0"}
+            if post.id not in self.comments_disabled:
+                stats["commentCount"] = str(sum(1 for c in self.emu.state.comments.values()
+                                                if c.post_id == post.id and not c.deleted))
+            video["statistics"] = stats
         video["etag"] = etag(video)
         return video
 

@@ -63,6 +63,7 @@ HANDLERS: dict[str, Handler] = {
     "setBasicFilter": rules.set_basic_filter,
     "clearBasicFilter": rules.clear_basic_filter,
     "addFilterView": rules.add_filter_view,
+    "updateFilterView": rules.update_filter_view,
     "deleteFilterView": rules.delete_filter_view,
     "addConditionalFormatRule": rules.add_conditional_format_rule,
     "deleteConditionalFormatRule": rules.delete_conditional_format_rule,

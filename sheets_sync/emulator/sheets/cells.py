@@ -79,11 +79,22 @@ def with_value(old: Any, new: Any) -> Any:
     """Store ``new`` (a parsed value: bare or Cell) into a cell that may carry a note/format to keep."""
     if isinstance(old, Cell) and (old.note is not None or old.fmt is not None or old.validation is not None):
         if isinstance(new, Cell):
-            return new.copy(note=old.note, fmt=old.fmt, validation=old.validation)
+            return _keep_format(old, new)
         return Cell(value=None if new == "" else new, note=old.note, fmt=old.fmt, validation=old.validation)
     if new == "":
         return None
     return new
+
+
+def _keep_format(old: Cell, new: Cell) -> Cell:
+    """A typed value landing in a formatted cell: a number format already there wins over the one the input
+    implies (Sheets applies an inferred format only to an automatic cell), other formatting is kept."""
+    fmt = old.fmt
+    if new.fmt is not None and (old.fmt is None or "numberFormat" not in old.fmt):
+        fmt = {**(old.fmt or {}), **new.fmt}
+    elif fmt is not None and "numberFormat" in fmt:
+        new = new.copy(display=None)  # shown by the cell's own pattern, not as typed
+    return new.copy(note=old.note, fmt=fmt, validation=old.validation)
 
 
 def cleared(old: Any) -> Any:
@@ -98,7 +109,7 @@ def cleared(old: Any) -> Any:
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _PERCENT = re.compile(r"^([+-]?(\d+\.?\d*|\.\d+))\s*%$")
-_CURRENCY = re.compile(r"^([+-]?)\$\s*(\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?)$")
+_CURRENCY = re.compile(r"^([+-]?)([$₹])\s*(\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?)$")
 _ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp][Mm]))?$")
@@ -142,19 +153,24 @@ def parse_user_entered(raw: Any) -> Any:
     if _NUMBER.match(stripped):
         return _number(float(stripped))
     if _GROUPED.match(stripped):
-        return Cell(value=_number(float(stripped.replace(",", ""))), display=stripped)
+        decimals = len(stripped.partition(".")[2])
+        return Cell(value=_number(float(stripped.replace(",", ""))), display=stripped,
+                    fmt=_inferred("NUMBER", "#,##0" + ("." + "0" * decimals if decimals else "")))
     m = _PERCENT.match(stripped)
     if m:
         number = float(m.group(1)) / 100
         decimals = len(m.group(1).partition(".")[2])
         pattern = f"{{:.{max(decimals, 2) if decimals else 0}f}}%"
-        return Cell(value=_number(round(number, 15)), display=pattern.format(float(m.group(1))))
+        return Cell(value=_number(round(number, 15)), display=pattern.format(float(m.group(1))),
+                    fmt=_inferred("PERCENT", "0.00%" if decimals else "0%"))
     m = _CURRENCY.match(stripped)
     if m:
-        number = float(m.group(2).replace(",", ""))
+        number = float(m.group(3).replace(",", ""))
         if m.group(1) == "-":
             number = -number
-        return Cell(value=_number(number), display=f"{'-' if number < 0 else ''}${abs(number):,.2f}")
+        symbol = m.group(2)
+        return Cell(value=_number(number), display=f"{'-' if number < 0 else ''}{symbol}{abs(number):,.2f}",
+                    fmt=_inferred("CURRENCY", f'"{symbol}"#,##0.00'))
     parsed = _parse_date(stripped)
     if parsed is not None:
         return parsed
@@ -166,13 +182,15 @@ def _parse_date(text: str) -> Cell | None:
         m = _ISO_DATE.match(text)
         if m:
             year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-            return _date_cell(text, dt.datetime(year, month, day), m.group(4), m.group(5), m.group(6))
+            return _date_cell(text, dt.datetime(year, month, day), m.group(4), m.group(5), m.group(6),
+                              "yyyy-mm-dd")
         m = _US_DATE.match(text)
         if m:
             month, day, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
             if year < 100:
                 year += 2000 if year < 30 else 1900
-            return _date_cell(text, dt.datetime(year, month, day), m.group(4), m.group(5), m.group(6))
+            return _date_cell(text, dt.datetime(year, month, day), m.group(4), m.group(5), m.group(6),
+                              "M/d/yyyy")
         m = _TIME.match(text)
         if m:
             hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
@@ -183,19 +201,31 @@ def _parse_date(text: str) -> Cell | None:
             if hour > 23 or minute > 59 or second > 59:
                 return None
             fraction = (hour * 3600 + minute * 60 + second) / 86400
-            return Cell(value=_number(fraction), display=text, dt_kind="TIME")
+            return Cell(value=_number(fraction), display=text, dt_kind="TIME",
+                        fmt=_inferred("TIME", _time_pattern(m.group(3), m.group(4))))
     except ValueError:
         return None  # 2023-02-30 is text to Google too
     return None
 
 
+def _inferred(kind: str, pattern: str) -> dict[str, Any]:
+    """The userEnteredFormat Sheets records for a typed ``10%``, ``₹1,234`` or ``2024-01-15``."""
+    return {"numberFormat": {"type": kind, "pattern": pattern}}
+
+
+def _time_pattern(seconds: str | None, meridiem: str | None) -> str:
+    return ("h" if meridiem else "H") + ":mm" + (":ss" if seconds else "") + (" am/pm" if meridiem else "")
+
+
 def _date_cell(text: str, day: dt.datetime, hour: str | None, minute: str | None,
-               second: str | None) -> Cell:
+               second: str | None, date_pattern: str) -> Cell:
     kind = "DATE"
+    pattern = date_pattern
     if hour is not None:
         day = day.replace(hour=int(hour), minute=int(minute or 0), second=int(second or 0))
         kind = "DATE_TIME"
-    return Cell(value=to_serial(day), display=text, dt_kind=kind)
+        pattern += " " + _time_pattern(second, None)
+    return Cell(value=to_serial(day), display=text, dt_kind=kind, fmt=_inferred(kind, pattern))
 
 
 def parse_input(raw: Any, user_entered: bool) -> Any:

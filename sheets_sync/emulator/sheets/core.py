@@ -26,8 +26,9 @@ import requests
 from ..faults import FaultInjector
 from ..http import EmuRequest, EmuResponse, json_response
 from ..transport import mount
-from . import drive, values
+from . import drive, drive_permissions, values
 from .batch_update import Context, apply_batch
+from .drive_uploads import DriveUploads
 from .errors import ApiError, invalid, not_found
 from .spreadsheet_get import get_spreadsheet
 from .store import FileStore, SaveFailed, SetAside, Spreadsheet, is_valid_id, iso_now, new_spreadsheet_id
@@ -81,9 +82,12 @@ ROUTES = [
            "drive_share"),
     _route("GET", rf"/drive/v3/files/{_ID}/permissions", "GET /drive/v3/files/{id}/permissions", "drive",
            "drive_permissions"),
+    _route("DELETE", rf"/drive/v3/files/{_ID}/permissions/(?P<pid>[^/:]+)",
+           "DELETE /drive/v3/files/{id}/permissions/{permissionId}", "drive", "drive_unshare"),
     _route("GET", rf"/drive/v3/files/{_ID}/comments", "GET /drive/v3/files/{id}/comments", "drive",
            "drive_comments"),
     _route("PUT", rf"/upload/drive/v2/files/{_ID}", "PUT /upload/drive/v2/files/{id}", "drive", "drive_v2_upload"),
+    _route("POST", r"/upload/drive/v3/files", "POST /upload/drive/v3/files", "drive", "drive_upload"),
 ]
 
 _QUOTA_NAMES = {
@@ -117,7 +121,11 @@ class SheetsEmulator:
         self.quota_per_minute = quota_per_minute or 0
         self.clock = clock
         self.service_account = service_account
+        # The organisation's sharing settings (domains it allows, addresses without a Google account).
+        self.sharing_policy = drive_permissions.SharingPolicy()
         self.faults = FaultInjector(rate=fault_rate, latency_s=latency_s, seed=seed)
+        # Files uploaded to Drive (attachments of content e-mails): in memory, see drive_uploads.py.
+        self.uploads = DriveUploads()
         self._lock = threading.RLock()
         self._store = FileStore(data_dir) if data_dir is not None else None
         # A data file the emulator did not write is set aside (a warning names it); the others load.
@@ -412,16 +420,19 @@ class SheetsEmulator:
 
     def _do_drive_share(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._working(self._drive_book(unquote(match["id"])))
-        permission = drive.new_permission(request.json() or {}, len(book.permissions))
-        book.permissions.append(permission)
+        permission = drive_permissions.create(book, request, self.sharing_policy)
         self._commit(book)
         return drive.ok(permission)
 
     def _do_drive_permissions(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._drive_book(unquote(match["id"]))
-        owner = {"kind": "drive#permission", "id": "owner", "type": "user", "role": "owner",
-                 "emailAddress": book.owner or self.service_account}
-        return drive.ok({"kind": "drive#permissionList", "permissions": [owner, *book.permissions]})
+        return drive.ok(drive_permissions.list_permissions(book, request, self.service_account))
+
+    def _do_drive_unshare(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        book = self._working(self._drive_book(unquote(match["id"])))
+        drive_permissions.delete(book, unquote(match["pid"]), self.service_account)
+        self._commit(book)
+        return drive.no_content()
 
     def _do_drive_comments(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         # The emulator has no way to add comments, so every file truthfully has none.
@@ -429,6 +440,10 @@ class SheetsEmulator:
         body = {"kind": "drive#commentList", "comments": []}
         fields = request.arg("fields")
         return drive.ok(drive.select(body, drive.parse_fields(fields)) if fields else body)
+
+    def _do_drive_upload(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        return drive.ok(self.uploads.upload(request.arg("uploadType"), request.header("Content-Type") or "",
+                                            request.body, request.arg("fields")))
 
     def _do_drive_v2_upload(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         live = self._drive_book(unquote(match["id"]))

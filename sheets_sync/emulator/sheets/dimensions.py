@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .formula_refs import after_delete, after_insert
 from .store import Sheet, Spreadsheet
 
 
@@ -70,6 +71,8 @@ def shift_for_insert(sheet: Sheet, dim: str, at: int, count: int, book: Spreadsh
         _grow_grid_range(rng, dim, at, count)
     for rng in _index_ranges(sheet, dim):
         rng["startIndex"], rng["endIndex"] = _grow(rng["startIndex"], rng["endIndex"], at, count)
+    if book is not None:
+        after_insert(book, sheet, dim, at, count)  # formulas' references move with the cells
 
 
 def _grow_grid_range(rng: dict[str, Any], dim: str, at: int, count: int) -> None:
@@ -124,6 +127,8 @@ def shift_for_delete(sheet: Sheet, dim: str, lo: int, hi: int, book: Spreadsheet
             del extras["merges"]
     _shrink_groups(extras, dim, lo, hi)
     _shrink_metadata(extras, dim, lo, hi)
+    if book is not None:
+        after_delete(book, sheet, dim, lo, hi)  # formulas' references shrink; deleted ones become #REF!
 
 
 def _shrink_grid_range(rng: dict[str, Any], dim: str, lo: int, hi: int) -> None:

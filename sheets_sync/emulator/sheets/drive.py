@@ -114,10 +114,15 @@ def list_files(books: list[Spreadsheet], query: str, fields: str | None, page_si
 
 
 def export_csv(book: Spreadsheet, mime_type: str | None) -> EmuResponse:
-    """``files.export`` as CSV of the first sheet (what Drive does); other formats are refused."""
+    """``files.export`` as CSV of the first sheet (what Drive does), or .xlsx (``drive_export``); other
+    formats are refused."""
+    from .drive_export import XLSX_MIME, export_xlsx
+
+    if mime_type == XLSX_MIME:
+        return EmuResponse(status=200, body=export_xlsx(book), headers={"Content-Type": XLSX_MIME})
     if mime_type != "text/csv":
         raise DriveError(400, f"Export to {mime_type} is not supported by the offline emulator (only "
-                              "text/csv: binary office formats cannot be produced faithfully).",
+                              "text/csv and xlsx: PDF and ODS rendering is not modelled).",
                          "badRequest", "mimeType")
     sheet = book.sheets[0]
     evaluator = Evaluator(book)
@@ -156,26 +161,7 @@ def import_csv(book: Spreadsheet, data: bytes) -> None:
     book.named_ranges = []
 
 
-PERMISSION_TYPES = ("user", "group", "domain", "anyone")
-PERMISSION_ROLES = ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader")
-
-
-def new_permission(body: dict[str, Any], index: int) -> dict[str, Any]:
-    """A Drive v3 permission resource from a permissions.create body; 400 for a bad type or role."""
-    kind, role = body.get("type"), body.get("role")
-    if kind not in PERMISSION_TYPES:
-        raise DriveError(400, f"The permission type field is required and must be one of {PERMISSION_TYPES}.",
-                         "invalid")
-    if role not in PERMISSION_ROLES:
-        raise DriveError(400, "The permission role field is required and must be a valid role.", "invalid")
-    if kind in ("user", "group") and not body.get("emailAddress"):
-        raise DriveError(400, "The permission emailAddress field is required for user and group.", "invalid")
-    permission = {"kind": "drive#permission", "id": f"{10**19 + index * 7919}", "type": kind, "role": role}
-    if body.get("emailAddress"):
-        permission["emailAddress"] = body["emailAddress"]
-    if body.get("domain"):
-        permission["domain"] = body["domain"]
-    return permission
+# permissions.list/create/delete: drive_permissions.py (routed from core.py).
 
 
 def no_content() -> EmuResponse:

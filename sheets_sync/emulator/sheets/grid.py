@@ -12,7 +12,9 @@ from typing import Any
 from . import a1
 from .cells import Cell, has_value, render_scalar
 from .errors import ApiError, invalid
-from .formula import ErrorValue, evaluate
+from .formula import ErrorValue
+from .formula_grid import Evaluator
+from .number_format import cell_number_format, is_date_format, show
 from .store import Sheet, Spreadsheet
 
 
@@ -122,44 +124,6 @@ def data_extent(sheet: Sheet) -> tuple[int, int]:
     return last_row, last_col
 
 
-class Evaluator:
-    """Evaluates formulas on demand for one request, memoising results and breaking reference cycles."""
-
-    def __init__(self, book: Spreadsheet) -> None:
-        self.book = book
-        self.cache: dict[tuple[int, int, int], Any] = {}
-        self.active: set[tuple[int, int, int]] = set()
-
-    def value(self, sheet: Sheet, row: int, col: int) -> Any:
-        """The effective (calculated) value at a cell: number/str/bool/ErrorValue or None."""
-        cell = sheet.cell(row, col)
-        if not isinstance(cell, Cell):
-            return cell
-        if cell.formula is None:
-            return cell.value
-        key = (sheet.sheet_id, row, col)
-        if key in self.cache:
-            return self.cache[key]
-        if key in self.active:
-            return ErrorValue("#REF!")
-        self.active.add(key)
-        try:
-            result = evaluate(cell.formula, lambda title, r1, r2, c1, c2: self._read(sheet, title, r1, r2, c1, c2))
-        finally:
-            self.active.discard(key)
-        self.cache[key] = result
-        return result
-
-    def _read(self, home: Sheet, title: str | None, r1: int, r2: int | None, c1: int,
-              c2: int | None) -> list[list[Any]]:
-        sheet = home if title is None else self.book.sheet_by_title(title)
-        if sheet is None:
-            return [[ErrorValue("#REF!")]]
-        end_row = min(r2 if r2 is not None else len(sheet.rows), len(sheet.rows))
-        end_col = c2 if c2 is not None else sheet.col_count
-        return [[self.value(sheet, r, c) for c in range(c1, end_col)] for r in range(r1, max(end_row, r1))]
-
-
 def render(cell: Any, evaluator: Evaluator, sheet: Sheet, row: int, col: int, mode: str,
            dt_formatted: bool) -> Any:
     """One cell as values.get shows it under ``valueRenderOption`` ``mode`` (None for empty)."""
@@ -173,16 +137,24 @@ def render(cell: Any, evaluator: Evaluator, sheet: Sheet, row: int, col: int, mo
         value = evaluator.value(sheet, row, col)
         if isinstance(value, ErrorValue):
             return str(value)
-        return render_scalar(value, mode == "FORMATTED_VALUE")
-    if cell.value is None:
+    elif cell.value is None:
         return None
-    if mode == "FORMATTED_VALUE":
-        if cell.display is not None:
-            return cell.display
-        return render_scalar(cell.value, True)
-    if cell.dt_kind is not None and dt_formatted and cell.display is not None:
-        return cell.display
-    return render_scalar(cell.value, False)
+    else:
+        value = cell.value
+        if cell.display is not None and (mode == "FORMATTED_VALUE" or (dt_formatted and cell.dt_kind)):
+            return cell.display  # shown as typed (a USER_ENTERED 2024-01-15, 10%, ₹1,234)
+    return _formatted(cell, value, mode, dt_formatted)
+
+
+def _formatted(cell: Cell, value: Any, mode: str, dt_formatted: bool) -> Any:
+    """A value under the cell's number format: every FORMATTED_VALUE read, and dates and times under
+    ``dateTimeRenderOption=FORMATTED_STRING``."""
+    number_format = cell_number_format(cell.fmt, cell.formula)
+    if mode == "FORMATTED_VALUE" or (dt_formatted and is_date_format(number_format)):
+        shown = show(value, number_format)
+        if shown is not None:
+            return shown
+    return render_scalar(value, mode == "FORMATTED_VALUE")
 
 
 def cell_text(cell: Any, evaluator: Evaluator, sheet: Sheet, row: int, col: int) -> str:

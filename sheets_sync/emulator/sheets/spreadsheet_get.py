@@ -91,8 +91,9 @@ def grid_data(book: Spreadsheet, window: Window, paths: list[list[str]] | None,
         out["startColumn"] = window.start_col
     if _needs(paths, "sheets", "data", "rowData"):
         row_data = []
-        for r in range(window.start_row, min(window.end_row, len(sheet.rows))):
-            line = sheet.rows[r]
+        rows = evaluator.rows(sheet)  # with array formulas' spilled values
+        for r in range(window.start_row, min(window.end_row, len(rows))):
+            line = rows[r]
             values = [cell_data(line[c] if c < len(line) else None, evaluator, sheet, r, c)
                       for c in range(window.start_col, min(window.end_col, len(line)))]
             row_data.append({"values": values} if values else {})

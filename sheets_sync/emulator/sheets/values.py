@@ -49,7 +49,7 @@ def read_window(book: Spreadsheet, window: Window, mode: str, dt_formatted: bool
     """The values of a window, trailing empty cells and rows dropped, inner blanks as ""."""
     sheet = window.sheet
     evaluator = evaluator or Evaluator(book)
-    rows = sheet.rows
+    rows = evaluator.rows(sheet)  # the stored rows, with array formulas' spilled values laid over them
     out: list[list[Any]] = []
     last_nonempty = -1
     for r in range(window.start_row, min(window.end_row, len(rows))):

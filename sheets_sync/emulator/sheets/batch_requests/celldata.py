@@ -44,9 +44,31 @@ def quantise_colors(obj: Any) -> Any:
     return obj
 
 
+def strip_unset(obj: Any) -> Any:
+    """proto3 JSON: a ``null`` field and an enum's ``*_UNSPECIFIED`` value both mean "not set"."""
+    if isinstance(obj, dict):
+        return {k: strip_unset(v) for k, v in obj.items()
+                if v is not None and not (isinstance(v, str) and v.endswith("_UNSPECIFIED"))}
+    if isinstance(obj, list):
+        return [strip_unset(v) for v in obj]
+    return obj
+
+
+def _proto_number(value: Any) -> int | float:
+    """proto3 JSON lets a number travel as a string (``{"numberValue": "3"}``, as pygsheets sends it)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise RequestError(f"Invalid value at 'number_value' (TYPE_DOUBLE), \"{value}\"") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RequestError(f"Invalid value at 'number_value' (TYPE_DOUBLE), {value!r}")
+    return value
+
+
 def normalise_format(fmt: dict[str, Any]) -> dict[str, Any]:
     """Google mirrors plain colours into their ``*Style`` twins in what it stores and returns."""
-    fmt = copy.deepcopy(fmt)
+    fmt = strip_unset(copy.deepcopy(fmt))
     if "backgroundColor" in fmt and "backgroundColorStyle" not in fmt:
         fmt["backgroundColorStyle"] = {"rgbColor": copy.deepcopy(fmt["backgroundColor"])}
     text = fmt.get("textFormat")
@@ -88,11 +110,12 @@ def from_celldata(data: dict[str, Any], old: Any) -> Any:
     """A stored cell from a CellData (the inverse of ``to_celldata``)."""
     value, formula = _entered_value(data.get("userEnteredValue") or {})
     note = data.get("note") or None
-    fmt = normalise_format(data["userEnteredFormat"]) if data.get("userEnteredFormat") else None
+    fmt = (normalise_format(data["userEnteredFormat"]) or None) if data.get("userEnteredFormat") else None
     validation = data.get("dataValidation") or None
     display = dt_kind = None
-    if isinstance(old, Cell) and old.formula == formula and old.value == value:
-        display, dt_kind = old.display, old.dt_kind  # the value did not change: keep how it is shown
+    if isinstance(old, Cell) and old.formula == formula and old.value == value and \
+            _number_format(old.fmt) == _number_format(fmt):
+        display, dt_kind = old.display, old.dt_kind  # value and format unchanged: keep how it is shown
     if formula is None and note is None and fmt is None and validation is None and display is None:
         return value
     new = Cell(value=value, formula=formula, display=display, dt_kind=dt_kind, note=note, fmt=fmt,
@@ -101,14 +124,19 @@ def from_celldata(data: dict[str, Any], old: Any) -> Any:
     return new
 
 
+def _number_format(fmt: dict[str, Any] | None) -> Any:
+    return (fmt or {}).get("numberFormat")
+
+
 def _entered_value(entered: dict[str, Any]) -> tuple[Any, str | None]:
     """(value, formula) of an ExtendedValue; whole floats are stored as ints, as Sheets shows them."""
+    entered = {k: v for k, v in entered.items() if v is not None}  # proto3: null is unset
     if "formulaValue" in entered:
         return None, entered["formulaValue"]
     if "stringValue" in entered:
         return entered["stringValue"], None
-    if "numberValue" in entered:
-        value = entered["numberValue"]
+    if entered.get("numberValue") is not None:
+        value = _proto_number(entered["numberValue"])
         if isinstance(value, float) and value == int(value):
             value = int(value)
         return value, None

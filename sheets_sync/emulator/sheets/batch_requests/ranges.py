@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import cmp_to_key
 from typing import Any
 
-from ..cells import has_value
+from ..cells import Cell, has_value
+from ..formula_refs import after_cut, shift_relative
 from ..grid import Evaluator, Window
 from ..store import Sheet, Spreadsheet
 from .base import Context, RequestError, check_protected, sheet_of, window_of
@@ -30,10 +31,18 @@ def _paste(sheet: Sheet, src: Sheet, src_win: Window, r0: int, c0: int, paste_ty
             elif paste_type == "PASTE_FORMAT":
                 write_celldata(sheet, r, c, to_celldata(cell), "userEnteredFormat")
             elif paste_type == "PASTE_NO_BORDERS" or paste_type == "PASTE_NORMAL":
-                sheet.set_cell(r, c, cell)
+                sheet.set_cell(r, c, _moved_formula(cell, r0 - src_win.start_row, c0 - src_win.start_col,
+                                                    transpose))
             else:
                 sheet.set_cell(r, c, old)
     sheet.trim()
+
+
+def _moved_formula(cell: Any, d_row: int, d_col: int, transpose: bool) -> Any:
+    """A pasted cell: a formula's relative references shift by the paste offset, as in Sheets."""
+    if transpose or not isinstance(cell, Cell) or cell.formula is None:
+        return cell
+    return cell.copy(formula=shift_relative(cell.formula, d_row, d_col))
 
 
 def copy_paste(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
@@ -70,6 +79,9 @@ def cut_paste(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
     for dr, row in enumerate(block):
         for dc, cell in enumerate(row):
             sheet.set_cell(r0 + dr, c0 + dc, cell)
+    # References anywhere in the spreadsheet to the moved cells follow them.
+    after_cut(book, src.sheet, (src.start_row, src.end_row), (src.start_col, src.end_col), sheet,
+              r0 - src.start_row, c0 - src.start_col)
     src.sheet.trim()
     sheet.trim()
     return None

@@ -209,6 +209,19 @@ def add_filter_view(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> dic
     return {"filter": copy.deepcopy(given)}
 
 
+def update_filter_view(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
+    """Change a filter view under a field mask (``fields`` required, as Google requires it)."""
+    given = req.get("filter") or {}
+    fields = require_fields(req)
+    for sheet in book.sheets:
+        for view in sheet.extras.get("filterViews", []):
+            if view["filterViewId"] == given.get("filterViewId"):
+                apply_update(view, given, fields)
+                view.update(prune(view))
+                return None
+    raise RequestError(f"No filter view with id: {given.get('filterViewId')}")
+
+
 def delete_filter_view(book: Spreadsheet, req: dict[str, Any], ctx: Context) -> None:
     """Remove a filter view by id."""
     for sheet in book.sheets:

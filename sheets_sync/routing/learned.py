@@ -1,0 +1,268 @@
+"""Routing that learns from the sheet: a character n-gram model trained on the rows people confirmed.
+
+Examples come from the Tracker (and, where read, the Archive) as the sheet holds them — no model file:
+
+* a row *answered by its department* (Status Replied or Closed, *Replied By* a person's name, not
+  ``on platform``): the department that answered confirms it was theirs;
+* a row *a person re-routed*: its Department differs from the one the tool set. The Audit tab says what the
+  tool set (``Job route, Column Department, New``) when it was read; otherwise the tool's choice is read back
+  from *Assigned By*: ``triage`` → the Social Media Cell, ``keyword: kw`` → the one department whose rule
+  that keyword is, ``post owner`` → the post's department in the Posts tab. A row the model routed
+  (``learned 0.93``) counts only once its department answers it.
+
+The model: TF-IDF of character 2–4-grams within words (``char_wb``: Devanagari and romanised spellings
+share no words but many character runs) into a linear SVM whose scores are calibrated into probabilities
+(sigmoid, 3 folds), all scikit-learn. Fixed ``random_state``: the same rows give the same routes.
+
+How it combines with the rules (:class:`CombinedRouter`): a strong keyword match decides (explainable,
+``keyword: …``); where the rules are weak (a single generic word, or two departments nearly tied) or silent,
+and the model's probability reaches ``routing.model_threshold``, the model decides (``learned 0.93``);
+otherwise the rules' route stands (post owner, triage). Fewer than :data:`MIN_EXAMPLES` examples: no model,
+routing exactly as the rules alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..tracker.cells import as_text
+from ..tracker.table import Table
+from ..vocabulary import is_finished
+from .classify import TRIAGE_DEPARTMENT, Classifier, Route
+from .normalize import fold_phrase
+from .rules import Rule
+
+__all__ = [
+    "DEFAULT_MODEL_THRESHOLD",
+    "MIN_EXAMPLES",
+    "CombinedRouter",
+    "Example",
+    "LearnedRouter",
+    "examples_from_rows",
+    "examples_from_table",
+    "keyword_examples",
+    "router_from_sheet",
+    "tool_departments_from_audit",
+    "train",
+]
+
+# Below this many examples a model mostly memorises; the rules alone route better (bench_learning.py).
+MIN_EXAMPLES = 30
+MIN_PER_DEPARTMENT = 3
+DEFAULT_MODEL_THRESHOLD = 0.4  # the best of 0.3-0.5 in bench_learning.py, and never below the rules there
+# A keyword route is "strong" when its department scores at least this (one specific word of weight 2,
+# or two generic ones) and leads the next department by at least STRONG_MARGIN: then the rules decide.
+STRONG_SCORE = 2.0
+STRONG_MARGIN = 1.0
+ON_PLATFORM = "on platform"
+ROW_HEADERS = ("Ticket ID", "Comment", "Department", "Assigned By", "Status", "Replied By", "Received At",
+               "Post ID")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One comment and the department a person confirmed for it."""
+
+    text: str
+    department: str
+    source: str  # "answered" or "corrected"
+    received_at: datetime | None = None
+
+
+class LearnedRouter:
+    """The trained model: department probabilities for comment texts."""
+
+    def __init__(self, pipeline: Any, examples: int) -> None:
+        self._pipeline = pipeline
+        self.examples = examples
+        self.departments: tuple[str, ...] = tuple(pipeline.classes_)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """(most probable department, its probability) for each text."""
+        if not texts:
+            return []
+        probabilities = self._pipeline.predict_proba(list(texts))
+        return [(self.departments[int(row.argmax())], float(row.max())) for row in probabilities]
+
+
+def _pipeline(random_state: int = 0) -> Any:
+    # Imported here: scikit-learn takes ~1 s to import, and most commands never train.
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    return make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True),
+        CalibratedClassifierCV(LinearSVC(C=0.5, random_state=random_state), cv=3, method="sigmoid"),
+    )
+
+
+def keyword_examples(rules: Sequence[Rule]) -> list[Example]:
+    """Each active department rule's keyword (weight 1 or more) as a one-phrase example of its department.
+
+    A few hundred sentences cannot teach the vocabulary of nineteen departments in four scripts; the Routing
+    tab already holds it. With these the model alone goes from ~54 % to ~85 % on unseen comments
+    (bench_learning.py), and the sheet's sentences teach it the context the keywords lack."""
+    return [Example(rule.keyword, rule.department.strip(), "keyword") for rule in rules
+            if rule.active and rule.department.strip() and rule.weight >= 1]
+
+
+def train(examples: Sequence[Example], rules: Sequence[Rule] = (), *,
+          random_state: int = 0) -> LearnedRouter | None:
+    """A model from the sheet's ``examples`` plus the ``rules``' keywords; None when the sheet's examples are
+    too few (fewer than :data:`MIN_EXAMPLES`): then routing is the rules' alone, exactly."""
+    if len(examples) < MIN_EXAMPLES:
+        return None
+    everything = [*examples, *keyword_examples(rules)]
+    counts: dict[str, int] = {}
+    for example in everything:
+        counts[example.department] = counts.get(example.department, 0) + 1
+    # Calibration splits each department's examples in 3 folds: fewer than 3 cannot be learned.
+    usable = [e for e in everything if counts[e.department] >= MIN_PER_DEPARTMENT]
+    if len({e.department for e in usable}) < 2:
+        return None
+    pipeline = _pipeline(random_state)
+    with warnings.catch_warnings():
+        # A department with 3-5 examples makes a calibration fold thin; sklearn warns, the fit is still sound.
+        warnings.simplefilter("ignore", UserWarning)
+        pipeline.fit([e.text for e in usable], [e.department for e in usable])
+    return LearnedRouter(pipeline, len(examples))
+
+
+class CombinedRouter:
+    """The rules and (when there is one) the learned model: ``classify`` as :meth:`Classifier.classify`."""
+
+    def __init__(self, classifier: Classifier, model: LearnedRouter | None,
+                 model_threshold: float = DEFAULT_MODEL_THRESHOLD) -> None:
+        self.classifier = classifier
+        self.model = model
+        self.model_threshold = model_threshold
+
+    def classify(self, text: str, *, post_department: str | None = None, department: str | None = None,
+                 category: str | None = None) -> Route:
+        """Route one comment: a strong keyword match, else the confident model, else the rules' route."""
+        route = self.classifier.classify(text, post_department=post_department, department=department,
+                                         category=category)
+        if self.model is None or route.assigned_by == "given" or self._rules_strong(text, route):
+            return route
+        (predicted, probability), = self.model.predict([text])
+        if probability < self.model_threshold or not self.classifier._is_known(predicted):
+            return route
+        return Route(predicted, route.category, route.language, f"learned {probability:.2f}")
+
+    def _rules_strong(self, text: str, route: Route) -> bool:
+        if not route.assigned_by.startswith("keyword:"):
+            return False
+        scores = sorted(self.classifier.department_scores(text).values(), reverse=True) + [0.0, 0.0]
+        return scores[0] >= STRONG_SCORE and scores[0] - scores[1] >= STRONG_MARGIN
+
+
+# --- examples from the sheet --------------------------------------------------------------------------------
+
+
+def tool_departments_from_audit(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Ticket ID → the Department the tool last wrote, from the Audit tab's rows (Job, Ticket ID, Column,
+    New); later rows win."""
+    found: dict[str, str] = {}
+    for row in rows:
+        if as_text(row.get("Column")).strip() == "Department" and as_text(row.get("Job")).strip() == "route":
+            ticket = as_text(row.get("Ticket ID")).strip()
+            if ticket:
+                found[ticket] = as_text(row.get("New")).strip()
+    return found
+
+
+class _ToolChoice:
+    """What the tool set a row's Department to, read back from its Assigned By (when the Audit was not read)."""
+
+    def __init__(self, rules: Sequence[Rule], post_owners: Mapping[str, str]) -> None:
+        self._post_owners = post_owners
+        by_keyword: dict[tuple[str, ...], set[str]] = {}
+        for rule in rules:
+            if rule.department.strip():
+                by_keyword.setdefault(fold_phrase(rule.keyword), set()).add(rule.department.strip())
+        # A keyword of several departments does not say which one the tool chose.
+        self._keyword = {k: next(iter(v)) for k, v in by_keyword.items() if len(v) == 1}
+
+    def __call__(self, row: Mapping[str, Any]) -> str | None:
+        assigned_by = as_text(row.get("Assigned By")).strip()
+        if assigned_by == "triage":
+            return TRIAGE_DEPARTMENT
+        if assigned_by == "post owner":
+            return self._post_owners.get(as_text(row.get("Post ID")).strip())
+        if assigned_by.startswith("keyword:"):
+            keyword = assigned_by.removeprefix("keyword:").split(" → ")[0].strip()
+            return self._keyword.get(fold_phrase(keyword))
+        return None
+
+
+def examples_from_rows(rows: Iterable[Mapping[str, Any]], rules: Sequence[Rule] = (), *,
+                       tool_departments: Mapping[str, str] | None = None,
+                       post_owners: Mapping[str, str] | None = None,
+                       known_departments: Collection[str] | None = None) -> list[Example]:
+    """The examples in Tracker/Archive rows (header → value): rows answered by their department and rows a
+    person re-routed (see the module's docstring). ``tool_departments`` (from the Audit) takes precedence
+    over reading the tool's choice back from Assigned By."""
+    audit = tool_departments or {}
+    choice = _ToolChoice(rules, post_owners or {})
+    found: list[Example] = []
+    for row in rows:
+        text, department = as_text(row.get("Comment")).strip(), as_text(row.get("Department")).strip()
+        if not text or not department or (known_departments and department not in known_departments):
+            continue
+        source = _source(row, department, audit.get(as_text(row.get("Ticket ID")).strip()), choice)
+        if source:
+            when = row.get("Received At")
+            found.append(Example(text, department, source, when if isinstance(when, datetime) else None))
+    return found
+
+
+def _source(row: Mapping[str, Any], department: str, audited: str | None, choice: _ToolChoice) -> str | None:
+    """Why a row is an example ("answered", "corrected"), or None when no person's hand is visible in it."""
+    replied_by = as_text(row.get("Replied By")).strip()
+    if is_finished(row.get("Status")) and replied_by and replied_by.lower() != ON_PLATFORM:
+        return "answered"
+    tool_set = audited if audited is not None else choice(row)
+    if tool_set and tool_set != department:
+        return "corrected"
+    return None
+
+
+def examples_from_table(table: Table, rules: Sequence[Rule] = (), **kwargs: Any) -> list[Example]:
+    """:func:`examples_from_rows` over a Tracker or Archive table as read, column by column (fast on large
+    tabs); keyword arguments as there."""
+    present = [h for h in ROW_HEADERS if h in table.col]
+    columns = {h: table.column(h) for h in present if h != "Received At"}
+    numbers = list(table.row_numbers())
+
+    def rows() -> Iterable[dict[str, Any]]:
+        for n in numbers:
+            row = {h: (values[n - 2] if n - 2 < len(values) else "") for h, values in columns.items()}
+            if "Received At" in table.col:
+                row["Received At"] = table.typed(n, "Received At")
+            yield row
+
+    return examples_from_rows(rows(), rules, **kwargs)
+
+
+def router_from_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], *,
+                      known_departments: Collection[str] | None = None, threshold: float = 1.0,
+                      model_threshold: float = DEFAULT_MODEL_THRESHOLD,
+                      post_owners: Mapping[str, str] | None = None,
+                      tool_departments: Mapping[str, str] | None = None) -> CombinedRouter:
+    """The rules and a model trained afresh on the examples in the tables as read: the Tracker, and the
+    Archive when it was read whole (a cycle reads only its key column). No model when examples are few."""
+    known = set(known_departments) if known_departments else None
+    examples: list[Example] = []
+    for title in ("Tracker", "Archive"):
+        table = tables.get(title)
+        if table is not None and "Comment" in table.col:
+            examples += examples_from_table(table, rules, tool_departments=tool_departments,
+                                            post_owners=post_owners, known_departments=known)
+    classifier = Classifier(rules, known_departments=known, threshold=threshold)
+    return CombinedRouter(classifier, train(examples, rules), model_threshold)
