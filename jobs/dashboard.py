@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sheets_sync.conversations import REOPENED
 from sheets_sync.reports.conversations import dashboard_block
 from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dashboard_grid
 from sheets_sync.tracker.cells import as_text
@@ -47,6 +48,19 @@ def metric_rows(ctx: CycleContext, columns: tuple[str, ...] = COLUMNS) -> list[d
     return rows
 
 
+def _conversation_rows(ctx: CycleContext) -> list[dict[str, Any]]:
+    """The rows the urgent-and-reopened block can count — urgent or reopened ones — as this cycle leaves them:
+    the two columns are scanned first, so a 100,000-row Tracker with a handful of such rows costs little."""
+    tracker = ctx.tracker
+    if not {"Priority", "Assigned By"} <= set(tracker.table.col):
+        return []
+    priority, assigned = tracker.column("Priority"), tracker.column("Assigned By")
+    picked = [t for t, n in tracker.read_keys().items() if as_text(priority[n - 2]).strip()
+              or as_text(assigned[n - 2]).startswith(REOPENED)]
+    picked += tracker.new_keys() + [t for h in ("Priority", "Assigned By") for t, _ in tracker.changed(h)]
+    return [{h: tracker.text(t, h) for h in CONVERSATION_COLUMNS} for t in dict.fromkeys(picked)]
+
+
 def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
     """The Departments tab as records."""
     view = ctx.work.tab("Departments")
@@ -55,7 +69,7 @@ def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
 
 def run(ctx: CycleContext) -> None:
     """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed)."""
-    conversations = dashboard_block(metric_rows(ctx, CONVERSATION_COLUMNS))
+    conversations = dashboard_block(_conversation_rows(ctx))
     posts = list(posts_module.dashboard_rows(ctx))
     blocks = [*posts, *([[]] if posts and conversations else []), *conversations]
     grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx),

@@ -13,11 +13,11 @@ from sheets_sync.conversations import FOLLOW_UP, REOPENED, is_reopened
 from sheets_sync.routing import (
     Route,
     all_departments,
-    classify,
     detect_category,
     detect_language,
     sheet_rules,
 )
+from sheets_sync.routing.learned import router_from_sheet
 from sheets_sync.routing.priority import URGENT, UrgentCues
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.vocabulary import Status, is_finished
@@ -105,6 +105,10 @@ def run(ctx: CycleContext) -> None:
     urgent = UrgentCues(rules)
     tracker = ctx.tracker
     candidates = [t for t in tracker.keys() if not tracker.text(t, "Department")]
+    # The rules and a model trained afresh on the rows people confirmed (none while they are few).
+    router = router_from_sheet(ctx.work.snapshot.tables, rules, known_departments=known, post_owners=owners,
+                               threshold=ctx.config.routing.threshold,
+                               model_threshold=ctx.config.routing.model_threshold) if candidates else None
     for ticket in candidates:
         text = as_text(tracker.get(ticket, "Comment"))
         route = _follow_up_route(ctx, ticket, text)
@@ -112,7 +116,7 @@ def run(ctx: CycleContext) -> None:
             post_dept = owners.get(tracker.text(ticket, "Post ID"))
             if known and post_dept and post_dept not in known:
                 post_dept = None
-            route = classify(text, rules, post_department=post_dept, known_departments=known)
+            route = router.classify(text, post_department=post_dept)
         assigned_by = route.assigned_by
         cue = urgent.match(text) if not tracker.text(ticket, "Priority") else None
         if cue is not None:
@@ -127,7 +131,7 @@ def run(ctx: CycleContext) -> None:
             tracker.set(ticket, "Language", route.language, JOB)
         if as_text(tracker.get(ticket, "Status")) in ("", Status.NEW):
             tracker.set(ticket, "Status", Status.ASSIGNED.value, JOB)
-        ctx.count(JOB, route.assigned_by.split(":")[0])
+        ctx.count(JOB, "learned" if route.assigned_by.startswith("learned") else route.assigned_by.split(":")[0])
     log.debug("route: %d rows", len(candidates))
 
 

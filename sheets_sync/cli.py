@@ -51,13 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("job", parents=[common], help=COMMANDS["job"])
     p.add_argument("name", help="ingest, route, sla, reply, status, digest, archive, content, dashboard")
     p = sub.add_parser("classify", parents=[common], help=COMMANDS["classify"])
-    p.add_argument("--from-sheet", action="store_true", help="use the Routing tab's rules instead of the defaults")
+    p.add_argument("--from-sheet", action="store_true",
+                   help="the Routing tab's rules instead of the defaults, and a router learned from the sheet's rows")
     sub.add_parser("doctor", parents=[common], help=COMMANDS["doctor"])
     p = sub.add_parser("demo", parents=[common], help=COMMANDS["demo"])
     p.add_argument("--comments", type=int, default=300, help="citizen comments to simulate")
     p.add_argument("--out", default="demo-tracker.xlsx", help="where to export the sheet")
     p = sub.add_parser("export", parents=[common], help=COMMANDS["export"])
     p.add_argument("--out", default=None, help="the .xlsx file to write (default tracker-YYYY-MM-DD.xlsx)")
+    p.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", help="csv: one tab, named by --tab")
+    p.add_argument("--tab", default=None, help="the tab to export as CSV (e.g. Tracker)")
     p = sub.add_parser("emulator", parents=[common], help=COMMANDS["emulator"])
     p.add_argument("which", choices=["sheets", "platforms"])
     p.add_argument("--port", type=int, default=8780)
@@ -102,6 +105,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_doctor(config)
     if args.command == "export":
+        if args.format == "csv":
+            return _export_csv(config, args.tab, args.out)
         return _export(config, args.out)
     if args.command == "demo":
         from .demo import run_demo
@@ -123,6 +128,28 @@ def _export(config: Config, out: str | None) -> int:
     path = Path(out) if out else Path(f"tracker-{datetime.now(config.tz).date().isoformat()}.xlsx")
     export_to(TrackerStore(backend, tz=config.tz), path)
     print(f"Exported {spreadsheet_id} to {path.resolve()}")
+    return 0
+
+
+def _export_csv(config: Config, tab: str | None, out: str | None) -> int:
+    from datetime import datetime
+
+    from .app import ensure_spreadsheet
+    from .client import connect
+    from .tracker.export_csv import export_tab_csv
+    from .tracker.export_store import write_atomically
+    from .tracker.store import TrackerStore
+
+    if not tab:
+        print("sheets-sync export --format csv needs --tab NAME (CSV holds one tab), e.g. --tab Tracker")
+        return 2
+    backend = connect(config)
+    spreadsheet_id = ensure_spreadsheet(config, backend)
+    data = export_tab_csv(TrackerStore(backend, tz=config.tz), tab)
+    day = datetime.now(config.tz).date().isoformat()
+    path = Path(out) if out else Path(f"{tab.lower().replace(' ', '-')}-{day}.csv")
+    write_atomically(data, path)
+    print(f"Exported tab {tab!r} of {spreadsheet_id} to {path.resolve()}")
     return 0
 
 
@@ -197,20 +224,30 @@ def _report(result: CycleResult) -> int:
     return 0 if result.ok or not result.ran else 1
 
 
+# What `classify --from-sheet` reads: the rules, and the rows people confirmed (with what the tool had set).
+SHEET_ROUTING_TABS = ("Routing", "Departments", "Posts", "Tracker", "Archive", "Audit")
+
+
 def _classify(config: Config | None) -> int:
     from .routing import classify_jsonl, load_default_rules, sheet_rules
 
-    rules = load_default_rules()
+    rules, router = load_default_rules(), None
     if config is not None:
         from .client import connect
+        from .routing.learned import router_from_whole_sheet
         from .tracker.store import TrackerStore
 
         store = TrackerStore(connect(config), tz=config.tz)
         notes: list[str] = []
-        rules, _ = sheet_rules(store.read(["Routing", "Departments"]).tables, notes)
+        tables = store.read([*SHEET_ROUTING_TABS]).tables
+        rules, departments = sheet_rules(tables, notes)
+        router = router_from_whole_sheet(tables, rules, departments, threshold=config.routing.threshold,
+                                         model_threshold=config.routing.model_threshold)
         for note in notes:
             print(f"sheets-sync: {note}", file=sys.stderr)
-    for line in classify_jsonl(sys.stdin, rules):
+        examples = router.model.examples if router.model else 0
+        print(f"sheets-sync: rules and a router learned from {examples} of the sheet's rows", file=sys.stderr)
+    for line in classify_jsonl(sys.stdin, rules, classifier=router):
         sys.stdout.write(line + "\n")
     sys.stdout.flush()
     return 0

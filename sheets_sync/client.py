@@ -32,7 +32,8 @@ SCOPES = [
     "https://www.googleapis.com/auth/spreadsheets",
     "https://www.googleapis.com/auth/drive",
 ]
-GOOGLE_PREFIXES = ["https://sheets.googleapis.com/", "https://www.googleapis.com/"]
+GOOGLE_PREFIXES = ["https://sheets.googleapis.com/", "https://www.googleapis.com/",
+                   "https://docs.google.com/spreadsheets/"]  # per-tab CSV export link
 SERVICE_ACCOUNT_FIELDS = ("type", "project_id", "private_key_id", "private_key", "client_email", "token_uri")
 
 

@@ -16,12 +16,15 @@ from gspread.utils import rowcol_to_a1
 
 from sheets_sync.demo.world import IST, World
 from sheets_sync.errors import SchemaError
+from sheets_sync.schema import load_schema
 from sheets_sync.tracker.cells import CELL_LIMIT, as_text
 from sheets_sync.tracker.init import run_init
 from sheets_sync.tracker.store import TrackerStore
 from sheets_sync.tracker.table import Table, column_letter
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=IST)
+TRACKER_HEADERS = load_schema()["Tracker"].headers
+DUE_LETTER, STATUS_LETTER = (column_letter(TRACKER_HEADERS.index(h)) for h in ("Due By", "Status"))
 
 
 @pytest.fixture
@@ -111,11 +114,12 @@ HEADER_CASES = [
                  ["Tracker", "'Overdue' is missing", "sheets-sync init"],
                  lambda w: run_init(TrackerStore(w.backend, tz=IST, clock=w.clock)), id="missing"),
     pytest.param(lambda w: _rename(w.worksheet(), "Due By", "Due Date"),
-                 ["Tracker", "'Due By' is missing", "column M is headed 'Due Date': rename it back to 'Due By'"],
+                 ["Tracker", "'Due By' is missing", f"column {DUE_LETTER} is headed 'Due Date': rename it back to 'Due By'"],
                  lambda w: _rename(w.worksheet(), "Due Date", "Due By"), id="renamed"),
     pytest.param(lambda w: _add_column(w.worksheet(), "Status"),
-                 ["Tracker", "'Status' appears more than once", "columns N, Y", "Rename or delete the extra"],
-                 lambda w: w.worksheet().update_cell(1, 25, "My status"), id="duplicated"),
+                 ["Tracker", "'Status' appears more than once",
+                  f"columns {STATUS_LETTER}, {column_letter(len(TRACKER_HEADERS))}", "Rename or delete the extra"],
+                 lambda w: w.worksheet().update_cell(1, len(TRACKER_HEADERS) + 1, "My status"), id="duplicated"),
 ]
 
 
@@ -170,7 +174,7 @@ def test_renamed_header_message_names_the_cell_and_both_fixes():
     with pytest.raises(SchemaError) as info:
         table.require_writable()
     assert str(info.value) == ("Tracker: the required column 'Due By' is missing. Run `sheets-sync init` to add it "
-                               "at the end, or restore the header text — column M is headed 'Due Date': rename it "
+                               f"at the end, or restore the header text — column {DUE_LETTER} is headed 'Due Date': rename it "
                                "back to 'Due By'.")
 
 
@@ -237,12 +241,14 @@ def test_cell_problems_is_pure_and_table_driven():
         row[tab.headers.index(header)] = value
     table = Table(tab, list(tab.headers), [row], IST)
     problems = table.cell_problems(2, {"Department": ["Water Supply", "Roads"]})
+    at = {h: f"Tracker!{column_letter(tab.headers.index(h))}2" for h in values}
     assert problems == [
-        "Tracker!E2 (Received At): 'tomorrow' is not a date and time; write it as 2026-10-05 10:30",
-        "Tracker!K2 (Department): 'Water Dept' is not a valid Department; use one of: Water Supply, Roads "
+        f"{at['Received At']} (Received At): 'tomorrow' is not a date and time; write it as 2026-10-05 10:30",
+        f"{at['Department']} (Department): 'Water Dept' is not a valid Department; use one of: Water Supply, Roads "
         "(from Departments)",
-        "Tracker!N2 (Status): 'Pending' is not a valid Status; use one of: New, Assigned, Replied, Closed, Escalated",
-        "Tracker!Q2 (Send): 'maybe' is not a checkbox value; tick or untick the box (TRUE/FALSE)",
+        f"{at['Status']} (Status): 'Pending' is not a valid Status; use one of: New, Assigned, Replied, Closed, "
+        "Escalated",
+        f"{at['Send']} (Send): 'maybe' is not a checkbox value; tick or untick the box (TRUE/FALSE)",
     ]
 
 

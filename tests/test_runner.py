@@ -84,7 +84,7 @@ def test_run_forever_runs_a_cycle_and_stops(world):
 
 def test_unknown_job_is_named_before_anything_is_read(world):
     before = world.sheets.stats()["reads"]
-    with pytest.raises(ValueError, match="unknown job 'nope'; jobs: check, ingest, content, route"):
+    with pytest.raises(ValueError, match="unknown job .nope.; jobs: check, ingest, "):
         world.runner("A").cycle(["nope"])
     assert world.sheets.stats()["reads"] == before
 

@@ -1,6 +1,10 @@
 """Measure the classifier against a labelled set of comments.
 
     python -m sheets_sync.routing.accuracy tests/data/labelled_comments.jsonl
+    python -m sheets_sync.routing.accuracy --from-sheet [--config PATH]
+
+The second reports the rules alone, the learned router alone and the two combined, by 5-fold
+cross-validation on the sheet's own examples (rows people re-routed or their department answered).
 
 Each line is ``{"text", "department", "category", "language"}`` with an optional
 ``"post_department"``.  Prints overall accuracy per field and, per department, how many
@@ -15,10 +19,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .classify import classify
+from .classify import Classifier, classify
+from .learned import CombinedRouter, Example, train
 from .rules import Rule, load_default_rules
 
-__all__ = ["Report", "measure", "main"]
+__all__ = ["Report", "cross_validate", "measure", "main"]
 
 
 @dataclass
@@ -69,18 +74,66 @@ def measure(records: Iterable[Mapping[str, str]], rules: Sequence[Rule]) -> Repo
     return report
 
 
+def cross_validate(examples: Sequence[Example], rules: Sequence[Rule], folds: int = 5) -> dict[str, float]:
+    """Department accuracy of the rules alone, the model alone and the two combined on ``examples`` (the
+    sheet's own), each example predicted by a model trained on the other folds (fixed folds: repeatable)."""
+    classifier = Classifier(rules)
+    right = {"rules": 0, "model": 0, "combined": 0}
+    for fold in range(folds):
+        test = examples[fold::folds]
+        model = train([e for i, e in enumerate(examples) if i % folds != fold], rules)
+        router = CombinedRouter(classifier, model)
+        predicted = model.predict([e.text for e in test]) if model else [("", 0.0)] * len(test)
+        for example, (department, _) in zip(test, predicted, strict=True):
+            right["rules"] += classifier.classify(example.text).department == example.department
+            right["model"] += department == example.department
+            right["combined"] += router.classify(example.text).department == example.department
+    return {name: count / len(examples) if examples else 0.0 for name, count in right.items()}
+
+
+def _sheet_examples(config_path: str | None) -> tuple[list[Example], list[Rule]]:
+    """The examples and rules of the configured sheet (``--from-sheet``), read whole once."""
+    from ..client import connect
+    from ..config import load_config
+    from ..tracker.store import TrackerStore
+    from .learned import examples_from_table, tool_departments_from_audit
+    from .sheet import sheet_rules
+
+    config = load_config(config_path)
+    tables = TrackerStore(connect(config), tz=config.tz).read(["Routing", "Departments", "Tracker", "Archive",
+                                                               "Audit"]).tables
+    rules, _ = sheet_rules(tables, [])
+    audit = tables.get("Audit")
+    tool_set = tool_departments_from_audit(audit.records()) if audit is not None else None
+    return [e for title in ("Tracker", "Archive") if (table := tables.get(title)) is not None
+            for e in examples_from_table(table, rules, tool_departments=tool_set)], rules
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: print the summary for a JSONL file (``-v`` also lists every miss)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--from-sheet" in args:
+        config_path = args[args.index("--config") + 1] if "--config" in args else None
+        examples, rules = _sheet_examples(config_path)
+        figures = cross_validate(examples, rules)
+        print(f"{len(examples)} examples in the sheet, 5-fold cross-validation: "
+              + ", ".join(f"{name} {value:.1%}" for name, value in figures.items()))
+        return 0
     verbose = "-v" in args
     paths = [a for a in args if a != "-v"]
     if len(paths) != 1:
-        print("usage: python -m sheets_sync.routing.accuracy [-v] LABELLED.jsonl", file=sys.stderr)
+        print("usage: python -m sheets_sync.routing.accuracy [-v] LABELLED.jsonl | --from-sheet [--config PATH]",
+              file=sys.stderr)
         return 2
     with open(paths[0], encoding="utf-8") as handle:
         records = [json.loads(line) for line in handle if line.strip()]
     report = measure(records, load_default_rules())
     print(report.summary())
+    # The labelled comments as if they were the sheet's examples: what the learned router adds to the rules.
+    labelled = [Example(r["text"], r["department"], "answered") for r in records]
+    figures = cross_validate(labelled, load_default_rules())
+    print("\nlearned router, 5-fold cross-validation on these comments: "
+          + ", ".join(f"{name} {value:.1%}" for name, value in figures.items()))
     if verbose:
         print()
         for name, want, got, text in report.misses:

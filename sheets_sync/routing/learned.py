@@ -46,6 +46,7 @@ __all__ = [
     "examples_from_table",
     "keyword_examples",
     "router_from_sheet",
+    "router_from_whole_sheet",
     "tool_departments_from_audit",
     "train",
 ]
@@ -190,7 +191,8 @@ class _ToolChoice:
         self._keyword = {k: next(iter(v)) for k, v in by_keyword.items() if len(v) == 1}
 
     def __call__(self, row: Mapping[str, Any]) -> str | None:
-        assigned_by = as_text(row.get("Assigned By")).strip()
+        # "keyword: kw → note; urgent: cue": the reason is what comes before any note or urgent cue.
+        assigned_by = as_text(row.get("Assigned By")).split(";")[0].strip()
         if assigned_by == "triage":
             return TRIAGE_DEPARTMENT
         if assigned_by == "post owner":
@@ -266,3 +268,16 @@ def router_from_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], *,
                                             post_owners=post_owners, known_departments=known)
     classifier = Classifier(rules, known_departments=known, threshold=threshold)
     return CombinedRouter(classifier, train(examples, rules), model_threshold)
+
+
+def router_from_whole_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], departments: Collection[str], *,
+                            threshold: float = 1.0,
+                            model_threshold: float = DEFAULT_MODEL_THRESHOLD) -> CombinedRouter:
+    """:func:`router_from_sheet` for tables read whole, outside a cycle (``classify --from-sheet``, the
+    accuracy report): the Archive's rows count too, and the Audit says exactly what the tool had set."""
+    posts, audit = tables.get("Posts"), tables.get("Audit")
+    owners = {as_text(row.get("Post ID")).strip(): as_text(row.get("Department")).strip()
+              for row in (posts.records() if posts is not None else [])}
+    tool_set = tool_departments_from_audit(audit.records()) if audit is not None else None
+    return router_from_sheet(tables, rules, known_departments=departments, threshold=threshold,
+                             model_threshold=model_threshold, post_owners=owners, tool_departments=tool_set)

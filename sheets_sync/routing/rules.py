@@ -93,73 +93,67 @@ def rules_from_rows(rows: list[dict[str, str]]) -> tuple[list[Rule], list[str]]:
         if not any(row.values()):
             continue
         where = f"Routing row {row_number}"
-        keyword = row.get("keyword", "")
-        department = row.get("department", "")
-        category_text = row.get("category", "")
-        if not keyword:
-            problems.append(
-                f"{where}: Keyword is empty — write the word or phrase to look for, or delete the row"
-            )
-            continue
-        folded = fold_phrase(keyword)
-        if not folded:
-            problems.append(
-                f"{where}: Keyword '{keyword}' has no letters to match — use a word in Marathi, Hindi or English"
-            )
-            continue
-        category: str | None = None
-        if category_text:
-            category = _CATEGORY_BY_LOWER.get(category_text.lower())
-            if category is None:
-                problems.append(
-                    f"{where}: Category '{category_text}' is not one of {', '.join(CATEGORIES)} — "
-                    "pick one of these or leave the cell empty"
-                )
-                continue
-        priority_text = row.get("priority", "")
-        priority = URGENT if priority_text.lower() == URGENT.lower() else ""
-        if priority_text and not priority:
-            problems.append(
-                f"{where}: Priority '{priority_text}' is not Urgent — write Urgent or leave the cell empty"
-            )
-            continue
-        if not department and category is None and not priority:
-            problems.append(
-                f"{where}: '{keyword}' has neither a Department nor a Category nor Priority Urgent — "
-                "write the department it should go to (or a Category for a cue word, or Urgent)"
-            )
-            continue
         try:
-            weight = _parse_weight(row.get("weight", ""))
-        except vocabulary.CellValueError as exc:
-            problems.append(f"{where}: Weight {exc}")
+            rule = _rule_of(row)
+        except _RowProblem as exc:
+            problems.append(f"{where}: {exc}")
             continue
-        if weight <= 0:
-            problems.append(
-                f"{where}: Weight {row.get('weight', '')} must be more than 0 — "
-                "to switch the rule off set Active to FALSE instead"
-            )
-            continue
-        try:
-            active = vocabulary.parse_checkbox(row.get("active", ""))
-        except vocabulary.CellValueError:
-            problems.append(
-                f"{where}: Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE"
-            )
-            continue
-        key = (folded, department.lower() or priority.lower())
+        key = (fold_phrase(rule.keyword), rule.department.lower() or rule.priority.lower())
         if key in seen:
             problems.append(
-                f"{where}: '{keyword}' for {department or category} repeats row {seen[key]} — "
-                "delete one of the two rows (only the first is used)"
+                f"{where}: '{rule.keyword}' for {rule.department or rule.category or rule.priority} repeats row "
+                f"{seen[key]} — delete one of the two rows (only the first is used)"
             )
             continue
         seen[key] = row_number
-        rules.append(
-            Rule(keyword=keyword, department=department, category=category, weight=weight,
-                 active=active is not False, priority=priority)
-        )
+        rules.append(rule)
     return rules, problems
+
+
+class _RowProblem(ValueError):
+    """What is wrong with one Routing row, and the fix."""
+
+
+def _rule_of(row: dict[str, str]) -> Rule:
+    """One Routing row (lower-cased headers → text) as a rule; ``_RowProblem`` naming the cell and the fix."""
+    keyword, department = row.get("keyword", ""), row.get("department", "")
+    if not keyword:
+        raise _RowProblem("Keyword is empty — write the word or phrase to look for, or delete the row")
+    if not fold_phrase(keyword):
+        raise _RowProblem(f"Keyword '{keyword}' has no letters to match — use a word in Marathi, Hindi or English")
+    category, priority = _category_of(row.get("category", "")), _priority_of(row.get("priority", ""))
+    if not department and category is None and not priority:
+        raise _RowProblem(f"'{keyword}' has neither a Department nor a Category nor Priority Urgent — "
+                          "write the department it should go to (or a Category for a cue word, or Urgent)")
+    try:
+        weight = _parse_weight(row.get("weight", ""))
+    except vocabulary.CellValueError as exc:
+        raise _RowProblem(f"Weight {exc}") from None
+    if weight <= 0:
+        raise _RowProblem(f"Weight {row.get('weight', '')} must be more than 0 — "
+                          "to switch the rule off set Active to FALSE instead")
+    try:
+        active = vocabulary.parse_checkbox(row.get("active", ""))
+    except vocabulary.CellValueError:
+        raise _RowProblem(f"Active '{row.get('active', '')}' is not TRUE or FALSE — write TRUE or FALSE") from None
+    return Rule(keyword=keyword, department=department, category=category, weight=weight,
+                active=active is not False, priority=priority)
+
+
+def _category_of(text: str) -> str | None:
+    if not text:
+        return None
+    category = _CATEGORY_BY_LOWER.get(text.lower())
+    if category is None:
+        raise _RowProblem(f"Category '{text}' is not one of {', '.join(CATEGORIES)} — "
+                          "pick one of these or leave the cell empty")
+    return category
+
+
+def _priority_of(text: str) -> str:
+    if text and text.lower() != URGENT.lower():
+        raise _RowProblem(f"Priority '{text}' is not Urgent — write Urgent or leave the cell empty")
+    return URGENT if text else ""
 
 
 def rules_to_rows(rules: list[Rule]) -> list[dict[str, str]]:

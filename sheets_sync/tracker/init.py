@@ -165,14 +165,22 @@ def plan_init(schema: Schema, meta: dict[str, Any], headers: dict[str, list[str]
         positions = _plan_header(report, sheet, headers.get(title, []), grids.get(title), tz)
         _plan_protection(report, sheet, positions)
         _plan_tab_extras(report, sheet, positions, departments)
-        if tab_rows.get(title, 0) == 0 and seeds.get(title):
-            _plan_seed(report, sheet, seeds[title], tz)
-        elif title == "Routing" and "Priority" not in trim_header(headers.get(title, [])):
-            _plan_urgent_rules(report, sheet, positions, seeds.get(title) or [], tz)
-        elif title == "Departments" and not sheet.created and department_rows and marathi_renames:
-            _plan_marathi_names(report, sheet, trim_header(headers.get(title, [])), department_rows[1:],
-                                marathi_renames, tz)
+        _plan_rows(report, sheet, positions, trim_header(headers.get(title, [])), tab_rows.get(title, 0),
+                   seeds.get(title) or [], tz, department_rows, marathi_renames)
     return report
+
+
+def _plan_rows(report: InitReport, sheet: _Sheet, positions: dict[str, int], header: list[str], n_rows: int,
+               seeds: list[Any], tz: ZoneInfo, department_rows: list[list[str]] | None,
+               marathi_renames: dict[tuple[str, str], str] | None) -> None:
+    """Rows init adds to a tab: the seeds of an empty tab; for an existing one what an upgrade brings (the
+    Routing tab's default urgent cues, the Departments tab's renamed default Marathi names)."""
+    if n_rows == 0 and seeds:
+        _plan_seed(report, sheet, seeds, tz)
+    elif sheet.title == "Routing" and "Priority" not in header:
+        _plan_urgent_rules(report, sheet, positions, seeds, tz)
+    elif sheet.title == "Departments" and not sheet.created and department_rows and marathi_renames:
+        _plan_marathi_names(report, sheet, header, department_rows[1:], marathi_renames, tz)
 
 
 def _plan_tab_extras(report: InitReport, sheet: _Sheet, positions: dict[str, int], departments: list[str]) -> None:

@@ -26,7 +26,7 @@ import requests
 from ..faults import FaultInjector
 from ..http import EmuRequest, EmuResponse, json_response
 from ..transport import mount
-from . import drive, drive_permissions, values
+from . import docs_export, drive, drive_permissions, mask_check, values
 from .batch_update import Context, apply_batch
 from .drive_uploads import DriveUploads
 from .errors import ApiError, invalid, not_found
@@ -86,6 +86,9 @@ ROUTES = [
            "DELETE /drive/v3/files/{id}/permissions/{permissionId}", "drive", "drive_unshare"),
     _route("GET", rf"/drive/v3/files/{_ID}/comments", "GET /drive/v3/files/{id}/comments", "drive",
            "drive_comments"),
+    # The Sheets web app's per-tab download link (docs.google.com): Drive's CSV export is the first tab only.
+    _route("GET", rf"/spreadsheets/d/{_ID}/export", "GET docs.google.com/spreadsheets/d/{id}/export", "drive",
+           "docs_export"),
     _route("PUT", rf"/upload/drive/v2/files/{_ID}", "PUT /upload/drive/v2/files/{id}", "drive", "drive_v2_upload"),
     _route("POST", r"/upload/drive/v3/files", "POST /upload/drive/v3/files", "drive", "drive_upload"),
 ]
@@ -166,7 +169,8 @@ class SheetsEmulator:
     def session(self) -> requests.Session:
         """A new ``requests.Session`` with this emulator mounted for Google's Sheets and Drive hosts."""
         return mount(requests.Session(), self,
-                     ["https://sheets.googleapis.com/", "https://www.googleapis.com/"])
+                     ["https://sheets.googleapis.com/", "https://www.googleapis.com/",
+                      "https://docs.google.com/spreadsheets/"])
 
     def handle(self, request: EmuRequest) -> EmuResponse:
         """Answer one HTTP request as Google would."""
@@ -277,8 +281,12 @@ class SheetsEmulator:
 
     def _dispatch(self, route: Route, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         action = route.action
+        # Google expands ``fields`` before running the method: a bad mask is refused and changes nothing.
+        fields = request.arg("fields")
+        mask_check.check(action, fields)
         with self._lock:
-            return getattr(self, f"_do_{action}")(match, request)
+            response = getattr(self, f"_do_{action}")(match, request)
+        return mask_check.apply_mask(action, fields, response)
 
     def _ctx(self, book: Spreadsheet) -> tuple[str, str]:
         return self.service_account, book.owner or self.service_account
@@ -320,9 +328,12 @@ class SheetsEmulator:
         self._commit(work)  # live only once saved
         out: dict[str, Any] = {"spreadsheetId": work.id, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
+            # A fields mask reaching into updatedSpreadsheet decides what is built (Google then ignores
+            # responseIncludeGridData).
+            inner, masked = mask_check.sub_mask(request.arg("fields"), "updatedSpreadsheet")
+            grid = bool(body.get("responseIncludeGridData")) and not masked
             out["updatedSpreadsheet"] = get_spreadsheet(
-                work, body.get("responseRanges") or [], bool(body.get("responseIncludeGridData")), None,
-                caller, owner)
+                work, body.get("responseRanges") or [], grid, inner, caller, owner)
         return json_response(200, out)
 
     def _do_values_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
@@ -371,11 +382,16 @@ class SheetsEmulator:
         if mime != drive.SPREADSHEET_MIME:
             raise drive.DriveError(400, f"The offline emulator only stores Google Sheets files, not {mime!r}.",
                                    "badRequest", "mimeType")
+        drive.check_parents(body)
         book = self.create_spreadsheet(body.get("name") or "Untitled spreadsheet")
         return drive.ok(drive.with_fields(drive.file_resource(book), request.arg("fields"),
                                           drive.DEFAULT_FILE_FIELDS))
 
     def _do_drive_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        if drive.is_root(unquote(match["id"])):
+            oldest = min((b.created_time for b in self.books.values()), default=iso_now())
+            return drive.ok(drive.with_fields(drive.root_resource(oldest), request.arg("fields"),
+                                              drive.DEFAULT_FILE_FIELDS))
         book = self._drive_book(unquote(match["id"]))
         return drive.ok(drive.with_fields(drive.file_resource(book), request.arg("fields"),
                                           drive.DEFAULT_FILE_FIELDS))
@@ -405,6 +421,7 @@ class SheetsEmulator:
     def _do_drive_copy(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         source = self._drive_book(unquote(match["id"]))
         body = request.json() or {}
+        drive.check_parents(body)
         copy_ = source.clone()
         copy_.id = new_spreadsheet_id()
         copy_.owner = self.service_account
@@ -417,6 +434,9 @@ class SheetsEmulator:
     def _do_drive_export(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._drive_book(unquote(match["id"]))
         return drive.export_csv(book, request.arg("mimeType"))
+
+    def _do_docs_export(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        return docs_export.export(self._book(unquote(match["id"])), request)
 
     def _do_drive_share(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._working(self._drive_book(unquote(match["id"])))

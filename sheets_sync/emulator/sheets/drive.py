@@ -15,9 +15,14 @@ from ..http import EmuResponse, json_response
 from .errors import ApiError
 from .grid import Evaluator, cell_text
 from .masks import parse_fields, select
-from .store import Spreadsheet
+from .store import Sheet, Spreadsheet
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+# The caller's "My Drive": ``root`` is Drive's alias for it. Folders are not otherwise modelled, so every
+# spreadsheet lives here. The id has the shape of Google's root ids (``0A…Uk9PVA``).
+ROOT_ID = "0AEmulatorMyDriveRootUk9PVA"
+ROOT_ALIAS = "root"
 
 
 class DriveError(ApiError):
@@ -51,8 +56,32 @@ def file_resource(book: Spreadsheet) -> dict[str, Any]:
         "createdTime": book.created_time,
         "modifiedTime": book.modified_time,
         "trashed": False,
+        "parents": [ROOT_ID],
         "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.id}/edit?usp=drivesdk",
     }
+
+
+def root_resource(created_time: str) -> dict[str, Any]:
+    """The root folder ("My Drive"), as ``files.get root`` answers it."""
+    return {"kind": "drive#file", "id": ROOT_ID, "name": "My Drive", "mimeType": FOLDER_MIME,
+            "createdTime": created_time, "modifiedTime": created_time, "trashed": False}
+
+
+def is_root(file_id: str) -> bool:
+    """Whether ``file_id`` names the root folder (by its alias or its id)."""
+    return file_id in (ROOT_ALIAS, ROOT_ID)
+
+
+def check_parents(body: dict[str, Any]) -> None:
+    """A create/copy may name the root folder as parent; any other folder does not exist (404, as Drive)."""
+    parents = body.get("parents")
+    if parents is None:
+        return
+    if not isinstance(parents, list):
+        raise DriveError(400, "Invalid parents: a list of folder ids.", "invalid", "parents")
+    for parent in parents:
+        if not isinstance(parent, str) or not is_root(parent):
+            raise file_not_found(str(parent)[:80])
 
 
 DEFAULT_FILE_FIELDS = ["kind", "id", "name", "mimeType"]
@@ -67,7 +96,7 @@ def with_fields(resource: dict[str, Any], fields: str | None, default: list[str]
 
 _CLAUSE = re.compile(
     r"""^\s*(?:(?P<field>name|mimeType|trashed|fullText)\s*(?P<op>=|!=|contains)\s*(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|true|false)
-    |(?P<parent>'[^']*')\s+in\s+parents)\s*$""",
+    |(?P<parent>'[^']*'|"[^"]*")\s+in\s+parents|parents\s+in\s+(?P<parent_v2>'[^']*'|"[^"]*"))\s*$""",
     re.VERBOSE,
 )
 
@@ -86,8 +115,11 @@ def query_matches(query: str, book: Spreadsheet) -> bool:
         m = _CLAUSE.match(clause)
         if not m:
             raise DriveError(400, "Invalid Value", "invalid", "q")
-        if m.group("parent"):
-            continue  # no folders in the emulator: every file is in every parent the caller names
+        parent = m.group("parent") or m.group("parent_v2")  # gspread writes the older ``parents in "id"``
+        if parent:
+            if not is_root(_unquote(parent)):
+                return False  # every spreadsheet is in the root folder, and only there
+            continue
         field, op, value = m.group("field"), m.group("op"), _unquote(m.group("value"))
         actual: Any = {"name": book.title, "mimeType": SPREADSHEET_MIME, "trashed": False,
                        "fullText": book.title}[field]
@@ -124,12 +156,17 @@ def export_csv(book: Spreadsheet, mime_type: str | None) -> EmuResponse:
         raise DriveError(400, f"Export to {mime_type} is not supported by the offline emulator (only "
                               "text/csv and xlsx: PDF and ODS rendering is not modelled).",
                          "badRequest", "mimeType")
-    sheet = book.sheets[0]
+    return EmuResponse(status=200, body=sheet_csv(book, book.sheets[0]), headers={"Content-Type": "text/csv"})
+
+
+def sheet_csv(book: Spreadsheet, sheet: Sheet) -> bytes:
+    """One tab as Google's CSV export writes it: formatted values, rows padded to the widest, CRLF
+    between rows and none after the last."""
     evaluator = Evaluator(book)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     rows = []
-    for r, line in enumerate(sheet.rows):
+    for r, line in enumerate(evaluator.rows(sheet)):  # array formulas' spilled values included
         rows.append([cell_text(cell, evaluator, sheet, r, c) for c, cell in enumerate(line)])
     width = max((len(r) for r in rows), default=0)
     for row in rows:
@@ -137,13 +174,13 @@ def export_csv(book: Spreadsheet, mime_type: str | None) -> EmuResponse:
     text = out.getvalue()
     if text.endswith("\r\n"):
         text = text[:-2]  # Drive's CSV has no trailing newline
-    return EmuResponse(status=200, body=text.encode("utf-8"), headers={"Content-Type": "text/csv"})
+    return text.encode("utf-8")
 
 
 def import_csv(book: Spreadsheet, data: bytes) -> None:
     """Drive v2 upload with ``convert=true``: the CSV replaces the spreadsheet's content in one sheet
     named after the file, as Google does."""
-    from .store import DEFAULT_COLS, DEFAULT_ROWS, Sheet
+    from .store import DEFAULT_COLS, DEFAULT_ROWS
 
     text = data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))

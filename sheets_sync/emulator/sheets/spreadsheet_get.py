@@ -11,6 +11,7 @@ from typing import Any
 
 from .batch_update import grid_range_out, prune
 from .cells import Cell
+from .conditional import ConditionalFormats, merge_format
 from .errors import invalid
 from .grid import Evaluator, Window, render, resolve
 from .masks import parse_fields, select
@@ -56,8 +57,10 @@ def _needs(paths: list[list[str]] | None, *prefix: str) -> bool:
     return False
 
 
-def cell_data(cell: Any, evaluator: Evaluator, sheet: Sheet, row: int, col: int) -> dict[str, Any]:
-    """Google's CellData for one cell (user-entered and effective value, formatted text, format, note)."""
+def cell_data(cell: Any, evaluator: Evaluator, sheet: Sheet, row: int, col: int,
+              conditional: ConditionalFormats | None = None) -> dict[str, Any]:
+    """Google's CellData for one cell (user-entered and effective value, formatted text, format, note);
+    with ``conditional``, effectiveFormat carries the conditional format painting the cell."""
     from .batch_update import to_celldata
 
     data = copy.deepcopy(to_celldata(cell))
@@ -75,8 +78,12 @@ def cell_data(cell: Any, evaluator: Evaluator, sheet: Sheet, row: int, col: int)
     formatted = render(cell, evaluator, sheet, row, col, "FORMATTED_VALUE", True)
     if formatted is not None:
         data["formattedValue"] = formatted
-    if isinstance(cell, Cell) and cell.fmt is not None:
-        data["effectiveFormat"] = copy.deepcopy(cell.fmt)
+    own = cell.fmt if isinstance(cell, Cell) else None
+    painted = conditional.format_at(row, col) if conditional is not None else None
+    if painted:
+        data["effectiveFormat"] = merge_format(own, painted)
+    elif own is not None:
+        data["effectiveFormat"] = copy.deepcopy(own)
     return data
 
 
@@ -92,9 +99,12 @@ def grid_data(book: Spreadsheet, window: Window, paths: list[list[str]] | None,
     if _needs(paths, "sheets", "data", "rowData"):
         row_data = []
         rows = evaluator.rows(sheet)  # with array formulas' spilled values
+        # Conditional formats are evaluated only when effectiveFormat is asked for (they cost formulas).
+        conditional = (ConditionalFormats(evaluator, sheet) if sheet.extras.get("conditionalFormats")
+                       and _needs(paths, "sheets", "data", "rowData", "values", "effectiveFormat") else None)
         for r in range(window.start_row, min(window.end_row, len(rows))):
             line = rows[r]
-            values = [cell_data(line[c] if c < len(line) else None, evaluator, sheet, r, c)
+            values = [cell_data(line[c] if c < len(line) else None, evaluator, sheet, r, c, conditional)
                       for c in range(window.start_col, min(window.end_col, len(line)))]
             row_data.append({"values": values} if values else {})
         out["rowData"] = row_data

@@ -325,6 +325,7 @@ def update(book: Spreadsheet, range_text: str, arg: Params, body: dict[str, Any]
            owner: str) -> dict[str, Any]:
     """``PUT .../values/{range}``."""
     user_entered = _input_option(arg)
+    _response_options(arg)  # a bad response option is refused before anything is written
     if body.get("range") and _norm(body["range"]) != _norm(range_text):
         raise invalid(f"Requested writing within range [{range_text}], but tried writing within range "
                       f"[{body['range']}]")
@@ -338,10 +339,27 @@ def _norm(text: str) -> str:
     return text.replace("'", "").lower()
 
 
+def _response_options(arg: Params) -> tuple[str, bool] | None:
+    """(render mode, dates formatted) for ``includeValuesInResponse``, or None when not asked; bad enum
+    values are refused as Google refuses them."""
+    include = arg("includeValuesInResponse")
+    if str(include).lower() != "true":
+        return None
+    mode = arg("responseValueRenderOption") or "FORMATTED_VALUE"
+    if mode not in RENDER_OPTIONS:
+        raise invalid(f"Invalid value at 'response_value_render_option' (type.googleapis.com/google.apps."
+                      f"sheets.v4.ValueRenderOption), \"{mode}\"")
+    dt_option = arg("responseDateTimeRenderOption") or "SERIAL_NUMBER"
+    if dt_option not in ("SERIAL_NUMBER", "FORMATTED_STRING"):
+        raise invalid(f"Invalid value at 'response_date_time_render_option' (type.googleapis.com/google.apps."
+                      f"sheets.v4.DateTimeRenderOption), \"{dt_option}\"")
+    return mode, dt_option == "FORMATTED_STRING"
+
+
 def _with_values(book: Spreadsheet, out: dict[str, Any], plan: PlannedWrite, arg: Params) -> dict[str, Any]:
-    if (arg("includeValuesInResponse") or "").lower() == "true":
-        mode = arg("responseValueRenderOption") or "FORMATTED_VALUE"
-        dt_formatted = arg("responseDateTimeRenderOption") == "FORMATTED_STRING"
+    options = _response_options(arg)
+    if options is not None:
+        mode, dt_formatted = options
         data = {"range": plan.window.a1(), "majorDimension": "ROWS"}
         values = read_window(book, plan.window, mode, dt_formatted, "ROWS")
         if values:
@@ -352,13 +370,14 @@ def _with_values(book: Spreadsheet, out: dict[str, Any], plan: PlannedWrite, arg
 
 def batch_update(book: Spreadsheet, body: dict[str, Any], caller: str, owner: str) -> dict[str, Any]:
     """``POST .../values:batchUpdate``: all ranges are validated before any is written."""
-    option = body.get("valueInputOption")
-    user_entered = _input_option(lambda name: option if name == "valueInputOption" else None)
+    user_entered = _input_option(lambda name: body.get(name))
+    _response_options(lambda name: body.get(name))  # refused before anything is written
     plans = [plan_write(book, item.get("range", ""), item, user_entered, f"data[{i}]", caller, owner)
              for i, item in enumerate(body.get("data") or [])]
     for plan in plans:
         plan.apply()
-    responses = [plan.response(book) for plan in plans]
+    # includeValuesInResponse: each response carries the range as read back after every write is done.
+    responses = [_with_values(book, plan.response(book), plan, lambda name: body.get(name)) for plan in plans]
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if plans:
         # Totals count distinct rows/columns per sheet, not the sum over ranges.
@@ -471,6 +490,7 @@ def append(book: Spreadsheet, range_text: str, arg: Params, body: dict[str, Any]
            owner: str) -> dict[str, Any]:
     """``POST .../values/{range}:append``: write after the table found in the range, growing the grid."""
     user_entered = _input_option(arg)
+    _response_options(arg)  # a bad response option is refused before anything is written
     insert_option = arg("insertDataOption") or "OVERWRITE"
     if insert_option not in ("OVERWRITE", "INSERT_ROWS"):
         raise invalid(f"Invalid value at 'insert_data_option' (type.googleapis.com/google.apps.sheets.v4."
@@ -503,9 +523,7 @@ def append(book: Spreadsheet, range_text: str, arg: Params, body: dict[str, Any]
     out: dict[str, Any] = {"spreadsheetId": book.id}
     if table is not None:
         out["tableRange"] = a1.format_range(sheet.title, table[0], table[1], table[2], table[3])
-    out["updates"] = plan.response(book)
-    if (arg("includeValuesInResponse") or "").lower() == "true":
-        _with_values(book, out["updates"], plan, arg)
+    out["updates"] = _with_values(book, plan.response(book), plan, arg)
     return out
 
 
