@@ -8,6 +8,7 @@ from typing import Any
 from sheets_sync.conversations import REOPENED
 from sheets_sync.reports.conversations import dashboard_block
 from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dashboard_grid
+from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 
@@ -72,6 +73,8 @@ def run(ctx: CycleContext) -> None:
     conversations = dashboard_block(_conversation_rows(ctx))
     posts = list(posts_module.dashboard_rows(ctx))
     blocks = [*posts, *([[]] if posts and conversations else []), *conversations]
+    learned = dashboard_lines(figures_from_state(ctx.work.changes.state, ctx.work.state))
+    blocks += [*([[]] if blocks and learned else []), *learned]
     grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx),
                           posts_block=blocks)
     ctx.work.replace_grid("Dashboard", grid)

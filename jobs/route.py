@@ -17,8 +17,12 @@ from sheets_sync.routing import (
     detect_language,
     sheet_rules,
 )
-from sheets_sync.routing.learned import router_from_sheet
+from sheets_sync.routing.classify import Classifier
+from sheets_sync.routing.learned import CombinedRouter, sheet_examples
+from sheets_sync.routing.learned_report import STATE_KEY as LEARNED_STATE_KEY
+from sheets_sync.routing.model_cache import cache_for
 from sheets_sync.routing.priority import URGENT, UrgentCues
+from sheets_sync.routing.rules import Rule
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.vocabulary import Status, is_finished
 
@@ -105,10 +109,8 @@ def run(ctx: CycleContext) -> None:
     urgent = UrgentCues(rules)
     tracker = ctx.tracker
     candidates = [t for t in tracker.keys() if not tracker.text(t, "Department")]
-    # The rules and a model trained afresh on the rows people confirmed (none while they are few).
-    router = router_from_sheet(ctx.work.snapshot.tables, rules, known_departments=known, post_owners=owners,
-                               threshold=ctx.config.routing.threshold,
-                               model_threshold=ctx.config.routing.model_threshold) if candidates else None
+    # The rules and a model learned from the rows people confirmed (none while they are few).
+    router = learned_router(ctx, rules, known, owners) if candidates else None
     for ticket in candidates:
         text = as_text(tracker.get(ticket, "Comment"))
         route = _follow_up_route(ctx, ticket, text)
@@ -149,3 +151,20 @@ def _follow_up_route(ctx: CycleContext, ticket: str, text: str) -> Route | None:
     marked = tracker.text(ticket, "Assigned By")
     return Route(department, tracker.text(root, "Category") or detect_category(text), detect_language(text),
                  REOPENED if is_reopened(marked) else FOLLOW_UP)
+
+
+def learned_router(ctx: CycleContext, rules: list[Rule], known: set[str] | None,
+                   owners: dict[str, str]) -> CombinedRouter:
+    """The rules and the learned model — kept in this process between cycles and retrained only as
+    ``sheets_sync.routing.model_cache`` says (daily, on 10 % more examples, now for ``job route``); the
+    Dashboard's figures for it go to ``_state`` when they change."""
+    routing = ctx.config.routing
+    classifier = Classifier(rules, known_departments=known, threshold=routing.threshold)
+    examples = sheet_examples(ctx.work.snapshot.tables, rules, known_departments=known, post_owners=owners)
+    trained = cache_for(f"{ctx.config.spreadsheet_id}|{ctx.config.data_dir}").model(
+        examples, rules, classifier, now=ctx.now, retrain_hours=routing.retrain_hours, force=JOB in ctx.on_demand,
+        model_threshold=routing.model_threshold)
+    figures = trained.figures.to_state()
+    if ctx.work.state.get(LEARNED_STATE_KEY) != figures:
+        ctx.work.set_state(LEARNED_STATE_KEY, figures)
+    return CombinedRouter(classifier, trained.model, routing.model_threshold)

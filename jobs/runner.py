@@ -27,7 +27,8 @@ from sheets_sync.config import Config
 from sheets_sync.connectors.base import Connector
 from sheets_sync.tracker.cells import utc_now
 from sheets_sync.tracker.init import needs_upgrade, run_init
-from sheets_sync.tracker.store import TrackerStore
+from sheets_sync.tracker.known import Known, after_write
+from sheets_sync.tracker.store import Snapshot, TrackerStore
 from sheets_sync.tracker.unit_of_work import UnitOfWork
 
 from . import (
@@ -124,6 +125,17 @@ class CycleResult:
                 f"({req.get('reads', 0)} reads, {req.get('writes', 0)} writes)")
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How a cycle began: the Drive version then (None: unknown), this runner's sheet writes so far, when the
+    sheet was last read in full, and the known snapshot used instead of a read (None: it was read)."""
+
+    version: int | None
+    writes: int
+    read_at: datetime
+    known: Snapshot | None
+
+
 @dataclass
 class Runner:
     """Long-lived across cycles: the store, the connectors and who we are."""
@@ -143,6 +155,9 @@ class Runner:
     health: health_module.Health = field(default_factory=health_module.Health)
     # Set by the webhook receiver (a comment just arrived): run a cycle now instead of at the next tick.
     wake_event: threading.Event = field(default_factory=threading.Event)
+    # The sheet as this runner last left it (``tracker.known``): a sheet nobody else changed is not read again.
+    known: Known | None = None
+    _this_cycle: _Reading | None = None
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -158,12 +173,14 @@ class Runner:
         before = self.backend.counter.snapshot()
         # A job's own tabs outside READ_TABS (Access) are read only in the cycles that run it.
         tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
-        work = self.store.begin(tabs)
+        reading = self._reading(tabs)
+        work = self.store.begin(tabs, known=reading.known)
         held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
                                               settle=lambda: self.sleep(self.settle_s))
         if not held:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
+        self._this_cycle = reading
         work = self._upgraded(work, tabs)
         ctx = self._begin(work)
         if on_demand:
@@ -177,6 +194,28 @@ class Runner:
                              problems=work.problems)
         log.info(result.summary())
         return result
+
+    def _reading(self, tabs: list[str]) -> _Reading:
+        """How this cycle starts: the Drive file's version, and the sheet as this runner left it when nobody
+        changed it since (then nothing is read). ``schedule.full_read_minutes`` 0 reads every cycle."""
+        assert self.store is not None
+        max_age_s = self.config.schedule.full_read_minutes * 60
+        previous, self.known = self.known, None  # trusted again only once this cycle's write is mirrored
+        version = self.store.drive_version() if max_age_s > 0 else None
+        now = self.clock()
+        known = previous.usable(version, tabs, now, max_age_s) if previous is not None else None
+        return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if known else now, known)
+
+    def _remember(self, work: UnitOfWork, plan: Any) -> None:
+        """After the cycle's write: the sheet as it now is — what the cycle read plus its own write — and the
+        version it will have if nobody else writes (the version at the start plus this runner's writes)."""
+        reading, self._this_cycle = self._this_cycle, None
+        if reading is None or reading.version is None or plan is None:
+            return
+        mirrored = after_write(work.snapshot, work.changes, plan, self.config.tz)
+        if mirrored is not None:
+            writes = self.backend.counter.sheet_writes - reading.writes
+            self.known = Known(reading.version + writes, mirrored, reading.read_at)
 
     def _upgraded(self, work: UnitOfWork, tabs: list[str]) -> UnitOfWork:
         """The cycle's unit of work on a sheet laid out for this version: a sheet made by an older version (its
@@ -258,7 +297,7 @@ class Runner:
                                                "counts": work.counts, "failed": failed}, ensure_ascii=False))
         assert self.store is not None
         try:
-            work.commit()
+            plan = work.commit()
         except Exception:
             # Nothing was written (no cursor moved, so nothing is lost); free the lease for the next runner.
             try:
@@ -266,7 +305,12 @@ class Runner:
             except Exception:  # noqa: BLE001 - the lease then expires on its own; the write's error matters
                 log.exception("could not release the lease after a failed write")
             raise
-        return work.run_after_write()
+        self._remember(work, plan)
+        writes = self.backend.counter.sheet_writes
+        failed_steps = work.run_after_write()
+        if self.backend.counter.sheet_writes != writes:
+            self.known = None  # an after-write step wrote (digest marks): not mirrored, read next cycle
+        return failed_steps
 
     def run_forever(self, every_minutes: float | None = None, daily: dict[str, tuple[str, Callable[[], Any]]] | None = None,
                     max_cycles: int | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,9 @@ class RequestCounter:
 
     reads: int = 0
     writes: int = 0
+    # Writes to a spreadsheet that Sheets accepted (2xx): each moves the Drive file's ``version`` once, so the
+    # runner can tell its own writes from anyone else's (``jobs.runner``'s unchanged-sheet check).
+    sheet_writes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, method: str) -> None:
@@ -61,6 +65,11 @@ class RequestCounter:
             else:
                 self.writes += 1
 
+    def add_sheet_write(self) -> None:
+        """Count one accepted write to a spreadsheet."""
+        with self._lock:
+            self.sheet_writes += 1
+
     @property
     def total(self) -> int:
         """Reads plus writes."""
@@ -69,6 +78,10 @@ class RequestCounter:
     def snapshot(self) -> dict[str, int]:
         """The counts now, for a cycle's log line."""
         return {"reads": self.reads, "writes": self.writes, "total": self.total}
+
+
+# A request that changes a spreadsheet's content: /v4/spreadsheets/{id}/... or {id}:batchUpdate (not create).
+_SHEET_WRITE = re.compile(r"/v4/spreadsheets/[^/:]+(/values|:batchUpdate)")
 
 
 def _is_idempotent(method: str, url: str) -> bool:
@@ -111,7 +124,10 @@ class RetryingHTTPClient(HTTPClient):
 
         policy = self.retry_policy or retry.policy()
         policy = policy.copy(retry=retry_if_exception(retryable))
-        return policy(once)
+        response = policy(once)
+        if method.upper() != "GET" and _SHEET_WRITE.search(urlsplit(endpoint).path):
+            self.counter.add_sheet_write()
+        return response
 
 
 class RewriteAdapter(HTTPAdapter):

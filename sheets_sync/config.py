@@ -354,6 +354,9 @@ class ScheduleConfig(Section):
     engagement_every_hours: Annotated[float, _positive("24")] = Field(
         24.0, description="how often the Posts tab's reactions, shares and views are read from each platform")
     engagement_max_posts: Whole = Field(200, description="most posts (newest first) whose engagement is read per refresh")
+    full_read_minutes: Annotated[float, Field(ge=0)] = Field(
+        60.0, description="a sheet nobody else changed (Drive version) is not re-read for up to this many minutes; "
+                          "0 reads it in full every cycle")
 
 
 class SmtpConfig(Section):
@@ -424,6 +427,8 @@ class RoutingConfig(Section):
     threshold: Annotated[float, _positive("1.0")] = Field(1.0, description="least score that routes a comment")
     model_threshold: Fraction = Field(
         0.4, description="least probability at which the learned router routes a comment the rules place weakly")
+    retrain_hours: Annotated[float, _positive("24")] = Field(
+        24.0, description="retrain the learned router at most this often (sooner when its examples grow by 10 %)")
 
 
 class WebhookConfig(Section):

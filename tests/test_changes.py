@@ -24,9 +24,13 @@ def plan(changes, f, read_header=HEADER):
 
 def test_people_columns_are_refused():
     cs = ChangeSet(SCHEMA)
-    for header in ("Reply", "Send", "Notes"):
+    for header in ("Send", "Notes", "Template"):
         assert not cs.set("Tracker", "FB-1", header, "", "x", "test")
-    assert not cs.updates and len(cs.refused) == 3
+    # Reply (from a template) and Replied By ("on platform") only into an empty cell, never over a person's text.
+    for header in ("Reply", "Replied By"):
+        assert not cs.set("Tracker", "FB-1", header, "typed by a person", "x", "test")
+    assert not cs.updates and len(cs.refused) == 5
+    assert cs.set("Tracker", "FB-2", "Reply", "", "from a template", "templates")
 
 
 def test_shared_column_transitions():

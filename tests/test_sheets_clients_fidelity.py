@@ -415,13 +415,13 @@ def test_export_command_writes_one_tab_as_csv(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_banding_rule_uses_each_cells_own_row(gc: gspread.Client) -> None:
-    """``=ISEVEN(ROW())`` reads the same on every row, yet paints every other one."""
+    """``=MOD(ROW(),2)=0`` reads the same on every row, yet paints every other one."""
     tab = gc.create("Bands").sheet1
     tab.update([["a"], ["b"], ["c"]], "A1")
     rules = gf.get_conditional_format_rules(tab)
     rules.append(gf.ConditionalFormatRule(
         ranges=[gf.GridRange.from_a1_range("A1:A3", tab)],
-        booleanRule=gf.BooleanRule(condition=gf.BooleanCondition("CUSTOM_FORMULA", ["=ISEVEN(ROW())"]),
+        booleanRule=gf.BooleanRule(condition=gf.BooleanCondition("CUSTOM_FORMULA", ["=MOD(ROW(),2)=0"]),
                                    format=gf.CellFormat(backgroundColor=gf.Color(0, 0, 1)))))
     rules.save()
     painted = [gf.get_effective_format(tab, f"A{r}") for r in (1, 2, 3)]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..tracker.cells import as_text
@@ -38,6 +38,7 @@ from .rules import Rule
 
 __all__ = [
     "DEFAULT_MODEL_THRESHOLD",
+    "MAX_EXAMPLES",
     "MIN_EXAMPLES",
     "CombinedRouter",
     "Example",
@@ -47,6 +48,7 @@ __all__ = [
     "keyword_examples",
     "router_from_sheet",
     "router_from_whole_sheet",
+    "sheet_examples",
     "tool_departments_from_audit",
     "train",
 ]
@@ -54,14 +56,14 @@ __all__ = [
 # Below this many examples a model mostly memorises; the rules alone route better (bench_learning.py).
 MIN_EXAMPLES = 30
 MIN_PER_DEPARTMENT = 3
+# Above this many examples only the most telling are trained on (_most_telling): 5,000 train in ~3 s.
+MAX_EXAMPLES = 5000
 DEFAULT_MODEL_THRESHOLD = 0.4  # the best of 0.3-0.5 in bench_learning.py, and never below the rules there
 # A keyword route is "strong" when its department scores at least this (one specific word of weight 2,
 # or two generic ones) and leads the next department by at least STRONG_MARGIN: then the rules decide.
 STRONG_SCORE = 2.0
 STRONG_MARGIN = 1.0
 ON_PLATFORM = "on platform"
-ROW_HEADERS = ("Ticket ID", "Comment", "Department", "Assigned By", "Status", "Replied By", "Received At",
-               "Post ID")
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def train(examples: Sequence[Example], rules: Sequence[Rule] = (), *,
     too few (fewer than :data:`MIN_EXAMPLES`): then routing is the rules' alone, exactly."""
     if len(examples) < MIN_EXAMPLES:
         return None
-    everything = [*examples, *keyword_examples(rules)]
+    everything = [*_most_telling(examples), *keyword_examples(rules)]
     counts: dict[str, int] = {}
     for example in everything:
         counts[example.department] = counts.get(example.department, 0) + 1
@@ -133,6 +135,17 @@ def train(examples: Sequence[Example], rules: Sequence[Rule] = (), *,
         warnings.simplefilter("ignore", UserWarning)
         pipeline.fit([e.text for e in usable], [e.department for e in usable])
     return LearnedRouter(pipeline, len(examples))
+
+
+def _most_telling(examples: Sequence[Example]) -> Sequence[Example]:
+    """At most :data:`MAX_EXAMPLES`: every correction first (the scarce signal), then the latest answered rows.
+    A busy sheet's tens of thousands of answered rows would cost minutes to train and add little."""
+    if len(examples) <= MAX_EXAMPLES:
+        return examples
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(examples, key=lambda e: (e.source != "corrected",
+                                             -(e.received_at or oldest).timestamp()))
+    return ranked[:MAX_EXAMPLES]
 
 
 class CombinedRouter:
@@ -189,14 +202,21 @@ class _ToolChoice:
                 by_keyword.setdefault(fold_phrase(rule.keyword), set()).add(rule.department.strip())
         # A keyword of several departments does not say which one the tool chose.
         self._keyword = {k: next(iter(v)) for k, v in by_keyword.items() if len(v) == 1}
+        self._seen: dict[str, str | None] = {}
 
-    def __call__(self, row: Mapping[str, Any]) -> str | None:
+    def __call__(self, assigned_by_cell: str, post_id: str) -> str | None:
         # "keyword: kw → note; urgent: cue": the reason is what comes before any note or urgent cue.
-        assigned_by = as_text(row.get("Assigned By")).split(";")[0].strip()
+        assigned_by = assigned_by_cell.split(";")[0].strip()
+        if assigned_by == "post owner":
+            return self._post_owners.get(post_id.strip())
+        # A 100,000-row Tracker holds a few hundred distinct reasons: fold each keyword once.
+        if assigned_by not in self._seen:
+            self._seen[assigned_by] = self._reason(assigned_by)
+        return self._seen[assigned_by]
+
+    def _reason(self, assigned_by: str) -> str | None:
         if assigned_by == "triage":
             return TRIAGE_DEPARTMENT
-        if assigned_by == "post owner":
-            return self._post_owners.get(as_text(row.get("Post ID")).strip())
         if assigned_by.startswith("keyword:"):
             keyword = assigned_by.removeprefix("keyword:").split(" → ")[0].strip()
             return self._keyword.get(fold_phrase(keyword))
@@ -210,46 +230,76 @@ def examples_from_rows(rows: Iterable[Mapping[str, Any]], rules: Sequence[Rule] 
     """The examples in Tracker/Archive rows (header → value): rows answered by their department and rows a
     person re-routed (see the module's docstring). ``tool_departments`` (from the Audit) takes precedence
     over reading the tool's choice back from Assigned By."""
-    audit = tool_departments or {}
-    choice = _ToolChoice(rules, post_owners or {})
+    scan = _Scan(rules, tool_departments, post_owners, known_departments)
     found: list[Example] = []
     for row in rows:
-        text, department = as_text(row.get("Comment")).strip(), as_text(row.get("Department")).strip()
-        if not text or not department or (known_departments and department not in known_departments):
-            continue
-        source = _source(row, department, audit.get(as_text(row.get("Ticket ID")).strip()), choice)
+        cells = [as_text(row.get(h)) for h in SCANNED_HEADERS]
+        source = scan.source(*cells)
         if source:
             when = row.get("Received At")
-            found.append(Example(text, department, source, when if isinstance(when, datetime) else None))
+            found.append(Example(cells[1].strip(), cells[2].strip(), source,
+                                 when if isinstance(when, datetime) else None))
     return found
 
 
-def _source(row: Mapping[str, Any], department: str, audited: str | None, choice: _ToolChoice) -> str | None:
-    """Why a row is an example ("answered", "corrected"), or None when no person's hand is visible in it."""
-    replied_by = as_text(row.get("Replied By")).strip()
-    if is_finished(row.get("Status")) and replied_by and replied_by.lower() != ON_PLATFORM:
-        return "answered"
-    tool_set = audited if audited is not None else choice(row)
-    if tool_set and tool_set != department:
-        return "corrected"
-    return None
+# The columns an example is judged by, in the order _Scan.source takes them.
+SCANNED_HEADERS = ("Ticket ID", "Comment", "Department", "Assigned By", "Status", "Replied By", "Post ID")
+
+
+class _Scan:
+    """Whether one row is an example, and why: "answered", "corrected" or None (no person's hand visible)."""
+
+    def __init__(self, rules: Sequence[Rule], tool_departments: Mapping[str, str] | None,
+                 post_owners: Mapping[str, str] | None, known_departments: Collection[str] | None) -> None:
+        self._audit = tool_departments or {}
+        self._choice = _ToolChoice(rules, post_owners or {})
+        self._known = set(known_departments) if known_departments else None
+
+    def candidates(self, tickets: list[str], texts: list[str], departments: list[str], assigned: list[str],
+                   statuses: list[str], replied: list[str], posts: list[str]) -> list[int]:
+        """Offsets of the rows that may be examples (a superset, by whole columns: most rows of a busy Tracker
+        are neither answered nor re-routed, and this rules them out without a call per row)."""
+        finished = {status for status in set(statuses) if is_finished(status)}
+        # The tool's choice per distinct Assigned By; "?" where it needs the row (post owner) or the Audit.
+        reasons = {a: "?" if a.split(";")[0].strip() == "post owner" else self._choice(a, "") for a in set(assigned)}
+        audited = self._audit
+        return [i for i, (ticket, department, reason, status, by) in
+                enumerate(zip(tickets, departments, map(reasons.__getitem__, assigned), statuses, replied,
+                              strict=True))
+                if (status in finished and by) or (reason is not None and reason != department)
+                or (audited and ticket.strip() in audited)]
+
+    def source(self, ticket: str, text: str, department: str, assigned_by: str, status: str, replied_by: str,
+               post_id: str) -> str | None:
+        """Why the row (its cells as text, in :data:`SCANNED_HEADERS` order) is an example, or None."""
+        department = department.strip()
+        if not department or not text.strip() or (self._known is not None and department not in self._known):
+            return None
+        replied_by = replied_by.strip()
+        if is_finished(status) and replied_by and replied_by.lower() != ON_PLATFORM:
+            return "answered"
+        audited = self._audit.get(ticket.strip())
+        tool_set = audited if audited is not None else self._choice(assigned_by, post_id)
+        return "corrected" if tool_set and tool_set != department else None
 
 
 def examples_from_table(table: Table, rules: Sequence[Rule] = (), **kwargs: Any) -> list[Example]:
-    """:func:`examples_from_rows` over a Tracker or Archive table as read, column by column (fast on large
-    tabs); keyword arguments as there."""
-    present = [h for h in ROW_HEADERS if h in table.col]
-    columns = {h: table.column(h) for h in present if h != "Received At"}
-    numbers = list(table.row_numbers())
-
-    def rows() -> Iterable[dict[str, Any]]:
-        for n in numbers:
-            row = {h: (values[n - 2] if n - 2 < len(values) else "") for h, values in columns.items()}
-            if "Received At" in table.col:
-                row["Received At"] = table.typed(n, "Received At")
-            yield row
-
-    return examples_from_rows(rows(), rules, **kwargs)
+    """:func:`examples_from_rows` over a Tracker or Archive table as read, column by column: a 100,000-row
+    Tracker is scanned in a few hundredths of a second, and only an example's Received At is parsed. Keyword
+    arguments as there."""
+    scan = _Scan(rules, kwargs.get("tool_departments"), kwargs.get("post_owners"), kwargs.get("known_departments"))
+    # Cells come back from the API as text already; as_text only for the odd number or boolean.
+    columns = [[v if type(v) is str else as_text(v) for v in table.column(h)] if h in table.col
+               else [""] * len(table.rows) for h in SCANNED_HEADERS]
+    found: list[Example] = []
+    for offset in scan.candidates(*columns):
+        cells = [column[offset] for column in columns]
+        source = scan.source(*cells)
+        if source:
+            when = table.typed(offset + 2, "Received At") if "Received At" in table.col else None
+            found.append(Example(cells[1].strip(), cells[2].strip(), source,
+                                 when if isinstance(when, datetime) else None))
+    return found
 
 
 def router_from_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], *,
@@ -260,14 +310,23 @@ def router_from_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], *,
     """The rules and a model trained afresh on the examples in the tables as read: the Tracker, and the
     Archive when it was read whole (a cycle reads only its key column). No model when examples are few."""
     known = set(known_departments) if known_departments else None
+    examples = sheet_examples(tables, rules, known_departments=known, post_owners=post_owners,
+                              tool_departments=tool_departments)
+    classifier = Classifier(rules, known_departments=known, threshold=threshold)
+    return CombinedRouter(classifier, train(examples, rules), model_threshold)
+
+
+def sheet_examples(tables: Mapping[str, Table], rules: Sequence[Rule], *,
+                   known_departments: Collection[str] | None = None, post_owners: Mapping[str, str] | None = None,
+                   tool_departments: Mapping[str, str] | None = None) -> list[Example]:
+    """The examples in the Tracker and (when read whole) the Archive, as :func:`examples_from_table` finds them."""
     examples: list[Example] = []
     for title in ("Tracker", "Archive"):
         table = tables.get(title)
         if table is not None and "Comment" in table.col:
             examples += examples_from_table(table, rules, tool_departments=tool_departments,
-                                            post_owners=post_owners, known_departments=known)
-    classifier = Classifier(rules, known_departments=known, threshold=threshold)
-    return CombinedRouter(classifier, train(examples, rules), model_threshold)
+                                            post_owners=post_owners, known_departments=known_departments)
+    return examples
 
 
 def router_from_whole_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], departments: Collection[str], *,

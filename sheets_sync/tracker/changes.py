@@ -128,6 +128,7 @@ class Plan:
     appended: list[NewRow]
     skipped: list[str]
     deleted: list[tuple[str, str]] = field(default_factory=list)
+    written_at: datetime | None = None  # the time written beside each _state value (WriteTarget.now)
 
 
 def _grid_range(sheet_id: int, row0: int, col0: int, row1: int, col1: int) -> dict[str, int]:
@@ -173,7 +174,7 @@ def plan_write(changes: ChangeSet, target: WriteTarget) -> Plan:
     Order matters: cell updates and appends first, then the rewritten grids, ``_state``, Audit, and the row
     deletions last and bottom-up (so no deletion shifts a row another request still points at).
     """
-    plan = Plan([], [], [], [])
+    plan = Plan([], [], [], [], written_at=target.now)
     _plan_updates(changes, target, plan)
     _plan_appends(changes, target, plan)
     _plan_grids(changes, target, plan)

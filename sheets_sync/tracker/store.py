@@ -30,6 +30,7 @@ from .table import Table, column_letter, quote_title, trim_header
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+DRIVE_FILES_URL = "https://www.googleapis.com/drive/v3/files"
 
 READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                "majorDimension": "ROWS"}
@@ -169,10 +170,26 @@ class TrackerStore:
         return {as_text(k).strip(): (values[i] if i < len(values) else "") for i, k in enumerate(keys)
                 if as_text(k).strip()}
 
-    def begin(self, tabs: Sequence[str]) -> UnitOfWork:
+    def drive_version(self) -> int | None:
+        """The Drive file's ``version`` (one small Drive request): it moves with every change saved to the
+        sheet. None when it cannot be read (no Drive scope, an answer without it): the caller then reads."""
+        try:
+            body = self.http.request("get", f"{DRIVE_FILES_URL}/{self.spreadsheet_id}",
+                                     params={"fields": "version", "supportsAllDrives": "true"}).json()
+            return int(body["version"])
+        except (APIError, KeyError, TypeError, ValueError) as exc:
+            log.info("the Drive file's version cannot be read (%s): the sheet is read in full each cycle", exc)
+            return None
+
+    def begin(self, tabs: Sequence[str], known: Snapshot | None = None) -> UnitOfWork:
         """A cycle's unit of work over one read of ``tabs`` (plus ``_state``, and the archived Ticket IDs: the
-        Archive tab's key column and, once there is one, the archive spreadsheet's). Tabs that cannot be written
-        (missing, or a required header missing or repeated) are listed in ``snapshot.blocked``."""
+        Archive tab's key column and, once there is one, the archive spreadsheet's) — or over ``known``, the
+        sheet as the tool left it when nobody changed it since (``tracker.known``), without reading. Tabs that
+        cannot be written (missing, or a required header missing or repeated) are listed in
+        ``snapshot.blocked``."""
+        if known is not None:
+            return UnitOfWork(self, Snapshot(dict(known.tables), dict(known.state), dict(known.state_rows),
+                                             known.key_only))
         snapshot = self.read(tabs, key_only=[ARCHIVE])
         for title, table in snapshot.tables.items():
             if title not in snapshot.key_only and not table.writable:

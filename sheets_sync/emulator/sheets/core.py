@@ -260,6 +260,7 @@ class SheetsEmulator:
     def _commit(self, book: Spreadsheet) -> None:
         """Stamp, save, and only then make ``book`` the live spreadsheet: ``SaveFailed`` changes nothing."""
         book.modified_time = iso_now()
+        book.version += 1
         if self._store is not None:
             self._store.save(book)
         self.books[book.id] = book

@@ -55,6 +55,7 @@ def file_resource(book: Spreadsheet) -> dict[str, Any]:
         "mimeType": SPREADSHEET_MIME,
         "createdTime": book.created_time,
         "modifiedTime": book.modified_time,
+        "version": str(book.version),  # int64 as a JSON string, as Drive sends it
         "trashed": False,
         "parents": [ROOT_ID],
         "webViewLink": f"https://docs.google.com/spreadsheets/d/{book.id}/edit?usp=drivesdk",

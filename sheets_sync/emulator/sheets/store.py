@@ -234,6 +234,9 @@ class Spreadsheet:
         self.developer_metadata: list[dict[str, Any]] = []
         self.created_time = iso_now(now)
         self.modified_time = self.created_time
+        # Drive's ``version``: "a monotonically increasing version number for the file", moved by every change
+        # saved (each successful write request here); the tool compares it to skip re-reading an unchanged sheet.
+        self.version = 1
         self.next_metadata_id = 1
         self.permissions: list[dict[str, Any]] = []  # Drive sharing, besides the owner
 
@@ -288,6 +291,7 @@ class Spreadsheet:
         new.developer_metadata = copy.deepcopy(self.developer_metadata)
         new.created_time = self.created_time
         new.modified_time = self.modified_time
+        new.version = self.version
         new.next_metadata_id = self.next_metadata_id
         new.permissions = copy.deepcopy(self.permissions)
         return new
@@ -297,7 +301,7 @@ class Spreadsheet:
         return {
             "id": self.id, "owner": self.owner, "properties": self.properties, "sheets": [s.to_json() for s in self.sheets],
             "named_ranges": self.named_ranges, "developer_metadata": self.developer_metadata,
-            "created_time": self.created_time, "modified_time": self.modified_time,
+            "created_time": self.created_time, "modified_time": self.modified_time, "version": self.version,
             "next_metadata_id": self.next_metadata_id, "permissions": self.permissions,
         }
 
@@ -313,6 +317,7 @@ class Spreadsheet:
         new.developer_metadata = data.get("developer_metadata", [])
         new.created_time = data["created_time"]
         new.modified_time = data["modified_time"]
+        new.version = int(data.get("version", 1))
         new.next_metadata_id = data.get("next_metadata_id", 1)
         new.permissions = data.get("permissions", [])
         return new

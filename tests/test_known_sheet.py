@@ -1,0 +1,130 @@
+"""Idle cycles: a sheet nobody else changed since this runner's last write is not read again (the Drive file's
+version tells), and what the runner keeps instead is exactly what a read would return — checked cell for cell
+against a real read after every cycle of a busy, randomised run. Anyone else's write means a full read."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+
+from jobs.runner import READ_TABS
+from sheets_sync.config import ScheduleConfig
+from sheets_sync.demo.world import IST, World
+from sheets_sync.tracker.changes import STATE_TAB
+from sheets_sync.tracker.store import Snapshot
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=IST)
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    return World.create(tmp_path, START, quota_per_minute=0)
+
+
+def counting(runner):
+    """``runner``, its full reads of the sheet counted in ``runner.reads``."""
+    real = runner.store.read
+    runner.reads = 0
+
+    def read(*args, **kwargs):
+        runner.reads += 1
+        return real(*args, **kwargs)
+
+    runner.store.read = read
+    return runner
+
+
+def assert_same(known: Snapshot, fresh: Snapshot) -> None:
+    for title in [*READ_TABS, STATE_TAB]:
+        a, b = known.tables[title], fresh.tables[title]
+        assert a.header == b.header, title
+        assert list(a.row_numbers()) == list(b.row_numbers()), title
+        for n in b.row_numbers():
+            assert [a.raw(n, h) for h in b.header if h] == [b.raw(n, h) for h in b.header if h], (title, n)
+    assert known.state == fresh.state and known.state_rows == fresh.state_rows
+    assert set(known.tables["Archive"].key_rows) == set(fresh.tables["Archive"].key_rows)
+
+
+def fresh_read(world: World) -> Snapshot:
+    store = world.runner("checker").store
+    snapshot = store.read(READ_TABS, key_only=["Archive"])
+    store.archive.merge_keys(snapshot)
+    return snapshot
+
+
+def test_an_idle_cycle_reads_almost_nothing_and_a_persons_edit_is_seen_next_cycle(world: World) -> None:
+    post = world.post("facebook", "Water")
+    comment = world.comment("facebook", post, "कोथरूड मध्ये पाणी आले नाही", "Priya")
+    runner = counting(world.runner("r"))
+    runner.cycle()
+    bytes_out = world.sheets.stats()["bytes_out"]
+    world.clock.advance(minutes=5)
+    idle = runner.cycle()
+    assert runner.reads == 1  # nobody changed anything: not read again
+    idle_bytes = world.sheets.stats()["bytes_out"] - bytes_out
+    assert idle.ok and idle_bytes < 5_000, idle_bytes
+    assert_same(runner.known.snapshot, fresh_read(world))
+    # A person ticks Send on a reply: the next cycle reads the sheet and posts it.
+    ticket = f"FB-{comment}"
+    assert world.type_reply(ticket, "Tanker sent.")
+    world.clock.advance(minutes=5)
+    runner.cycle()
+    assert runner.reads == 2
+    assert [r.text for r in world.platforms.replies("facebook")] == ["Tanker sent."]
+
+
+def test_another_runners_write_means_a_full_read(world: World) -> None:
+    first, second = counting(world.runner("a")), world.runner("b")
+    first.cycle()
+    world.clock.advance(minutes=5)
+    second.cycle()
+    world.clock.advance(minutes=5)
+    first.cycle()
+    assert first.reads == 2
+
+
+def test_full_read_minutes_bounds_trust_and_zero_turns_it_off(world: World) -> None:
+    runner = counting(world.runner("r"))
+    runner.cycle()
+    world.clock.advance(minutes=59)
+    runner.cycle()
+    assert runner.reads == 1
+    world.clock.advance(minutes=2)  # past schedule.full_read_minutes (60) since the last full read
+    runner.cycle()
+    assert runner.reads == 2
+    world.config = replace(world.config, schedule=ScheduleConfig.parse({"full_read_minutes": 0}))
+    off = counting(world.runner("off"))
+    off.cycle()
+    world.clock.advance(minutes=1)
+    off.cycle()
+    assert off.reads == 2 and off.known is None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_what_the_runner_keeps_equals_a_read_after_every_cycle(world: World, seed: int) -> None:
+    rng = random.Random(seed)
+    posts = {p: world.post(p, f"{p} post") for p in ("facebook", "instagram", "youtube", "x")}
+    texts = ["कचरा उचलला नाही", "No water since morning", "Huge tree fell on the road near Kothrud depot",
+             "pothole near Deccan", "Aundh madhe pani kami pressure ne yete"]
+    # Trusted for as long as the run lasts, so every quiet cycle is one the check below covers.
+    world.config = replace(world.config, schedule=ScheduleConfig.parse({"full_read_minutes": 10_000}))
+    runner = counting(world.runner("r"))
+    skipped = 0
+    for _ in range(16):
+        for _ in range(rng.randint(0, 3)):
+            platform = rng.choice(list(posts))
+            world.comment(platform, posts[platform], rng.choice(texts), f"Citizen {rng.randint(1, 99)}")
+        if rng.random() < 0.3:
+            tickets = [r["Ticket ID"] for r in world.worksheet().get_all_records() if r["Status"] != "Replied"]
+            if tickets:
+                world.type_reply(rng.choice(tickets), "Attended. — PMC")
+        before = runner.reads
+        runner.cycle()
+        skipped += runner.reads == before
+        if runner.known is not None:
+            assert_same(runner.known.snapshot, fresh_read(world))
+        world.clock.advance(minutes=rng.choice([1, 5, 30, 45, 90]))
+    assert skipped >= 1  # quiet cycles did happen (an urgent alert or a typed reply means a read), and were checked
