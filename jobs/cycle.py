@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sheets_sync.config import Config
@@ -89,3 +89,26 @@ def mark_replied(ctx: CycleContext, ticket: str, reply_id: str, posted_at: Any, 
         tracker.set(ticket, "Replied By", replied_by, job)
     tracker.set(ticket, "Sync Notes", "", job)
     tracker.set(ticket, "Last Synced", ctx.now, job)
+
+
+# (job, spreadsheet) → the tables a job last computed from, and when: see ``unchanged_since_last``.
+_LAST_INPUTS: dict[tuple[str, str], tuple[tuple[Any, ...], datetime]] = {}
+
+
+def unchanged_since_last(ctx: CycleContext, job: str, tabs: Sequence[str], max_age: timedelta | None = None) -> bool:
+    """Whether ``job``'s inputs — the ``tabs`` as read, with nothing changed in them so far this cycle — are the
+    very ones it last computed from in this process (a runner keeps the tables of a sheet nobody changed,
+    ``tracker.known``), less than ``max_age`` ago; if not, they are recorded as its inputs now. A job whose
+    output depends only on those rows can then skip the work: its output would be the same. Never when a person
+    asked for the job by name, or when the cycle has problems to show."""
+    key = (job, ctx.work.store.spreadsheet_id)
+    tables = tuple(view.table if (view := ctx.work.tab(t)) is not None else None for t in tabs)
+    changed = any(c.tab in tabs for c in ctx.work.changes.updates.values()) or any(
+        r.tab in tabs for r in ctx.work.changes.appends)
+    last = _LAST_INPUTS.get(key)
+    same = (last is not None and not changed and job not in ctx.on_demand and not ctx.work.problems
+            and len(last[0]) == len(tables) and all(a is b for a, b in zip(last[0], tables, strict=True))
+            and (max_age is None or ctx.now - last[1] < max_age))
+    if not same:
+        _LAST_INPUTS[key] = (tables, ctx.now)
+    return same

@@ -3,6 +3,7 @@ cycle leaves them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sheets_sync.conversations import REOPENED
@@ -13,11 +14,14 @@ from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 
 from . import posts as posts_module
-from .cycle import CycleContext
+from .cycle import CycleContext, unchanged_since_last
 from .health import STATE_KEY as HEALTH_KEY
 from .health import Health
 
 JOB = "dashboard"
+# The figures that move with time alone (replied in 24 h, medians over 7 and 30 days) and the runner's "last
+# successful cycle" line are refreshed at least this often even when no row changed (`job dashboard`: now).
+REFRESH = timedelta(minutes=15)
 CHART_STATE_KEY = "dashboard_chart_departments"
 COLUMNS = ("Department", "Platform", "Status", "Overdue", "Received At", "Reply Posted At")
 DATETIMES = ("Received At", "Reply Posted At")
@@ -69,7 +73,11 @@ def department_rows(ctx: CycleContext) -> list[dict[str, Any]]:
 
 
 def run(ctx: CycleContext) -> None:
-    """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed)."""
+    """Queue the Dashboard's new grid (and re-aim the chart when the number of departments changed) — unless the
+    rows it counts are the very ones it last counted, less than ``REFRESH`` ago: its figures would be the same."""
+    if unchanged_since_last(ctx, JOB, ("Tracker", "Departments", "Posts"), REFRESH):
+        ctx.count(JOB, "unchanged")
+        return
     conversations = dashboard_block(_conversation_rows(ctx))
     posts = list(posts_module.dashboard_rows(ctx))
     blocks = [*posts, *([[]] if posts and conversations else []), *conversations]

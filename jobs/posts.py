@@ -40,7 +40,7 @@ from sheets_sync.reports.sections import Section
 from sheets_sync.tracker.unit_of_work import TabRows
 
 from . import dashboard as dashboard_module
-from .cycle import CycleContext, log
+from .cycle import CycleContext, log, unchanged_since_last
 
 JOB = "posts"
 REMARKS_KEY = "posts_remarks"
@@ -60,9 +60,11 @@ def run(ctx: CycleContext) -> None:
     posts = ctx.work.tab("Posts")
     if posts is None:
         return
-    figures = post_figures(dashboard_module.metric_rows(ctx, ROW_COLUMNS))
-    for post_id in posts.keys():
-        _set_figures(ctx, posts, post_id, figures.get(post_id, PostFigures()))
+    # The figures come from the rows alone: rows unchanged since the last cycle leave them as they are.
+    if not unchanged_since_last(ctx, JOB, ("Tracker", "Posts")):
+        figures = post_figures(dashboard_module.metric_rows(ctx, ROW_COLUMNS))
+        for post_id in posts.keys():
+            _set_figures(ctx, posts, post_id, figures.get(post_id, PostFigures()))
     _engagement(ctx, posts)
 
 

@@ -24,6 +24,8 @@ from sheets_sync.routing.model_cache import cache_for
 from sheets_sync.routing.priority import URGENT, UrgentCues
 from sheets_sync.routing.rules import Rule
 from sheets_sync.tracker.cells import as_text
+from sheets_sync.tracker.row_memo import MISS, memo_for
+from sheets_sync.tracker.unit_of_work import TabRows
 from sheets_sync.vocabulary import Status, is_finished
 
 from .cycle import CycleContext, log, ticket_mismatch
@@ -52,13 +54,19 @@ def check(ctx: CycleContext) -> None:
     allowed = {"Department": departments} if departments else None
     tracker = ctx.tracker
     found = 0
+    # A row's problems depend on its cells, its place and the header (the cell names), and the departments:
+    # rows unchanged since an earlier cycle of this process are not parsed again.
+    memo = memo_for(JOB, ctx.work.store.spreadsheet_id)
+    header, status = tuple(tracker.table.header), tracker.column("Status")
     for ticket, n in tracker.read_keys().items():
-        if is_finished(tracker.raw(ticket, "Status")):
+        if is_finished(status[n - 2] if n - 2 < len(status) else ""):
             continue
-        problems = tracker.table.cell_problems(n, allowed)
-        mismatch = ticket_mismatch(ctx, ticket)
-        if mismatch:
-            problems.append(mismatch)
+        row = tracker.table.rows[n - 2]
+        context = (n, header, tuple(departments))
+        problems = memo.get(ticket, row, context)
+        if problems is MISS:
+            problems = memo.put(ticket, row, context, _row_problems(ctx, ticket, n, allowed))
+        problems = list(problems)
         if problems:
             found += len(problems)
             _note_problems(ctx, problems, found)
@@ -69,6 +77,12 @@ def check(ctx: CycleContext) -> None:
         ctx.note(f"... and {found - MAX_NOTES} more cell problems (see the Sync Notes column)")
     if found:
         ctx.count(JOB, "cell problems", found)
+
+
+def _row_problems(ctx: CycleContext, ticket: str, n: int, allowed: dict[str, list[str]] | None) -> tuple[str, ...]:
+    problems = ctx.tracker.table.cell_problems(n, allowed)
+    mismatch = ticket_mismatch(ctx, ticket)
+    return (*problems, mismatch) if mismatch else tuple(problems)
 
 
 def _note_problems(ctx: CycleContext, problems: list[str], found: int) -> None:
@@ -97,6 +111,16 @@ def post_owners(ctx: CycleContext) -> dict[str, str]:
     return owners
 
 
+def rows_without(tracker: TabRows, header: str) -> list[str]:
+    """Keys of the rows whose ``header`` is empty as this cycle leaves them, read by column (a 100,000-row
+    Tracker costs a scan, not 100,000 typed lookups): rows as read, then the rows appended this cycle."""
+    column = tracker.column(header)
+    read = [t for t, n in tracker.read_keys().items()
+            if n - 2 >= len(column) or not as_text(column[n - 2]).strip()]
+    changed = {t for t, v in tracker.changed(header) if as_text(v).strip()}
+    return [t for t in read if t not in changed] + [t for t in tracker.new_keys() if not tracker.text(t, header)]
+
+
 def run(ctx: CycleContext) -> None:
     """Route every row that has no Department yet (and fill Category and Language when empty); a follow-up
     takes its conversation's Department and Category; an urgent cue sets Priority Urgent."""
@@ -108,9 +132,10 @@ def run(ctx: CycleContext) -> None:
     known = set(departments) or None
     urgent = UrgentCues(rules)
     tracker = ctx.tracker
-    candidates = [t for t in tracker.keys() if not tracker.text(t, "Department")]
-    # The rules and a model learned from the rows people confirmed (none while they are few).
-    router = learned_router(ctx, rules, known, owners) if candidates else None
+    candidates = rows_without(tracker, "Department")
+    # The rules and a model learned from the rows people confirmed (none while they are few); `job route`
+    # retrains it even with nothing to route, so a person can refresh it (and the Dashboard's figure) at will.
+    router = learned_router(ctx, rules, known, owners) if candidates or JOB in ctx.on_demand else None
     for ticket in candidates:
         text = as_text(tracker.get(ticket, "Comment"))
         route = _follow_up_route(ctx, ticket, text)

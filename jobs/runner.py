@@ -121,8 +121,9 @@ class CycleResult:
             return f"cycle skipped: the lease is held by {self.holder}"
         parts = [f"{job}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) for job, c in self.counts.items()]
         req = self.requests
+        drive = f", Drive requests {req['drive']}" if req.get("drive") else ""
         return (f"cycle done — {'; '.join(parts) or 'nothing to do'} — Sheets requests {req.get('total', 0)} "
-                f"({req.get('reads', 0)} reads, {req.get('writes', 0)} writes)")
+                f"({req.get('reads', 0)} reads, {req.get('writes', 0)} writes){drive}")
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,20 @@ Overdue and Escalated flags; cleared once replied."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sheets_sync.sla import SlaPolicy, due_by, overdue_state, reply_hours
 from sheets_sync.tracker.cells import as_text
+from sheets_sync.tracker.row_memo import MISS, memo_for
 from sheets_sync.tracker.table import column_letter
 from sheets_sync.vocabulary import URGENT, is_finished
 
 from .cycle import CycleContext
 
 JOB = "sla"
+# The cells a row's deadline and flags are worked out from (and written to).
+INPUTS = ("Received At", "Category", "Department", "Priority", "Status", "Due By", "Overdue")
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def department_hours(ctx: CycleContext, policy: SlaPolicy) -> dict[str, str]:
@@ -65,7 +69,19 @@ def run(ctx: CycleContext) -> None:
     hours_by_dept = department_hours(ctx, policy)
     tracker = ctx.tracker
     urgent_policy = policy.round_the_clock()
+    # A row unchanged since an earlier cycle of this process, whose next deadline (Due By, or twice the reply
+    # time) has not come, needs nothing: its flags cannot have changed. Only the rest is worked out.
+    memo = memo_for(JOB, ctx.work.store.spreadsheet_id)
+    context = (tuple(sorted(hours_by_dept.items())), id(policy))
+    touched = {t for h in INPUTS for t, _ in tracker.changed(h)}
+    read = tracker.read_keys()
     for ticket in _to_check(ctx):
+        n = read.get(ticket) if ticket not in touched else None
+        row = tracker.table.rows[n - 2] if n is not None else None
+        if row is not None:
+            next_change = memo.get(ticket, row, context)
+            if next_change is not MISS and ctx.now < next_change:
+                continue
         received = tracker.get(ticket, "Received At")
         if received is None or received == "":
             continue
@@ -75,8 +91,12 @@ def run(ctx: CycleContext) -> None:
         urgent = tracker.text(ticket, "Priority") == URGENT
         if urgent:
             rule, hours = urgent_policy, min(hours, policy.urgent_hours)
-        _set_due(ctx, ticket, due_by(received, hours, rule), urgent)
+        due = due_by(received, hours, rule)
+        _set_due(ctx, ticket, due, urgent)
         flag, new_status = overdue_state(ctx.now, received, hours, status, rule)
+        if row is not None:
+            later = [t for t in (due, due_by(received, 2 * hours, rule)) if t >= ctx.now]
+            memo.put(ticket, row, context, min(later) if later else NEVER)
         if as_text(tracker.get(ticket, "Overdue")) != flag:
             tracker.set(ticket, "Overdue", flag, JOB)
             ctx.count(JOB, flag or "cleared")

@@ -57,10 +57,16 @@ class RequestCounter:
     sheet_writes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, method: str) -> None:
-        """Count one request."""
+    # Drive requests (the file's version, exports, sharing): Drive's own quota, far larger than Sheets' 60 a
+    # minute, so they are counted apart from the Sheets reads and writes.
+    drive: int = 0
+
+    def add(self, method: str, url: str = "") -> None:
+        """Count one request (a Drive one when ``url`` is Drive's)."""
         with self._lock:
-            if method.upper() == "GET":
+            if "/drive/" in urlsplit(url).path:
+                self.drive += 1
+            elif method.upper() == "GET":
                 self.reads += 1
             else:
                 self.writes += 1
@@ -76,8 +82,8 @@ class RequestCounter:
         return self.reads + self.writes
 
     def snapshot(self) -> dict[str, int]:
-        """The counts now, for a cycle's log line."""
-        return {"reads": self.reads, "writes": self.writes, "total": self.total}
+        """The counts now, for a cycle's log line (``total``: Sheets requests)."""
+        return {"reads": self.reads, "writes": self.writes, "total": self.total, "drive": self.drive}
 
 
 # A request that changes a spreadsheet's content: /v4/spreadsheets/{id}/... or {id}:batchUpdate (not create).
@@ -109,7 +115,7 @@ class RetryingHTTPClient(HTTPClient):
         idempotent = _is_idempotent(method, endpoint)
 
         def once() -> requests.Response:
-            self.counter.add(method)
+            self.counter.add(method, endpoint)
             try:
                 return HTTPClient.request(self, method, endpoint, *args, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:

@@ -68,9 +68,9 @@ def test_sheets_sync_run_hands_the_daily_jobs_to_run_forever(tmp_path: Path, mon
     config = parse_config({"data_dir": str(tmp_path / "data"), "timezone": "Asia/Kolkata",
                            "schedule": {"digest_at": "07:45", "archive_at": 150}}, tmp_path / "sheets-sync.yaml")
     assert cli._run(config, once=False) == 0
-    assert {name: at for name, (at, _) in captured["daily"].items()} == {"digest": "07:45", "archive": "02:30"}
+    assert {name: at for name, (at, _) in captured["daily"].items()} == {"digest": "07:45", "archive": "02:30", "backup": "03:00"}
     defaults = daily_jobs(SimpleNamespace(config=replace(config, schedule=ScheduleConfig())))
-    assert {name: at for name, (at, _) in defaults.items()} == {"digest": "08:00", "archive": "02:30"}
+    assert {name: at for name, (at, _) in defaults.items()} == {"digest": "08:00", "archive": "02:30", "backup": "03:00"}
 
 
 # (service start, then the clock at each check) → at which checks the 08:00 IST job ran

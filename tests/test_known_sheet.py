@@ -44,6 +44,8 @@ def assert_same(known: Snapshot, fresh: Snapshot) -> None:
         assert list(a.row_numbers()) == list(b.row_numbers()), title
         for n in b.row_numbers():
             assert [a.raw(n, h) for h in b.header if h] == [b.raw(n, h) for h in b.header if h], (title, n)
+            # Parsed values too: the runner keeps what earlier cycles parsed, and must drop what it wrote over.
+            assert [a.typed(n, h) for h in b.header if h] == [b.typed(n, h) for h in b.header if h], (title, n)
     assert known.state == fresh.state and known.state_rows == fresh.state_rows
     assert set(known.tables["Archive"].key_rows) == set(fresh.tables["Archive"].key_rows)
 

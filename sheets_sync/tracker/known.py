@@ -115,4 +115,11 @@ def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo
     for tab, new_rows in rows.items():
         old = snapshot.tables[tab]
         tables[tab] = Table(old.tab, list(old.header), new_rows, old.tz, sheet_id=old.sheet_id)
+        if tab == STATE_TAB:
+            continue  # its rows change by key, outside plan.applied: parsed afresh
+        stale: dict[str, set[int]] = {}
+        for change in plan.applied:
+            if change.tab == tab:
+                stale.setdefault(change.header, set()).add(old.key_rows[change.key])
+        tables[tab].keep_parsed(old, stale)
     return Snapshot(tables, state, state_rows, snapshot.key_only)

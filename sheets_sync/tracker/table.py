@@ -17,6 +17,8 @@ from ..errors import SchemaError
 from ..schema import Tab
 from .cells import CellValueError, as_text, parse_cell
 
+_UNPARSED = object()
+
 
 def column_letter(index: int) -> str:
     """0-based column index → A1 letters (0 → A, 26 → AA)."""
@@ -55,6 +57,9 @@ class Table:
     duplicated_headers: list[str] = field(init=False, default_factory=list)
     key_rows: dict[str, int] = field(init=False, default_factory=dict)
     duplicate_keys: dict[str, list[int]] = field(init=False, default_factory=dict)
+    # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed once
+    # per process, not once per job per cycle — a runner keeps the table between cycles (``tracker.known``).
+    _typed: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.header = trim_header(self.header)
@@ -148,6 +153,28 @@ class Table:
 
     def typed(self, row_number: int, header: str) -> Any:
         """One cell, parsed as its column's type (unparsable → None/False/text as in ``record``)."""
+        parsed = self._typed.get(header)
+        if parsed is None:
+            parsed = self._typed[header] = [_UNPARSED] * len(self.rows)
+        i = row_number - 2
+        if not 0 <= i < len(parsed):
+            return self._parse(row_number, header)
+        value = parsed[i]
+        if value is _UNPARSED:
+            value = parsed[i] = self._parse(row_number, header)
+        return value
+
+    def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
+        """Reuse ``older``'s parsed cells (this table is ``older`` with some cells written and rows appended):
+        every cell but the ``stale`` ones (header → row numbers) parses to the same value."""
+        for header, parsed in older._typed.items():
+            mine = parsed[:len(self.rows)] + [_UNPARSED] * (len(self.rows) - len(parsed))
+            for row_number in stale.get(header, ()):
+                if 0 <= row_number - 2 < len(mine):
+                    mine[row_number - 2] = _UNPARSED
+            self._typed[header] = mine
+
+    def _parse(self, row_number: int, header: str) -> Any:
         raw = self.raw(row_number, header)
         try:
             kind = self.tab.column(header).type
