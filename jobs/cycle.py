@@ -91,24 +91,35 @@ def mark_replied(ctx: CycleContext, ticket: str, reply_id: str, posted_at: Any, 
     tracker.set(ticket, "Last Synced", ctx.now, job)
 
 
-# (job, spreadsheet) → the tables a job last computed from, and when: see ``unchanged_since_last``.
-_LAST_INPUTS: dict[tuple[str, str], tuple[tuple[Any, ...], datetime]] = {}
+# (job, spreadsheet) → what a job last computed from: each tab's table token, the cycle's changes (final once
+# that cycle wrote) with how many of them touched those tabs then, and when. See ``unchanged_since_last``.
+_LAST_INPUTS: dict[tuple[str, str], tuple[tuple[int | None, ...], Any, int, datetime]] = {}
+
+
+def _touching(changes: Any, tabs: Sequence[str]) -> int:
+    return (sum(1 for c in changes.updates.values() if c.tab in tabs)
+            + sum(1 for r in changes.appends if r.tab in tabs))
 
 
 def unchanged_since_last(ctx: CycleContext, job: str, tabs: Sequence[str], max_age: timedelta | None = None) -> bool:
-    """Whether ``job``'s inputs — the ``tabs`` as read, with nothing changed in them so far this cycle — are the
-    very ones it last computed from in this process (a runner keeps the tables of a sheet nobody changed,
-    ``tracker.known``), less than ``max_age`` ago; if not, they are recorded as its inputs now. A job whose
-    output depends only on those rows can then skip the work: its output would be the same. Never when a person
-    asked for the job by name, or when the cycle has problems to show."""
+    """Whether ``job``'s inputs — the ``tabs`` as this cycle leaves them so far — are the very rows it last
+    computed from in this process, less than ``max_age`` ago; if not, they are recorded as its inputs now.
+
+    The same rows: the same read of each tab with nothing changed in it yet this cycle — or the table a runner
+    derived from that read by applying the cycle's own write (``tracker.known``), when that write held nothing
+    more for these tabs than the job had already seen. A job whose output depends only on those rows can then
+    skip the work: its output would be the same. Never when a person asked for the job by name, or when the
+    cycle has problems to show."""
     key = (job, ctx.work.store.spreadsheet_id)
-    tables = tuple(view.table if (view := ctx.work.tab(t)) is not None else None for t in tabs)
-    changed = any(c.tab in tabs for c in ctx.work.changes.updates.values()) or any(
-        r.tab in tabs for r in ctx.work.changes.appends)
+    views = [ctx.work.tab(t) for t in tabs]
+    tables = tuple(v.table for v in views if v is not None)
+    tokens = tuple(t.token for t in tables)
     last = _LAST_INPUTS.get(key)
-    same = (last is not None and not changed and job not in ctx.on_demand and not ctx.work.problems
-            and len(last[0]) == len(tables) and all(a is b for a, b in zip(last[0], tables, strict=True))
-            and (max_age is None or ctx.now - last[1] < max_age))
+    same = (last is not None and job not in ctx.on_demand and not ctx.work.problems
+            and _touching(ctx.work.changes, tabs) == 0 and len(tables) == len(last[0])
+            and (max_age is None or ctx.now - last[3] < max_age)
+            and all(t.token == was or (t.parent_token == was and _touching(last[1], tabs) == last[2])
+                    for t, was in zip(tables, last[0], strict=True)))
     if not same:
-        _LAST_INPUTS[key] = (tables, ctx.now)
+        _LAST_INPUTS[key] = (tokens, ctx.work.changes, _touching(ctx.work.changes, tabs), ctx.now)
     return same

@@ -77,13 +77,20 @@ def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo
     if not _mirrorable(snapshot, changes, plan) or plan.written_at is None:
         return None
     rows: dict[str, list[list[Any]]] = {}
+    copied: set[tuple[str, int]] = set()
 
     def rows_of(tab: str) -> list[list[Any]] | None:
         if tab not in snapshot.tables:
             return None  # not read (Audit, Dashboard): nothing to mirror
         if tab not in rows:
-            rows[tab] = [list(r) for r in snapshot.tables[tab].rows]
+            rows[tab] = list(snapshot.tables[tab].rows)  # unchanged rows are shared, changed ones copied
         return rows[tab]
+
+    def row_of(tab: str, target: list[list[Any]], index: int) -> list[Any]:
+        if (tab, index) not in copied:
+            copied.add((tab, index))
+            target[index] = list(target[index])
+        return target[index]
 
     for change in plan.applied:
         table, target = snapshot.tables.get(change.tab), rows_of(change.tab)
@@ -92,7 +99,7 @@ def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo
         row = table.key_rows.get(change.key)
         if row is None or change.header not in table.col:
             return None
-        _set(target[row - 2], table.col[change.header], _raw(change.new, tz))
+        _set(row_of(change.tab, target, row - 2), table.col[change.header], _raw(change.new, tz))
     for new in plan.appended:
         table, target = snapshot.tables.get(new.tab), rows_of(new.tab)
         if table is not None and target is not None:
@@ -106,8 +113,9 @@ def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo
         for key, value in sorted(changes.state.items()):  # the order _plan_state appends new keys in
             state[key] = value
             if key in state_rows:
-                _set(target[state_rows[key] - 2], 1, _raw(value, tz))
-                _set(target[state_rows[key] - 2], 2, stamp)
+                row = row_of(STATE_TAB, target, state_rows[key] - 2)
+                _set(row, 1, _raw(value, tz))
+                _set(row, 2, stamp)
             else:
                 target.append([key, _raw(value, tz), stamp])
                 state_rows[key] = len(target) + 1
@@ -116,6 +124,7 @@ def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo
         old = snapshot.tables[tab]
         tables[tab] = Table(old.tab, list(old.header), new_rows, old.tz, sheet_id=old.sheet_id)
         if tab == STATE_TAB:
+            tables[tab].parent_token = old.token
             continue  # its rows change by key, outside plan.applied: parsed afresh
         stale: dict[str, set[int]] = {}
         for change in plan.applied:

@@ -6,6 +6,7 @@ Pure: built from the values grid of a ``values:batchGet`` (UNFORMATTED_VALUE, SE
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from ..schema import Tab
 from .cells import CellValueError, as_text, parse_cell
 
 _UNPARSED = object()
+_TOKENS = itertools.count(1)
 
 
 def column_letter(index: int) -> str:
@@ -60,6 +62,11 @@ class Table:
     # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed once
     # per process, not once per job per cycle — a runner keeps the table between cycles (``tracker.known``).
     _typed: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
+    # Which read of the tab this is, and — for a table a runner derived from the previous one by applying that
+    # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
+    # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
+    token: int = field(init=False, default_factory=lambda: next(_TOKENS), repr=False, compare=False)
+    parent_token: int | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.header = trim_header(self.header)
@@ -173,6 +180,8 @@ class Table:
                 if 0 <= row_number - 2 < len(mine):
                     mine[row_number - 2] = _UNPARSED
             self._typed[header] = mine
+        older._typed = {}  # handed over: the older table is done with
+        self.parent_token = older.token
 
     def _parse(self, row_number: int, header: str) -> Any:
         raw = self.raw(row_number, header)
