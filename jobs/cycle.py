@@ -101,25 +101,27 @@ def _touching(changes: Any, tabs: Sequence[str]) -> int:
             + sum(1 for r in changes.appends if r.tab in tabs))
 
 
-def unchanged_since_last(ctx: CycleContext, job: str, tabs: Sequence[str], max_age: timedelta | None = None) -> bool:
+def unchanged_since_last(ctx: CycleContext, job: str, tabs: Sequence[str], max_age: timedelta | None = None,
+                         context: Any = None) -> bool:
     """Whether ``job``'s inputs — the ``tabs`` as this cycle leaves them so far — are the very rows it last
     computed from in this process, less than ``max_age`` ago; if not, they are recorded as its inputs now.
 
     The same rows: the same read of each tab with nothing changed in it yet this cycle — or the table a runner
     derived from that read by applying the cycle's own write (``tracker.known``), when that write held nothing
     more for these tabs than the job had already seen. A job whose output depends only on those rows can then
-    skip the work: its output would be the same. Never when a person asked for the job by name, or when the
-    cycle has problems to show."""
+    skip the work: its output would be the same. ``context`` is anything else the output depends on (compared
+    by equality). Never when a person asked for the job by name, or when the cycle has problems to show."""
     key = (job, ctx.work.store.spreadsheet_id)
     views = [ctx.work.tab(t) for t in tabs]
     tables = tuple(v.table for v in views if v is not None)
-    tokens = tuple(t.token for t in tables)
+    tokens = (*(t.token for t in tables), context)
     last = _LAST_INPUTS.get(key)
     same = (last is not None and job not in ctx.on_demand and not ctx.work.problems
-            and _touching(ctx.work.changes, tabs) == 0 and len(tables) == len(last[0])
+            and _touching(ctx.work.changes, tabs) == 0 and len(tables) + 1 == len(last[0])
             and (max_age is None or ctx.now - last[3] < max_age)
+            and last[0][-1] == context
             and all(t.token == was or (t.parent_token == was and _touching(last[1], tabs) == last[2])
-                    for t, was in zip(tables, last[0], strict=True)))
+                    for t, was in zip(tables, last[0][:-1], strict=True)))
     if not same:
         _LAST_INPUTS[key] = (tokens, ctx.work.changes, _touching(ctx.work.changes, tabs), ctx.now)
     return same

@@ -61,7 +61,7 @@ def run(ctx: CycleContext) -> None:
     if posts is None:
         return
     # The figures come from the rows alone: rows unchanged since the last cycle leave them as they are.
-    if not unchanged_since_last(ctx, JOB, ("Tracker", "Posts")):
+    if not unchanged_since_last(ctx, JOB, ("Tracker",), context=tuple(posts.keys())):
         figures = post_figures(dashboard_module.metric_rows(ctx, ROW_COLUMNS))
         for post_id in posts.keys():
             _set_figures(ctx, posts, post_id, figures.get(post_id, PostFigures()))

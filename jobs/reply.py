@@ -21,8 +21,12 @@ def due_replies(ctx: CycleContext) -> list[str]:
     """Tickets with a Reply, Send ticked and no Reply ID yet."""
     tracker = ctx.tracker
     out = []
-    for ticket in tracker.read_keys():
-        if as_text(tracker.raw(ticket, "Reply ID")).strip() or not as_text(tracker.raw(ticket, "Reply")).strip():
+    # By column: only rows with a Reply and no Reply ID are looked at one by one.
+    replies, reply_ids = tracker.column("Reply"), tracker.column("Reply ID")
+    for ticket, n in tracker.read_keys().items():
+        i = n - 2
+        if (i < len(reply_ids) and as_text(reply_ids[i]).strip()) or i >= len(replies) \
+                or not as_text(replies[i]).strip():
             continue
         try:
             send = parse_checkbox(tracker.raw(ticket, "Send"))

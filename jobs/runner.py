@@ -94,7 +94,6 @@ OTHER_JOBS: dict[str, Job] = {
     "backup": Job(backup.run, ()),  # daily at backup.at: the sheet to .xlsx in backup.folder
 }
 READ_TABS = ["Tracker", "Posts", "Departments", "Routing", "Content", "Templates"]
-DEFAULT_SETTLE_S = 2.0
 
 
 @dataclass
@@ -148,7 +147,7 @@ class Runner:
     runner_id: str = ""
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
-    settle_s: float = DEFAULT_SETTLE_S
+    settle_s: float | None = None  # None: the config's lease.settle_seconds
     # Digests go through this mailer when set (tests, the demo); else SMTP or .eml files as configured.
     mailer: Any = None
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -177,7 +176,7 @@ class Runner:
         reading = self._reading(tabs)
         work = self.store.begin(tabs, known=reading.known)
         held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
-                                              settle=lambda: self.sleep(self.settle_s))
+                                              settle=self._settle)
         if not held:
             log.info("cycle skipped: lease held by %s", holder)
             return CycleResult(ran=False, holder=holder)
@@ -195,6 +194,12 @@ class Runner:
                              problems=work.problems)
         log.info(result.summary())
         return result
+
+    def _settle(self) -> None:
+        """Let a claim another runner wrote at the same moment land before reading the lease back."""
+        seconds = self.config.lease.settle_seconds if self.settle_s is None else self.settle_s
+        if seconds:
+            self.sleep(seconds)
 
     def _reading(self, tabs: list[str]) -> _Reading:
         """How this cycle starts: the Drive file's version, and the sheet as this runner left it when nobody

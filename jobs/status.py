@@ -39,11 +39,13 @@ def open_rows(ctx: CycleContext) -> dict[str, list[tuple[float, str, str]]]:
 
 def run(ctx: CycleContext) -> None:
     """Refresh Platform Status for open rows (newest first, capped per cycle), on each platform whose turn it is."""
-    by_platform = open_rows(ctx)
     schedule = ctx.config.schedule
-    for connector in ctx.connectors:
+    due = [c for c in ctx.connectors
+           if JOB in ctx.on_demand or _due(ctx, c, schedule.status_every_minutes)]
+    by_platform = open_rows(ctx) if due else {}  # the scan of the rows only in a cycle that checks
+    for connector in due:
         rows = sorted(by_platform.get(connector.platform, []))[:schedule.status_max_rows]
-        if not rows or (JOB not in ctx.on_demand and not _due(ctx, connector, schedule.status_every_minutes)):
+        if not rows:
             continue
         ctx.work.set_state(connector.status_key, ctx.now.isoformat())
         try:

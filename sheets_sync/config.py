@@ -446,6 +446,9 @@ class LeaseConfig(Section):
 
     key: ClassVar[str] = "lease"
     minutes: Minutes = Field(10.0, description="after this a dead runner's lease expires")
+    settle_seconds: Annotated[float, Field(ge=0, le=60)] = Field(
+        2.0, description="after claiming the lease, wait this long for another runner's claim to land before "
+                         "reading it back (0: one machine only)")
 
 
 class AccessConfig(Section):

@@ -12,7 +12,9 @@ Examples come from the Tracker (and, where read, the Archive) as the sheet holds
 
 The model: TF-IDF of character 2–4-grams within words (``char_wb``: Devanagari and romanised spellings
 share no words but many character runs) into a linear SVM whose scores are calibrated into probabilities
-(sigmoid, 3 folds), all scikit-learn. Fixed ``random_state``: the same rows give the same routes.
+(sigmoid, 3 folds), fitted by scikit-learn **in a child process** (:mod:`.train_worker`) and applied here with
+numpy alone (:mod:`.plain_model`): scikit-learn's ~125 MB never enter the service. Fixed ``random_state``: the
+same rows give the same routes.
 
 How it combines with the rules (:class:`CombinedRouter`): a strong keyword match decides (explainable,
 ``keyword: …``); where the rules are weak (a single generic word, or two departments nearly tied) or silent,
@@ -23,11 +25,11 @@ routing exactly as the rules alone.
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tracker.cells import as_text
 from ..tracker.table import Table
@@ -35,6 +37,10 @@ from ..vocabulary import is_finished
 from .classify import TRIAGE_DEPARTMENT, Classifier, Route
 from .normalize import fold_phrase
 from .rules import Rule
+from .train_worker import train_in_child
+
+if TYPE_CHECKING:
+    from .plain_model import PlainModel
 
 __all__ = [
     "DEFAULT_MODEL_THRESHOLD",
@@ -52,6 +58,8 @@ __all__ = [
     "tool_departments_from_audit",
     "train",
 ]
+
+log = logging.getLogger("sheets_sync.routing")
 
 # Below this many examples a model mostly memorises; the rules alone route better (bench_learning.py).
 MIN_EXAMPLES = 30
@@ -79,30 +87,17 @@ class Example:
 class LearnedRouter:
     """The trained model: department probabilities for comment texts."""
 
-    def __init__(self, pipeline: Any, examples: int) -> None:
-        self._pipeline = pipeline
+    def __init__(self, model: PlainModel, examples: int) -> None:
+        self._model = model
         self.examples = examples
-        self.departments: tuple[str, ...] = tuple(pipeline.classes_)
+        self.departments: tuple[str, ...] = tuple(model.classes_)
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(most probable department, its probability) for each text."""
         if not texts:
             return []
-        probabilities = self._pipeline.predict_proba(list(texts))
+        probabilities = self._model.predict_proba(list(texts))
         return [(self.departments[int(row.argmax())], float(row.max())) for row in probabilities]
-
-
-def _pipeline(random_state: int = 0) -> Any:
-    # Imported here: scikit-learn takes ~1 s to import, and most commands never train.
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.svm import LinearSVC
-
-    return make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True),
-        CalibratedClassifierCV(LinearSVC(C=0.5, random_state=random_state), cv=3, method="sigmoid"),
-    )
 
 
 def keyword_examples(rules: Sequence[Rule]) -> list[Example]:
@@ -129,12 +124,19 @@ def train(examples: Sequence[Example], rules: Sequence[Rule] = (), *,
     usable = [e for e in everything if counts[e.department] >= MIN_PER_DEPARTMENT]
     if len({e.department for e in usable}) < 2:
         return None
-    pipeline = _pipeline(random_state)
-    with warnings.catch_warnings():
-        # A department with 3-5 examples makes a calibration fold thin; sklearn warns, the fit is still sound.
-        warnings.simplefilter("ignore", UserWarning)
-        pipeline.fit([e.text for e in usable], [e.department for e in usable])
-    return LearnedRouter(pipeline, len(examples))
+    # scikit-learn runs in a child process and sends back plain parameters; a failed or timed-out training is
+    # logged there and routing stays the rules' alone, as with too few examples.
+    fitted = train_in_child([e.text for e in usable], [e.department for e in usable], random_state=random_state)
+    if fitted is None:
+        return None
+    from .plain_model import PlainModel  # numpy (~11 MB) only once there is a model to apply
+
+    try:
+        return LearnedRouter(PlainModel.from_bytes(fitted), len(examples))
+    except ValueError as error:  # unreadable output: a worker of another version
+        log.warning("route: the learned router's training gave unreadable parameters (%s); routing by the rules "
+                    "alone", error)
+        return None
 
 
 def _most_telling(examples: Sequence[Example]) -> Sequence[Example]:
