@@ -31,7 +31,7 @@ RULES = load_default_rules()
 EDGE_TEXTS = [
     "", " ", "\t\n", "a", "😡😡😡", "🙏 please help 🙏", "GARBAGE NOT COLLECTED!!!", "  two  spaces\tand\ttabs ",
     "no\u00a0break\u2003space", "पाणी नाही ३ दिवस", "कचरा\n\nउचलला नाही", "ठीक\u200dहै", "Ünïcödé façade", "x y z",
-    "رمضان مبارک", "12345 678", "rasta kharab ahe 😠 Kothrud", "a" * 300,
+    "رمضان مبارک", "12345 678", "rasta kharab ahe 😠 Kothrud", "a" * 300, "half an emoji \ud83d",
 ]
 TEXTS = [r["text"] for r in RECORDS] + EDGE_TEXTS
 
@@ -46,8 +46,14 @@ def plain(fitted) -> PlainModel:
     return PlainModel.from_bytes(out.getvalue())
 
 
+def sheet_examples() -> list[Example]:
+    """The labelled comments as examples, and one a sheet could hold: a lone surrogate (half an emoji)."""
+    examples = [Example(r["text"], r["department"], "answered") for r in RECORDS]
+    return [*examples, Example("kachra \ud83d uchla", RECORDS[0]["department"], "answered")]
+
+
 def training_set() -> tuple[list[str], list[str]]:
-    examples = [Example(r["text"], r["department"], "answered") for r in RECORDS] + keyword_examples(RULES)
+    examples = sheet_examples() + keyword_examples(RULES)
     counts: dict[str, int] = {}
     for e in examples:
         counts[e.department] = counts.get(e.department, 0) + 1
@@ -90,6 +96,11 @@ def test_two_departments_and_a_thin_fold_also_match() -> None:
     fitted = sklearn_fit([t for t, _ in pairs], [d for _, d in pairs])
     assert len(fitted.classes_) == 2
     assert float(np.abs(plain(fitted).predict_proba(TEXTS) - fitted.predict_proba(TEXTS)).max()) <= 1e-9
+    # Parameters fitted with an analyzer option this module does not implement are refused, not misapplied.
+    arrays = train_worker.parameters(fitted)
+    arrays["options"] = np.array(json.dumps({**json.loads(str(arrays["options"])), "sublinear_tf": False}))
+    with pytest.raises(ValueError, match="sublinear_tf"):
+        PlainModel(arrays)
     # Three examples of a department: each calibration fold's SVM sees it twice.
     thin = pairs + [(r["text"], r["department"]) for r in RECORDS if r["department"] == "Water Supply"][:3]
     fitted = sklearn_fit([t for t, _ in thin], [d for _, d in thin])
@@ -97,8 +108,7 @@ def test_two_departments_and_a_thin_fold_also_match() -> None:
 
 
 def test_training_in_the_child_gives_the_same_model() -> None:
-    examples = [Example(r["text"], r["department"], "answered") for r in RECORDS]
-    router = train(examples, RULES)
+    router = train(sheet_examples(), RULES)
     assert router is not None
     fitted = sklearn_fit(*training_set())
     probabilities = router._model.predict_proba(TEXTS)

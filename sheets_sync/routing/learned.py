@@ -127,12 +127,15 @@ def train(examples: Sequence[Example], rules: Sequence[Rule] = (), *,
     # scikit-learn runs in a child process and sends back plain parameters; a failed or timed-out training is
     # logged there and routing stays the rules' alone, as with too few examples.
     fitted = train_in_child([e.text for e in usable], [e.department for e in usable], random_state=random_state)
-    if fitted is None:
-        return None
+    return _router(fitted, len(examples)) if fitted is not None else None
+
+
+def _router(fitted: bytes, examples: int) -> LearnedRouter | None:
+    """The router applying the child's parameters; None, logged, when they cannot be read."""
     from .plain_model import PlainModel  # numpy (~11 MB) only once there is a model to apply
 
     try:
-        return LearnedRouter(PlainModel.from_bytes(fitted), len(examples))
+        return LearnedRouter(PlainModel.from_bytes(fitted), examples)
     except ValueError as error:  # unreadable output: a worker of another version
         log.warning("route: the learned router's training gave unreadable parameters (%s); routing by the rules "
                     "alone", error)

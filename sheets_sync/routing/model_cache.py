@@ -1,7 +1,7 @@
 """The learned router kept in process memory between cycles, so a cycle does not pay for training.
 
-Training costs about 1 s for 300 examples and 3 s for a few thousand; a busy cycle must stay near 1 s of CPU
-(issue 16). So a runner trains once and reuses the model while the examples it was trained on still describe the
+Training costs about 1 s for 300 examples and 3 s for a few thousand (plus ~1.5 s to import scikit-learn, in a
+child process: :mod:`.train_worker`); a busy cycle must stay near 1 s of CPU (issue 16). So a runner trains once and reuses the model while the examples it was trained on still describe the
 sheet. The examples are read from the cycle's rows every cycle (a scan, ~0.1 s for 100,000 rows) and reduced to
 a fingerprint; the model is trained again when
 

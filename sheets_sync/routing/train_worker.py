@@ -118,8 +118,8 @@ def main() -> int:
 def train_in_child(texts: Sequence[str], labels: Sequence[str], *, random_state: int = 0,
                    timeout: float = TRAIN_TIMEOUT) -> bytes | None:
     """The fitted parameters (``.npz`` bytes) from a child process; None, logged, when it fails or times out."""
-    request = json.dumps({"texts": list(texts), "labels": list(labels), "random_state": random_state},
-                         ensure_ascii=False).encode("utf-8")
+    # ASCII JSON (\uXXXX escapes): a lone surrogate in a comment travels as it is instead of failing to encode.
+    request = json.dumps({"texts": list(texts), "labels": list(labels), "random_state": random_state}).encode()
     command = [sys.executable, "-m", "sheets_sync.routing.train_worker"]
     try:
         done = subprocess.run(command, input=request, capture_output=True, timeout=timeout, check=False)
