@@ -26,7 +26,6 @@ from sheets_sync.access import (
     PENDING,
     AccessPlan,
     AccessState,
-    Current,
     Granted,
     Situation,
     append_log,
@@ -75,7 +74,7 @@ def run(ctx: CycleContext) -> None:
     for note in notes:
         ctx.note(note)
     plan = plan_access(Situation(
-        wanted=wanted, current=[Current(p.id, p.email, p.role, p.type) for p in permissions],
+        wanted=wanted, current=list(permissions),
         state=AccessState.parse(work.state.get(ACCESS_STATE)), protected=_protected(permissions, work.store.service_account_email()),
         ticked={key.casefold(): checkbox(tab.raw(key, "Confirm Removal"), empty=False, unreadable=False)
                 for key in tab.keys()},

@@ -20,6 +20,7 @@ from typing import Any
 
 from .reports.digest import check_addresses, header_text
 from .reports.sections import Section
+from .tracker.access_store import Permission
 from .vocabulary import is_active
 
 ACCESS_STATE = "access"  # _state key: what the tool granted, what waits for the cell's confirmation
@@ -47,19 +48,8 @@ class Wanted:
     why: str
 
 
-@dataclass(frozen=True)
-class Current:
-    """One permission of the sheet as Drive lists it (a plain copy: this module sends nothing)."""
-
-    id: str
-    email: str
-    role: str
-    type: str = "user"
-
-    @property
-    def can_edit(self) -> bool:
-        """Whether it lets its holder edit."""
-        return self.role in ("owner", "organizer", "fileOrganizer", "writer")
+# One permission of the sheet as Drive lists it: the tracker layer's plain record (this module sends nothing).
+Current = Permission
 
 
 @dataclass

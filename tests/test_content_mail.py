@@ -113,11 +113,7 @@ def content_rows(world: World) -> list[dict[str, str]]:
 
 
 def set_emails(world: World, emails: dict[str, str]) -> None:
-    ws = world.worksheet("Departments")
-    names = ws.col_values(1)
-    column = ws.row_values(1).index("Email") + 1
-    for name, email in emails.items():
-        ws.update_cell(names.index(name) + 1, column, email)
+    world.set_emails(emails)
 
 
 @pytest.fixture

@@ -73,9 +73,7 @@ def make_world(tmp_path: Path, port: int | None) -> World:
                                                   "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]}})
     world.config = replace(world.config, smtp=smtp, sla=sla,
                            digest=DigestConfig.parse({"folder": str(tmp_path / "digests"), "cell_email": CELL}))
-    ws = world.worksheet("Departments")
-    names = ws.col_values(1)
-    ws.update_cell(names.index("Garden") + 1, ws.row_values(1).index("Email") + 1, GARDEN)
+    world.set_emails({"Garden": GARDEN})
     return world
 
 

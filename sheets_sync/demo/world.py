@@ -177,6 +177,14 @@ class World:
             ws.batch_update(data, value_input_option="RAW")
         return len(data) // 3
 
+    def set_emails(self, emails: dict[str, str]) -> None:
+        """The cell types departments' e-mail addresses (Departments tab, *Email*), by department name."""
+        ws = self.worksheet("Departments")
+        names = ws.col_values(1)
+        column = ws.row_values(1).index("Email") + 1
+        for name, email in emails.items():
+            ws.update_cell(names.index(name) + 1, column, email)
+
     def set_post_department(self, post_id: str, department: str) -> None:
         """The cell fills the Posts register's Department for a post."""
         ws = self.worksheet("Posts")

@@ -23,7 +23,7 @@ from .base import (
     sheet_of,
     window_of,
 )
-from .celldata import write_celldata
+from .celldata import quantise_colors, write_celldata
 
 # A name must look like an identifier and must not read as a cell reference (A1, XFD7) or a boolean.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -252,7 +252,8 @@ def add_conditional_format_rule(book: Spreadsheet, req: dict[str, Any], ctx: Con
     index = req.get("index", 0)
     if not 0 <= index <= len(rules):
         raise RequestError(f"Invalid index {index}.")
-    rules.insert(index, prune(rule))
+    # Stored as Google stores colours (8-bit channels, a zero channel not printed), as for cell formats.
+    rules.insert(index, prune(quantise_colors(rule)))
     return None
 
 
