@@ -12,6 +12,7 @@ from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dash
 from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
+from sheets_sync.tracker.row_memo import MISS, memo_for
 
 from . import posts as posts_module
 from .cycle import CycleContext, unchanged_since_last
@@ -42,12 +43,20 @@ def metric_rows(ctx: CycleContext, columns: tuple[str, ...] = COLUMNS) -> list[d
             overlay.setdefault(key, {})[header] = value
     cols = {h: tracker.column(h) for h in columns if h not in DATETIMES}
     rows: list[dict[str, Any]] = []
+    # A row read unchanged since an earlier cycle of this process gives the same figures' row: kept, not rebuilt
+    # (after a person's edit the whole sheet is read again, but only the rows that changed are parsed).
+    memo = memo_for(f"{JOB}:{','.join(columns)}", ctx.work.store.spreadsheet_id)
+    header, table_rows = tuple(tracker.table.header), tracker.table.rows
     for ticket, n in tracker.read_keys().items():
-        row = {h: as_text(cols[h][n - 2]).strip() for h in cols}
-        for h in DATETIMES:
-            row[h] = tracker.table.typed(n, h)
-        row.update(overlay.get(ticket, {}))
-        rows.append(row)
+        raw = table_rows[n - 2]
+        row = memo.get(ticket, raw, header)
+        if row is MISS:
+            row = {h: as_text(cols[h][n - 2]).strip() for h in cols}
+            for h in DATETIMES:
+                row[h] = tracker.table.typed(n, h)
+            memo.put(ticket, raw, header, row)
+        extra = overlay.get(ticket)
+        rows.append({**row, **extra} if extra else row)
     for ticket in tracker.new_keys():
         rows.append({h: tracker.get(ticket, h) or (None if h in DATETIMES else "") for h in columns})
     return rows

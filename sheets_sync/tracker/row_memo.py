@@ -29,11 +29,15 @@ class RowMemo:
         entry = self._entries.get(key)
         if entry is None or entry[1] != context or entry[0] != row:
             return MISS
+        if entry[0] is not row:
+            # Equal values read afresh: hold the current row, so the previous read's rows can be freed.
+            self._entries[key] = (row, entry[1], entry[2])
         return entry[2]
 
     def put(self, key: str, row: Sequence[Any], context: Hashable, answer: Any) -> Any:
-        """Remember ``answer`` for ``key`` computed from ``row`` and ``context``; returns it."""
-        self._entries[key] = (list(row), context, answer)
+        """Remember ``answer`` for ``key`` computed from ``row`` and ``context``; returns it. The row is held,
+        not copied: a table's rows are never changed in place (``tracker.known`` copies a row it writes to)."""
+        self._entries[key] = (row, context, answer)
         return answer
 
     def keep_only(self, keys: set[str]) -> None:

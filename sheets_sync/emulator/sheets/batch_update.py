@@ -17,6 +17,7 @@ from .batch_requests import cell_edits, dimension_edits, metadata, ranges, rules
 from .batch_requests.base import Context, RequestError, grid_range_out, prune
 from .batch_requests.celldata import to_celldata
 from .errors import ApiError, invalid
+from .proto_json import read_requests
 from .store import Spreadsheet
 from .values import CELL_LIMIT, cell_limit_error
 
@@ -77,7 +78,7 @@ HANDLERS: dict[str, Handler] = {
 
 def apply_batch(book: Spreadsheet, body: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Apply every request in order to ``book`` (a clone); returns the replies or raises ApiError."""
-    requests = body.get("requests")
+    requests = read_requests(body.get("requests"))
     if not isinstance(requests, list) or not requests:
         raise invalid("Must specify at least one request.")
     replies: list[dict[str, Any]] = []

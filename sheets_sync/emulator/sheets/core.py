@@ -26,7 +26,7 @@ import requests
 from ..faults import FaultInjector
 from ..http import EmuRequest, EmuResponse, json_response
 from ..transport import mount
-from . import docs_export, drive, drive_permissions, mask_check, values
+from . import docs_export, drive, drive_permissions, mask_check, sheet_copy, values
 from .batch_update import Context, apply_batch
 from .drive_uploads import DriveUploads
 from .errors import ApiError, invalid, not_found
@@ -57,6 +57,8 @@ ROUTES = [
     _route("GET", rf"/v4/spreadsheets/{_ID}", "GET /v4/spreadsheets/{id}", "read", "get"),
     _route("POST", rf"/v4/spreadsheets/{_ID}:batchUpdate", "POST /v4/spreadsheets/{id}:batchUpdate", "write",
            "batch_update"),
+    _route("POST", rf"/v4/spreadsheets/{_ID}/sheets/(?P<sheet>[0-9]{{1,10}}):copyTo",
+           "POST /v4/spreadsheets/{id}/sheets/{sheetId}:copyTo", "write", "copy_to"),
     _route("GET", rf"/v4/spreadsheets/{_ID}/values:batchGet", "GET /v4/spreadsheets/{id}/values:batchGet",
            "read", "values_batch_get"),
     _route("POST", rf"/v4/spreadsheets/{_ID}/values:batchUpdate",
@@ -336,6 +338,16 @@ class SheetsEmulator:
             out["updatedSpreadsheet"] = get_spreadsheet(
                 work, body.get("responseRanges") or [], grid, inner, caller, owner)
         return json_response(200, out)
+
+    def _do_copy_to(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
+        source = self._book(unquote(match["id"]))
+        target = (request.json() or {}).get("destinationSpreadsheetId")
+        if not isinstance(target, str) or not target:
+            raise invalid("Invalid value at 'destination_spreadsheet_id': a spreadsheet id is required.")
+        work = self._book(target).clone()  # atomic, as batchUpdate
+        props = sheet_copy.copy_to(source, int(match["sheet"]), work)
+        self._commit(work)
+        return json_response(200, props)
 
     def _do_values_get(self, match: re.Match[str], request: EmuRequest) -> EmuResponse:
         book = self._book(unquote(match["id"]))

@@ -35,6 +35,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "create": ("sheets", "sheets.spreadsheets.create"),
     "get": ("sheets", "sheets.spreadsheets.get"),
     "batch_update": ("sheets", "sheets.spreadsheets.batchUpdate"),
+    "copy_to": ("sheets", "sheets.spreadsheets.sheets.copyTo"),
     "values_get": ("sheets", "sheets.spreadsheets.values.get"),
     "values_batch_get": ("sheets", "sheets.spreadsheets.values.batchGet"),
     "values_update": ("sheets", "sheets.spreadsheets.values.update"),
@@ -54,7 +55,7 @@ METHODS: dict[str, tuple[str, str]] = {
 }
 
 # Actions whose handler does not apply the mask itself: ``apply_mask`` trims their answer afterwards.
-MASKED_AFTER = {"create", "batch_update", "values_get", "values_batch_get", "values_update",
+MASKED_AFTER = {"create", "batch_update", "copy_to", "values_get", "values_batch_get", "values_update",
                 "values_batch_update", "values_append", "values_clear", "values_batch_clear"}
 
 FREE = "{}"  # a map field (``appProperties``): any key may follow it
