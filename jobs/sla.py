@@ -68,7 +68,6 @@ def run(ctx: CycleContext) -> None:
     policy = ctx.config.sla
     hours_by_dept = department_hours(ctx, policy)
     tracker = ctx.tracker
-    urgent_policy = policy.round_the_clock()
     # A row unchanged since an earlier cycle of this process, whose next deadline (Due By, or twice the reply
     # time) has not come, needs nothing: its flags cannot have changed. Only the rest is worked out.
     memo = memo_for(JOB, ctx.work.store.spreadsheet_id)
@@ -82,23 +81,30 @@ def run(ctx: CycleContext) -> None:
             next_change = memo.get(ticket, row, context)
             if next_change is not MISS and ctx.now < next_change:
                 continue
-        received = tracker.get(ticket, "Received At")
-        if received is None or received == "":
-            continue
-        status = tracker.text(ticket, "Status")
-        rule, hours = policy, reply_hours(as_text(tracker.get(ticket, "Category")) or None,
-                                          hours_by_dept.get(tracker.text(ticket, "Department")), policy)
-        urgent = tracker.text(ticket, "Priority") == URGENT
-        if urgent:
-            rule, hours = urgent_policy, min(hours, policy.urgent_hours)
-        due = due_by(received, hours, rule)
-        _set_due(ctx, ticket, due, urgent)
-        flag, new_status = overdue_state(ctx.now, received, hours, status, rule)
-        if row is not None:
-            later = [t for t in (due, due_by(received, 2 * hours, rule)) if t >= ctx.now]
-            memo.put(ticket, row, context, min(later) if later else NEVER)
-        if as_text(tracker.get(ticket, "Overdue")) != flag:
-            tracker.set(ticket, "Overdue", flag, JOB)
-            ctx.count(JOB, flag or "cleared")
-        if new_status and new_status != status:
-            tracker.set(ticket, "Status", new_status, JOB)
+        next_change = _refresh(ctx, ticket, hours_by_dept)
+        if row is not None and next_change is not None:
+            memo.put(ticket, row, context, next_change)
+
+
+def _refresh(ctx: CycleContext, ticket: str, hours_by_dept: dict[str, str]) -> datetime | None:
+    """One row's Due By, Overdue and (escalated) Status; when its flags can next change (None: no Received At)."""
+    policy, tracker = ctx.config.sla, ctx.tracker
+    received = tracker.get(ticket, "Received At")
+    if received is None or received == "":
+        return None
+    status = tracker.text(ticket, "Status")
+    rule, hours = policy, reply_hours(as_text(tracker.get(ticket, "Category")) or None,
+                                      hours_by_dept.get(tracker.text(ticket, "Department")), policy)
+    urgent = tracker.text(ticket, "Priority") == URGENT
+    if urgent:
+        rule, hours = policy.round_the_clock(), min(hours, policy.urgent_hours)
+    due = due_by(received, hours, rule)
+    _set_due(ctx, ticket, due, urgent)
+    flag, new_status = overdue_state(ctx.now, received, hours, status, rule)
+    if as_text(tracker.get(ticket, "Overdue")) != flag:
+        tracker.set(ticket, "Overdue", flag, JOB)
+        ctx.count(JOB, flag or "cleared")
+    if new_status and new_status != status:
+        tracker.set(ticket, "Status", new_status, JOB)
+    later = [t for t in (due, due_by(received, 2 * hours, rule)) if t >= ctx.now]
+    return min(later) if later else NEVER
