@@ -10,6 +10,7 @@ builds its runner (``app.build_runner``) and runs:
 
   busy  — one cycle: reads the sheet, ingests, routes, posts the replies, rewrites the Dashboard, writes;
   idle  — the next cycle at once, nothing new anywhere: the Drive version says nobody else wrote;
+  new comments only — 20 comments arrive, nobody edits the sheet: ingested, routed, alerted, written;
   edit  — a person types a note, then a cycle: the sheet is read again (the edit is seen).
 
 Prints one JSON line: per cycle the tool's CPU seconds (``time.process_time`` around the cycle: imports and
@@ -129,6 +130,7 @@ def seed(size: int, sheets: Emulator, platforms: Emulator, data_dir: str) -> tup
         p = PLATFORMS[i % 4]
         platforms.admin("POST", "comments", {"platform": p, "post_id": posts[p], "text": f"पाणी आले नाही {i}",
                                               "author": {"id": f"n{i}", "name": f"Nagrik {i}"}})
+    conf["_bench_posts"] = posts
     return sid, conf
 
 
@@ -140,6 +142,7 @@ def _a1(row: int, col: int) -> str:
 
 def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
     """The service's process: start, then busy, idle and edit cycles; what each cost."""
+    posts = conf.pop("_bench_posts", {})
     cpu_start = time.process_time()
     runner = runner_for(conf, data_dir)
     startup_cpu = time.process_time() - cpu_start
@@ -165,6 +168,13 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
 
     measured("busy")
     measured("idle")
+    platforms_url = conf["platforms"][0]["endpoint"]
+    for i in range(20):  # comments arrive; nobody edits the sheet: the kept sheet is used, the rows appended
+        p = PLATFORMS[i % 4]
+        requests.post(f"{platforms_url}/_emulator/comments", timeout=30, json={
+            "platform": p, "post_id": posts[p], "text": f"Drainage overflowing near ward office {i}",
+            "author": {"id": f"d{i}", "name": f"Resident {i}"}}).raise_for_status()
+    measured("new_comments_only")
     from sheets_sync.client import endpoint_session, make_client
 
     person = make_client(endpoint_session(sheets_url))

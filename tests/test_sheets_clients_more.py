@@ -550,3 +550,40 @@ def test_gspread_pandas_permissions(gp: gspread_pandas.Client) -> None:
     spread.add_permission("ward.officer@example.org|writer|no")
     emails = {(p.get("emailAddress"), p["role"]) for p in spread.list_permissions()}
     assert ("ward.officer@example.org", "writer") in emails
+
+
+# --- what the two clients rely on, asked directly (not counted among the client operations) ---------------
+
+
+def test_batch_update_reads_proto_names_and_loose_lists(emu: SheetsEmulator) -> None:
+    """proto3 JSON: proto field names are accepted beside JSON names; a lone request or a nested list is read
+    as Google's front end reads it."""
+    session = emu.session()
+    sid = session.post("https://sheets.googleapis.com/v4/spreadsheets", json={}).json()["spreadsheetId"]
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{sid}:batchUpdate"
+    lone = {"update_sheet_properties": {"properties": {"sheet_id": 0, "grid_properties": {"frozen_row_count": 2}},
+                                        "fields": "grid_properties(frozen_row_count)"}}
+    assert session.post(url, json={"requests": lone}).status_code == 200
+    nested = [[{"updateDimensionProperties": {"range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0,
+                                                        "endIndex": 1},
+                                              "properties": {"pixelSize": 150}, "fields": "pixelSize"}}]]
+    assert session.post(url, json={"requests": nested}).status_code == 200
+    got = session.get(f"https://sheets.googleapis.com/v4/spreadsheets/{sid}", params={
+        "ranges": "A1", "includeGridData": "true",
+        "fields": "sheets(properties/gridProperties/frozenRowCount,data/columnMetadata/pixelSize)"}).json()
+    sheet = got["sheets"][0]
+    assert sheet["properties"]["gridProperties"]["frozenRowCount"] == 2
+    assert sheet["data"][0]["columnMetadata"] == [{"pixelSize": 150}]
+    assert session.post(url, json={"requests": []}).json()["error"]["message"] == (
+        "Must specify at least one request.")
+
+
+def test_copy_to_refuses_an_unknown_tab_and_changes_nothing(pc: pygsheets.client.Client) -> None:
+    source, target = pc.create("From"), pc.create("To")
+    with pytest.raises(HttpError) as err:
+        pc.sheet.sheets_copy_to(source.id, 999, target.id)
+    assert err.value.resp.status == 400 and "No grid with id: 999" in str(err.value)
+    assert [w.title for w in pc.open_by_key(target.id).worksheets()] == ["Sheet1"]
+    twice = [pc.sheet.sheets_copy_to(source.id, 0, target.id)["title"] for _ in range(2)]
+    # How Google names a second copy is not documented: only that the titles stay unique.
+    assert twice[0] == "Copy of Sheet1" and twice[1].startswith("Copy of Sheet1") and twice[1] != twice[0]
