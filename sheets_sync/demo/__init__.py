@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import Config
 from ..vocabulary import Status, is_open
-from .scenario_data import AREAS, NOT_PMC_REPLIES, POSTS, REPLIES, TEMPLATES
+from .scenario_data import AREAS, FOLLOW_UPS, NOT_PMC_REPLIES, POSTS, REPLIES, TEMPLATES, URGENT_COMMENTS
 from .world import IST, World
 
 AUTHORS = ["Sachin Patil", "Priya Kulkarni", "राहुल देशमुख", "Ayesha Shaikh", "अमित जोशी", "Neha Gupta",
@@ -55,6 +55,11 @@ def build_scenario(world: World, comments: int, days: int) -> tuple[list[tuple[d
         if platform == "x":
             text = "@PMCPune " + text
         when = start + timedelta(seconds=rng.uniform(0, days * 86400 * 0.92))
+        timeline.append((when, platform, pid, text, rng.choice(AUTHORS)))
+    # A few matters that cannot wait, at night and by day: Priority Urgent, a 2-hour deadline, an alert e-mail.
+    for i, (platform, text) in enumerate(URGENT_COMMENTS):
+        pid = rng.choice(by_platform.get(platform) or next(iter(by_platform.values())))
+        when = start + timedelta(days=(i + 1) * days / (len(URGENT_COMMENTS) + 1), hours=(i * 7) % 24)
         timeline.append((when, platform, pid, text, rng.choice(AUTHORS)))
     timeline.sort()
     return timeline, post_ids
@@ -155,6 +160,8 @@ class _People:
             self._moderate_one()
         if not self.native_done and cycle > 60:
             self._answer_natively()
+        if cycle % 50 == 0:
+            self._follow_up()
 
     def _desk_round(self) -> None:
         """The departments reply in the sheet; the next round is at the next desk hour."""
@@ -173,6 +180,18 @@ class _People:
         else:
             self.world.platforms.hide_comment(cid)
         self.moderated += 1
+
+    def _follow_up(self) -> None:
+        """A citizen answers the corporation's reply on Facebook ("still not fixed"): a follow-up that reopens
+        the conversation (Parent Ticket, the same department, Assigned By ``follow-up: reopened``)."""
+        records = self.world.worksheet().get_all_records(numericise_ignore=["all"])
+        answered = [r for r in records if r.get("Platform") == "facebook" and r.get("Reply ID")
+                    and not r.get("Parent Ticket")]
+        if answered:
+            row = answered[self.world.rng.randrange(len(answered))]
+            text = self.world.rng.choice(FOLLOW_UPS)
+            self.world.comment("facebook", str(row["Post ID"]), text, str(row.get("Author") or "Citizen"),
+                               parent_id=str(row["Reply ID"]))
 
     def _answer_natively(self) -> None:
         """The page admin answers the first Facebook comment in the Facebook app (not through the tool)."""
@@ -226,6 +245,11 @@ def print_summary(rows: list[dict[str, Any]], now: datetime) -> None:
               f"{(f'{median:.1f}' if median is not None else '—'):>15}")
     print("-" * 70)
     print(f"{'Total':<30} {totals[0]:>5} {totals[1]:>8} {totals[2]:>8}")
+    urgent = sum(1 for r in rows if r.get("Priority") == "Urgent")
+    follow_ups = [r for r in rows if r.get("Parent Ticket")]
+    reopened = sum(1 for r in follow_ups if str(r.get("Assigned By", "")).startswith("follow-up: reopened"))
+    print(f"\nUrgent matters: {urgent} (alerted by e-mail within the cycle, 2-hour deadlines); follow-ups: "
+          f"{len(follow_ups)}, of which {reopened} reopened a replied conversation.")
 
 
 def export_xlsx(world: World, out: Path) -> None:

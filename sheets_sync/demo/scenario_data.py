@@ -105,3 +105,19 @@ NOT_PMC_REPLIES: dict[str, str] = {
     "en": "Power supply is handled by MSEDCL (Mahavitaran), not the corporation: please call 1912 to report the "
           "outage. — PMC",
 }
+
+
+# Matters that cannot wait: the Routing tab's urgent cues make them Priority Urgent.
+URGENT_COMMENTS = [
+    ("facebook", "कर्वे रस्त्यावर मोठे झाड पडले आहे, वाहने अडकली आहेत"),
+    ("x", "@PMCPune live wire hanging near the school gate in Aundh, please send someone now"),
+    ("instagram", "Yerawada madhe dushit pani yete, lahan mula ajari padli"),
+    ("youtube", "Kasba Peth mein purani building ki deewar giri, log fanse hain"),
+]
+
+# A citizen answering the corporation's reply: the conversation reopens.
+FOLLOW_UPS = [
+    "अजूनही काम झालेले नाही, आठवडा झाला.",
+    "Still not fixed, it's been a week.",
+    "Abhi tak kuch nahi hua, please check again.",
+]
