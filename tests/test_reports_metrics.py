@@ -3,6 +3,7 @@ independent pandas recount over a few thousand random rows."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pandas as pd
@@ -155,3 +156,39 @@ def test_dashboard_grid_equals_pandas_recount() -> None:
         assert r[1:] == [int(e["open"]), int(e["overdue"]), int(e["escalated"]), int(e["replied"]),
                          _cell(e["median_7"]), _cell(e["p90_7"]), _cell(e["median_30"]), _cell(e["p90_30"])]
     assert body[-1] == total
+
+
+def test_summarize_agrees_with_the_row_tests_on_random_rows():
+    """The one-pass ``summarize`` gives what the public row tests (is_open, is_overdue, is_escalated,
+    reply_hours) and the windows say, on rows with every awkward value a sheet holds."""
+    import random
+    from datetime import datetime, timedelta
+
+    from sheets_sync.reports import metrics as m
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    rng = random.Random(5)
+    statuses = ["New", "Assigned", "Escalated", "Replied", "Closed", " Assigned ", "", None, 3]
+    flags = ["", "Overdue", "Escalated", " Overdue", None, True]
+
+    def moment():
+        choice = rng.random()
+        if choice < 0.15:
+            return rng.choice(["", None, "yesterday"])
+        return now - timedelta(hours=rng.uniform(-5, 24 * 40))
+
+    rows = [{"Status": rng.choice(statuses), "Overdue": rng.choice(flags), "Received At": moment(),
+             "Reply Posted At": moment()} for _ in range(3000)]
+    got = m.summarize(rows, now)
+    hours = [(r, m.reply_hours(r)) for r in rows]
+    in_30 = [h for r, h in hours if h is not None and m._within(r["Reply Posted At"], now, m.WINDOW_30D)]
+    in_7 = [h for r, h in hours if h is not None and m._within(r["Reply Posted At"], now, m.WINDOW_7D)]
+    assert got.new == sum(m._text(r, "Status") == "New" for r in rows)
+    assert got.open == sum(m.is_open(r) for r in rows)
+    assert got.overdue == sum(m.is_overdue(r) for r in rows)
+    assert got.escalated == sum(m.is_escalated(r) for r in rows)
+    assert got.replied_24h == sum(m._within(r["Reply Posted At"], now, m.DAY) for r in rows)
+    assert got.received_24h == sum(m._within(r["Received At"], now, m.DAY) for r in rows)
+    assert (got.median_30d, got.p90_30d) == (m._median(in_30), m.percentile(in_30, 0.9))
+    assert (got.median_7d, got.p90_7d) == (m._median(in_7), m.percentile(in_7, 0.9))
+    assert got.open and got.overdue and got.escalated and got.replied_24h and in_7
