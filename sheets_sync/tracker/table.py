@@ -65,6 +65,7 @@ class Table:
     # Which read of the tab this is, and — for a table a runner derived from the previous one by applying that
     # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
     # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
+    _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
     token: int = field(init=False, default_factory=lambda: next(_TOKENS), repr=False, compare=False)
     parent_token: int | None = field(init=False, default=None, repr=False, compare=False)
 
@@ -195,11 +196,15 @@ class Table:
             return {"checkbox": False, "datetime": None, "date": None, "number": None}.get(kind, as_text(raw))
 
     def column(self, header: str) -> list[Any]:
-        """The raw values of one column, one per data row (row 2 first)."""
+        """The raw values of one column, one per data row (row 2 first). Built once per table (the rows never
+        change in place): several jobs scan the same columns each cycle. Do not change the list."""
+        cached = self._columns.get(header)
+        if cached is not None:
+            return cached
         i = self.col.get(header)
-        if i is None:
-            return [""] * len(self.rows)
-        return [row[i] if i < len(row) else "" for row in self.rows]
+        values = [""] * len(self.rows) if i is None else [row[i] if i < len(row) else "" for row in self.rows]
+        self._columns[header] = values
+        return values
 
     def record(self, row_number: int) -> dict[str, Any]:
         """A row as a dict of typed values keyed by header, plus ``_row``; unparsable cells stay text and are
