@@ -45,7 +45,7 @@ def metric_rows(ctx: CycleContext, columns: tuple[str, ...] = COLUMNS) -> list[d
     rows: list[dict[str, Any]] = []
     # A row read unchanged since an earlier cycle of this process gives the same figures' row: kept, not rebuilt
     # (after a person's edit the whole sheet is read again, but only the rows that changed are parsed).
-    memo = memo_for(f"{JOB}:{','.join(columns)}", ctx.work.store.spreadsheet_id)
+    memo = memo_for(f"{JOB}:{','.join(columns)}", ctx.work.store.spreadsheet_id, tracker.read_keys())
     header, table_rows = tuple(tracker.table.header), tracker.table.rows
     for ticket, n in tracker.read_keys().items():
         raw = table_rows[n - 2]

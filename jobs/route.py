@@ -56,7 +56,7 @@ def check(ctx: CycleContext) -> None:
     found = 0
     # A row's problems depend on its cells, its place and the header (the cell names), and the departments:
     # rows unchanged since an earlier cycle of this process are not parsed again.
-    memo = memo_for(JOB, ctx.work.store.spreadsheet_id)
+    memo = memo_for(JOB, ctx.work.store.spreadsheet_id, tracker.read_keys())
     header, status = tuple(tracker.table.header), tracker.column("Status")
     for ticket, n in tracker.read_keys().items():
         if is_finished(status[n - 2] if n - 2 < len(status) else ""):

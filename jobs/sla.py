@@ -70,7 +70,7 @@ def run(ctx: CycleContext) -> None:
     tracker = ctx.tracker
     # A row unchanged since an earlier cycle of this process, whose next deadline (Due By, or twice the reply
     # time) has not come, needs nothing: its flags cannot have changed. Only the rest is worked out.
-    memo = memo_for(JOB, ctx.work.store.spreadsheet_id)
+    memo = memo_for(JOB, ctx.work.store.spreadsheet_id, tracker.read_keys())
     context = (tuple(sorted(hours_by_dept.items())), id(policy))
     touched = {t for h in INPUTS for t, _ in tracker.changed(h)}
     read = tracker.read_keys()

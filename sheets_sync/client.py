@@ -33,6 +33,7 @@ SCOPES = [
     "https://www.googleapis.com/auth/spreadsheets",
     "https://www.googleapis.com/auth/drive",
 ]
+DRIVE_FILES_URL = "https://www.googleapis.com/drive/v3/files"
 GOOGLE_PREFIXES = ["https://sheets.googleapis.com/", "https://www.googleapis.com/",
                    "https://docs.google.com/spreadsheets/"]  # per-tab CSV export link
 SERVICE_ACCOUNT_FIELDS = ("type", "project_id", "private_key_id", "private_key", "client_email", "token_uri")

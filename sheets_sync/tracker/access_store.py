@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from gspread.exceptions import APIError
 
+from ..client import DRIVE_FILES_URL
+
 if TYPE_CHECKING:
     from .store import TrackerStore
 
 log = logging.getLogger(__name__)
 
-DRIVE_FILES = "https://www.googleapis.com/drive/v3/files"
 PAGE_SIZE = 100  # Drive's largest page of permissions
 LIST_FIELDS = "nextPageToken,permissions(id,type,role,emailAddress,domain)"
 # Roles that can edit the file: a listed address already holding one of them needs nothing.
@@ -82,7 +83,7 @@ class AccessStore:
 
     def permissions(self, file_id: str) -> list[Permission]:
         """Everyone the file is shared with, the owner included: every page (100 a request)."""
-        url = f"{DRIVE_FILES}/{file_id}/permissions"
+        url = f"{DRIVE_FILES_URL}/{file_id}/permissions"
         params: dict[str, Any] = {"supportsAllDrives": "true", "pageSize": PAGE_SIZE, "fields": LIST_FIELDS}
         out: list[Permission] = []
         seen: set[str] = set()
@@ -105,7 +106,7 @@ class AccessStore:
         params = {"supportsAllDrives": "true", "sendNotificationEmail": "true" if notify else "false",
                   "fields": "id,type,role,emailAddress"}
         try:
-            body = self._http.request("post", f"{DRIVE_FILES}/{file_id}/permissions", params=params,
+            body = self._http.request("post", f"{DRIVE_FILES_URL}/{file_id}/permissions", params=params,
                                       json={"type": "user", "role": role, "emailAddress": address}).json()
         except APIError as exc:
             refused = _refusal(address, exc)
@@ -118,7 +119,7 @@ class AccessStore:
     def revoke(self, file_id: str, permission: Permission) -> None:
         """Remove one permission; ``SharingRefused`` when Drive refuses (the owner, an id already gone)."""
         try:
-            self._http.request("delete", f"{DRIVE_FILES}/{file_id}/permissions/{permission.id}",
+            self._http.request("delete", f"{DRIVE_FILES_URL}/{file_id}/permissions/{permission.id}",
                                params={"supportsAllDrives": "true"})
         except APIError as exc:
             refused = _refusal(permission.email or permission.id, exc)

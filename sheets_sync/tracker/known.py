@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from .cells import to_cell_data
 from .changes import STATE_TAB, ChangeSet, Plan
-from .store import Snapshot
+from .store import Snapshot, cell_value
 from .table import Table
 
 __all__ = ["Known", "after_write"]
@@ -48,11 +48,7 @@ class Known:
 
 def _raw(value: Any, tz: ZoneInfo) -> Any:
     """What a read (UNFORMATTED_VALUE, SERIAL_NUMBER) returns for a cell the tool wrote ``value`` into."""
-    entered = to_cell_data(value, tz).get("userEnteredValue") or {}
-    for kind in ("stringValue", "numberValue", "boolValue"):
-        if kind in entered:
-            return entered[kind]
-    return ""
+    return cell_value(to_cell_data(value, tz))
 
 
 def _set(row: list[Any], index: int, value: Any) -> None:

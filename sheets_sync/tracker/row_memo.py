@@ -10,7 +10,7 @@ new process computes everything once.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from typing import Any
 
 __all__ = ["MISS", "RowMemo", "memo_for"]
@@ -40,7 +40,7 @@ class RowMemo:
         self._entries[key] = (row, context, answer)
         return answer
 
-    def keep_only(self, keys: set[str]) -> None:
+    def keep_only(self, keys: Collection[str]) -> None:
         """Forget rows no longer there (archived, deleted), so the memo never outgrows the tab."""
         if len(self._entries) > len(keys):
             self._entries = {k: v for k, v in self._entries.items() if k in keys}
@@ -49,6 +49,9 @@ class RowMemo:
 _MEMOS: dict[tuple[str, str], RowMemo] = {}
 
 
-def memo_for(job: str, spreadsheet_id: str) -> RowMemo:
-    """The process's memo of one job for one spreadsheet."""
-    return _MEMOS.setdefault((job, spreadsheet_id), RowMemo())
+def memo_for(job: str, spreadsheet_id: str, keys: Collection[str]) -> RowMemo:
+    """The process's memo of one job for one spreadsheet, holding no more rows than ``keys`` (the tab's keys
+    now): rows archived or deleted since are forgotten."""
+    memo = _MEMOS.setdefault((job, spreadsheet_id), RowMemo())
+    memo.keep_only(keys)
+    return memo

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from gspread.exceptions import APIError
 
-from ..client import SheetsBackend
+from ..client import DRIVE_FILES_URL, SheetsBackend
 from ..errors import SchemaError
 from ..schema import Schema, Tab, load_schema
 from .archive_store import ARCHIVE, ArchiveStore
@@ -30,7 +30,6 @@ from .table import Table, column_letter, quote_title, trim_header
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-DRIVE_FILES_URL = "https://www.googleapis.com/drive/v3/files"
 
 READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                "majorDimension": "ROWS"}
@@ -54,7 +53,8 @@ class Snapshot:
         return self.tables[tab]
 
 
-def _cell_value(cell: dict[str, Any]) -> Any:
+def cell_value(cell: dict[str, Any]) -> Any:
+    """A CellData's value as a values read returns it (effective, else entered; "" when empty)."""
     value = cell.get("effectiveValue") or cell.get("userEnteredValue") or {}
     for kind in ("stringValue", "numberValue", "boolValue"):
         if kind in value:
@@ -65,7 +65,7 @@ def _cell_value(cell: dict[str, Any]) -> Any:
 
 
 def _grid_rows(data: dict[str, Any]) -> list[list[Any]]:
-    return [[_cell_value(c) for c in (row.get("values") or [])] for row in data.get("rowData") or []]
+    return [[cell_value(c) for c in (row.get("values") or [])] for row in data.get("rowData") or []]
 
 
 class TrackerStore:
