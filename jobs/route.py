@@ -18,7 +18,8 @@ from sheets_sync.routing import (
     sheet_rules,
 )
 from sheets_sync.routing.classify import Classifier
-from sheets_sync.routing.learned import CombinedRouter, sheet_examples
+from sheets_sync.routing.learned import CombinedRouter, Example, sheet_category_examples, sheet_examples
+from sheets_sync.routing.learned_category import CATEGORY_MARK, CategoryExample, mark_category
 from sheets_sync.routing.learned_report import STATE_KEY as LEARNED_STATE_KEY
 from sheets_sync.routing.model_cache import cache_for
 from sheets_sync.routing.priority import URGENT, UrgentCues
@@ -150,15 +151,22 @@ def run(ctx: CycleContext) -> None:
             tracker.set(ticket, "Priority", URGENT, JOB)
             assigned_by = f"{assigned_by}; urgent: {cue}"
             ctx.count(JOB, "urgent")
-        tracker.set(ticket, "Department", route.department, JOB)
-        tracker.set(ticket, "Assigned By", assigned_by, JOB)
         if not tracker.text(ticket, "Category"):
             tracker.set(ticket, "Category", route.category, JOB)
+            # What the tool set, where a cycle can read it back: a person's change of Category is an example
+            # (a follow-up's is its conversation's, as people left it: not the tool's guess, not marked).
+            if route.assigned_by not in (FOLLOW_UP, REOPENED):
+                assigned_by = mark_category(assigned_by, route.category)
+        tracker.set(ticket, "Department", route.department, JOB)
+        tracker.set(ticket, "Assigned By", assigned_by, JOB)
         if not tracker.text(ticket, "Language"):
             tracker.set(ticket, "Language", route.language, JOB)
         if as_text(tracker.get(ticket, "Status")) in ("", Status.NEW):
             tracker.set(ticket, "Status", Status.ASSIGNED.value, JOB)
-        ctx.count(JOB, "learned" if route.assigned_by.startswith("learned") else route.assigned_by.split(":")[0])
+        reason = route.assigned_by.split(";")[0]
+        ctx.count(JOB, "learned" if reason.startswith("learned") else reason.split(":")[0])
+        if CATEGORY_MARK in route.assigned_by:
+            ctx.count(JOB, "learned category")
     log.debug("route: %d rows", len(candidates))
 
 
@@ -185,10 +193,16 @@ def learned_router(ctx: CycleContext, rules: list[Rule], known: set[str] | None,
     Dashboard's figures for it go to ``_state`` when they change."""
     routing = ctx.config.routing
     classifier = Classifier(rules, known_departments=known, threshold=routing.threshold)
-    examples = sheet_examples(ctx.work.snapshot.tables, rules, known_departments=known, post_owners=owners)
-    trained = cache_for(f"{ctx.config.spreadsheet_id}|{ctx.config.data_dir}").model(
-        examples, rules, classifier, now=ctx.now, retrain_hours=routing.retrain_hours, force=JOB in ctx.on_demand,
-        model_threshold=routing.model_threshold)
+    tables = ctx.work.snapshot.tables
+
+    def scan() -> tuple[list[Example], list[CategoryExample]]:
+        return (sheet_examples(tables, rules, known_departments=known, post_owners=owners),
+                sheet_category_examples(tables))
+
+    # The rows are scanned for examples only when a training could follow (model_cache.ModelCache.current).
+    trained = cache_for(f"{ctx.config.spreadsheet_id}|{ctx.config.data_dir}").current(
+        scan, len(ctx.tracker.table.rows), rules, classifier, now=ctx.now, retrain_hours=routing.retrain_hours,
+        force=JOB in ctx.on_demand, model_threshold=routing.model_threshold)
     figures = trained.figures.to_state()
     if ctx.work.state.get(LEARNED_STATE_KEY) != figures:
         ctx.work.set_state(LEARNED_STATE_KEY, figures)

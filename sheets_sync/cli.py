@@ -246,7 +246,9 @@ def _classify(config: Config | None) -> int:
         for note in notes:
             print(f"sheets-sync: {note}", file=sys.stderr)
         examples = router.model.examples if router.model else 0
-        print(f"sheets-sync: rules and a router learned from {examples} of the sheet's rows", file=sys.stderr)
+        categories = router.model.category_examples if router.model else 0
+        print(f"sheets-sync: rules and a router learned from {examples} of the sheet's rows ({categories} for the "
+              "category)", file=sys.stderr)
     for line in classify_jsonl(sys.stdin, rules, classifier=router):
         sys.stdout.write(line + "\n")
     sys.stdout.flush()

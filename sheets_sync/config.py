@@ -426,7 +426,7 @@ class RoutingConfig(Section):
     key: ClassVar[str] = "routing"
     threshold: Annotated[float, _positive("1.0")] = Field(1.0, description="least score that routes a comment")
     model_threshold: Fraction = Field(
-        0.4, description="least probability at which the learned router routes a comment the rules place weakly")
+        0.4, description="least probability at which the learned router routes a comment no rule matched")
     retrain_hours: Annotated[float, _positive("24")] = Field(
         24.0, description="retrain the learned router at most this often (sooner when its examples grow by 10 %)")
 

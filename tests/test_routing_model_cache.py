@@ -43,7 +43,7 @@ class CountingTrainer:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, found, rules):
+    def __call__(self, found, rules, **kwargs):
         self.calls += 1
         return None
 

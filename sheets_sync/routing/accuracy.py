@@ -4,7 +4,9 @@
     python -m sheets_sync.routing.accuracy --from-sheet [--config PATH]
 
 The second reports the rules alone, the learned router alone and the two combined, by 5-fold
-cross-validation on the sheet's own examples (rows people re-routed or their department answered).
+cross-validation on the sheet's own examples (rows people re-routed or their department answered), for the
+department and for the category (rows whose Category a person changed — the Audit says what the tool had
+set — or their department answered).
 
 Each line is ``{"text", "department", "category", "language"}`` with an optional
 ``"post_department"``.  Prints overall accuracy per field and, per department, how many
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .classify import Classifier, classify
 from .learned import CombinedRouter, Example, train
+from .learned_category import CategoryExample
 from .rules import Rule, load_default_rules
 
 __all__ = ["Report", "cross_validate", "measure", "main"]
@@ -74,29 +77,52 @@ def measure(records: Iterable[Mapping[str, str]], rules: Sequence[Rule]) -> Repo
     return report
 
 
-def cross_validate(examples: Sequence[Example], rules: Sequence[Rule], folds: int = 5) -> dict[str, float]:
+def cross_validate(examples: Sequence[Example], rules: Sequence[Rule], folds: int = 5, *,
+                   category_examples: Sequence[CategoryExample] = ()) -> dict[str, float]:
     """Department accuracy of the rules alone, the model alone and the two combined on ``examples`` (the
-    sheet's own), each example predicted by a model trained on the other folds (fixed folds: repeatable)."""
+    sheet's own), each example predicted by a model trained on the other folds (fixed folds: repeatable); with
+    ``category_examples``, the same for the category (``category rules``, ``category model``, ...)."""
     classifier = Classifier(rules)
-    right = {"rules": 0, "model": 0, "combined": 0}
+    right: Counter[str] = Counter()
     for fold in range(folds):
-        test = examples[fold::folds]
-        model = train([e for i, e in enumerate(examples) if i % folds != fold], rules)
+        model = train([e for i, e in enumerate(examples) if i % folds != fold], rules,
+                      category_examples=[e for i, e in enumerate(category_examples) if i % folds != fold])
         router = CombinedRouter(classifier, model)
+        test = examples[fold::folds]
         predicted = model.predict([e.text for e in test]) if model else [("", 0.0)] * len(test)
         for example, (department, _) in zip(test, predicted, strict=True):
             right["rules"] += classifier.classify(example.text).department == example.department
             right["model"] += department == example.department
             right["combined"] += router.classify(example.text).department == example.department
-    return {name: count / len(examples) if examples else 0.0 for name, count in right.items()}
+        right.update(_category_fold(category_examples[fold::folds], classifier, router))
+    figures = {name: right[name] / len(examples) if examples else 0.0 for name in ("rules", "model", "combined")}
+    if category_examples:
+        figures.update({f"category {name}": right[f"category {name}"] / len(category_examples)
+                        for name in ("rules", "model", "combined")})
+    return figures
 
 
-def _sheet_examples(config_path: str | None) -> tuple[list[Example], list[Rule]]:
-    """The examples and rules of the configured sheet (``--from-sheet``), read whole once."""
+def _category_fold(test: Sequence[CategoryExample], classifier: Classifier, router: CombinedRouter) -> Counter[str]:
+    """One fold's right category answers: the rules alone, the category model alone, the two combined."""
+    right: Counter[str] = Counter()
+    model = router.model
+    predicted = model.predict_category([e.text for e in test]) if model else []
+    predicted = predicted or [("", 0.0)] * len(test)
+    for example, (category, _) in zip(test, predicted, strict=True):
+        right["category rules"] += classifier.category_of(example.text) == example.category
+        right["category model"] += category == example.category
+        right["category combined"] += router.classify(example.text).category == example.category
+    return right
+
+
+def _sheet_examples(config_path: str | None) -> tuple[list[Example], list[CategoryExample], list[Rule]]:
+    """The examples (department, category) and rules of the configured sheet (``--from-sheet``), read whole
+    once: the Audit says what the tool had set."""
     from ..client import connect
     from ..config import load_config
     from ..tracker.store import TrackerStore
     from .learned import examples_from_table, tool_departments_from_audit
+    from .learned_category import category_examples_from_table, tool_categories_from_audit
     from .sheet import sheet_rules
 
     config = load_config(config_path)
@@ -104,9 +130,16 @@ def _sheet_examples(config_path: str | None) -> tuple[list[Example], list[Rule]]
                                                                "Audit"]).tables
     rules, _ = sheet_rules(tables, [])
     audit = tables.get("Audit")
-    tool_set = tool_departments_from_audit(audit.records()) if audit is not None else None
-    return [e for title in ("Tracker", "Archive") if (table := tables.get(title)) is not None
-            for e in examples_from_table(table, rules, tool_departments=tool_set)], rules
+    audit_rows = audit.records() if audit is not None else []
+    tool_set = tool_departments_from_audit(audit_rows)
+    tool_categories = tool_categories_from_audit(audit_rows)
+    sheets = [table for title in ("Tracker", "Archive") if (table := tables.get(title)) is not None]
+    return ([e for table in sheets for e in examples_from_table(table, rules, tool_departments=tool_set)],
+            [e for table in sheets for e in category_examples_from_table(table, tool_categories)], rules)
+
+
+def _figures(figures: Mapping[str, float]) -> str:
+    return ", ".join(f"{name} {value:.1%}" for name, value in figures.items())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,10 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if "--from-sheet" in args:
         config_path = args[args.index("--config") + 1] if "--config" in args else None
-        examples, rules = _sheet_examples(config_path)
-        figures = cross_validate(examples, rules)
-        print(f"{len(examples)} examples in the sheet, 5-fold cross-validation: "
-              + ", ".join(f"{name} {value:.1%}" for name, value in figures.items()))
+        examples, categories, rules = _sheet_examples(config_path)
+        figures = cross_validate(examples, rules, category_examples=categories)
+        print(f"{len(examples)} examples ({len(categories)} for the category) in the sheet, 5-fold "
+              f"cross-validation: {_figures(figures)}")
         return 0
     verbose = "-v" in args
     paths = [a for a in args if a != "-v"]
@@ -131,9 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report.summary())
     # The labelled comments as if they were the sheet's examples: what the learned router adds to the rules.
     labelled = [Example(r["text"], r["department"], "answered") for r in records]
-    figures = cross_validate(labelled, load_default_rules())
-    print("\nlearned router, 5-fold cross-validation on these comments: "
-          + ", ".join(f"{name} {value:.1%}" for name, value in figures.items()))
+    categories = [CategoryExample(r["text"], r["category"], "answered") for r in records]
+    figures = cross_validate(labelled, load_default_rules(), category_examples=categories)
+    print(f"\nlearned router, 5-fold cross-validation on these comments: {_figures(figures)}")
     if verbose:
         print()
         for name, want, got, text in report.misses:

@@ -269,6 +269,15 @@ class Classifier:
         return winner
 
     def _category(self, text: str, found: list[_Match], routed_by_keyword: bool) -> str:
+        scores = self._category_scores(text, found)
+        best = max(scores.items(), key=lambda item: (item[1], -_CATEGORY_PRIORITY[item[0]]))
+        if best[1] > 0:
+            return best[0]
+        # No cue word at all: a comment naming a civic problem is a complaint; anything else
+        # ("Nice post", "जय महाराष्ट्र") is a remark.
+        return "Complaint" if routed_by_keyword else "Remark"
+
+    def _category_scores(self, text: str, found: list[_Match]) -> dict[str, float]:
         groups = self._select(found, lambda rule: rule.category or "")
         scores = {name: 0.0 for name in CATEGORIES}
         for category, category_matches in groups.items():
@@ -283,17 +292,17 @@ class Classifier:
             ):
                 scores["Suggestion"] += _OPTATIVE_WEIGHT
                 break
-        best = max(scores.items(), key=lambda item: (item[1], -_CATEGORY_PRIORITY[item[0]]))
-        if best[1] > 0:
-            return best[0]
-        # No cue word at all: a comment naming a civic problem is a complaint; anything else
-        # ("Nice post", "जय महाराष्ट्र") is a remark.
-        return "Complaint" if routed_by_keyword else "Remark"
+        return scores
 
     def department_scores(self, text: str) -> dict[str, float]:
         """Each matched department's score (as the routing decision counts it): how strong the rules are."""
         groups = self._select(self.matches(text), lambda rule: rule.department.strip())
         return {dept: sum(self.rules[m.rule_index].weight for m in found) for dept, found in groups.items()}
+
+    def category_scores(self, text: str) -> dict[str, float]:
+        """Each category's score from its cue words, question marks and optative endings: how strong the rules
+        are about the category (all zero: the category is a default, Complaint or Remark)."""
+        return self._category_scores(text, self.matches(text))
 
     def category_of(self, text: str) -> str:
         """Complaint, Question, Suggestion or Remark for ``text``."""

@@ -17,10 +17,15 @@ numpy alone (:mod:`.plain_model`): scikit-learn's ~125 MB never enter the servic
 same rows give the same routes.
 
 How it combines with the rules (:class:`CombinedRouter`): a strong keyword match decides (explainable,
-``keyword: …``); where the rules are weak (a single generic word, or two departments nearly tied) or silent,
-and the model's probability reaches ``routing.model_threshold``, the model decides (``learned 0.93``);
-otherwise the rules' route stands (post owner, triage). Fewer than :data:`MIN_EXAMPLES` examples: no model,
-routing exactly as the rules alone.
+``keyword: …``); where the rules are weak (a single generic word, or two departments nearly tied) the rules'
+scores and the model's probabilities vote (:func:`vote`, :data:`RULES_WEIGHT`); where the rules are silent the
+model decides when its probability reaches ``routing.model_threshold``. A department other than the rules' is
+written ``learned 0.93``; otherwise the rules' route stands (keyword, post owner, triage). Fewer than
+:data:`MIN_EXAMPLES` examples: no model, routing exactly as the rules alone.
+
+The category likewise (:mod:`.learned_category` finds the rows whose Category people changed): a category cue
+decides; where none matched, a category model at least :data:`CATEGORY_THRESHOLD` sure replaces the rules'
+default, and Assigned By says so (``keyword: garden; category: Suggestion learned 0.92``).
 """
 
 from __future__ import annotations
@@ -29,23 +34,32 @@ import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..tracker.cells import as_text
 from ..tracker.table import Table
 from ..vocabulary import is_finished
 from .classify import TRIAGE_DEPARTMENT, Classifier, Route
+from .learned_category import (
+    CATEGORY_MARK,
+    CategoryExample,
+    category_examples_from_table,
+    category_keyword_examples,
+    tool_categories_from_audit,
+)
 from .normalize import fold_phrase
 from .rules import Rule
-from .train_worker import train_in_child
+from .train_worker import train_in_child, train_tasks_in_child
 
 if TYPE_CHECKING:
     from .plain_model import PlainModel
 
 __all__ = [
+    "CATEGORY_THRESHOLD",
     "DEFAULT_MODEL_THRESHOLD",
     "MAX_EXAMPLES",
     "MIN_EXAMPLES",
+    "RULES_WEIGHT",
     "CombinedRouter",
     "Example",
     "LearnedRouter",
@@ -54,9 +68,11 @@ __all__ = [
     "keyword_examples",
     "router_from_sheet",
     "router_from_whole_sheet",
+    "sheet_category_examples",
     "sheet_examples",
     "tool_departments_from_audit",
     "train",
+    "vote",
 ]
 
 log = logging.getLogger("sheets_sync.routing")
@@ -71,7 +87,16 @@ DEFAULT_MODEL_THRESHOLD = 0.4  # the best of 0.3-0.5 in bench_learning.py, and n
 # or two generic ones) and leads the next department by at least STRONG_MARGIN: then the rules decide.
 STRONG_SCORE = 2.0
 STRONG_MARGIN = 1.0
+# Where the rules are weak, their scores and the model's probabilities vote: label = argmax((1 − w)·p + w·s/S), s
+# a label's rule score and S the scores' sum (at least STRONG_SCORE). 0.35: weights 0.2-0.5 cross-validate within
+# 0.2 points of each other on the fed rows (under one comment a split); README: "How the 95 % was reached".
+RULES_WEIGHT = 0.35
+# The category model replaces the rules' default category (no cue matched) only from this probability on (or
+# routing.model_threshold when higher): of 0.4/0.6/0.8, 0.6 cross-validated best with 50 and 253 fed rows; at 0.4
+# it fell below the rules with 50 (bench_learning.py).
+CATEGORY_THRESHOLD = 0.6
 ON_PLATFORM = "on platform"
+_E = TypeVar("_E", "Example", CategoryExample)
 
 
 @dataclass(frozen=True)
@@ -85,19 +110,41 @@ class Example:
 
 
 class LearnedRouter:
-    """The trained model: department probabilities for comment texts."""
+    """The trained models: department (and, once people have corrected categories, category) probabilities."""
 
-    def __init__(self, model: PlainModel, examples: int) -> None:
+    def __init__(self, model: PlainModel, examples: int, category_model: PlainModel | None = None,
+                 category_examples: int = 0) -> None:
         self._model = model
         self.examples = examples
         self.departments: tuple[str, ...] = tuple(model.classes_)
+        self.category_model = category_model
+        self.category_examples = category_examples if category_model is not None else 0
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(most probable department, its probability) for each text."""
-        if not texts:
-            return []
-        probabilities = self._model.predict_proba(list(texts))
-        return [(self.departments[int(row.argmax())], float(row.max())) for row in probabilities]
+        return _best(self._model, texts)
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Every department's probability for one text."""
+        return dict(zip(self.departments, (float(p) for p in self._model.predict_proba([text])[0]), strict=True))
+
+    def predict_category(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """(most probable category, its probability) for each text; [] without a category model."""
+        return _best(self.category_model, texts) if self.category_model is not None else []
+
+    def category_probabilities(self, text: str) -> dict[str, float]:
+        """Every category's probability for one text ({} without a category model)."""
+        model = self.category_model
+        if model is None:
+            return {}
+        return dict(zip(model.classes_, (float(p) for p in model.predict_proba([text])[0]), strict=True))
+
+
+def _best(model: PlainModel, texts: Sequence[str]) -> list[tuple[str, float]]:
+    if not texts:
+        return []
+    probabilities = model.predict_proba(list(texts))
+    return [(model.classes_[int(row.argmax())], float(row.max())) for row in probabilities]
 
 
 def keyword_examples(rules: Sequence[Rule]) -> list[Example]:
@@ -111,38 +158,56 @@ def keyword_examples(rules: Sequence[Rule]) -> list[Example]:
 
 
 def train(examples: Sequence[Example], rules: Sequence[Rule] = (), *,
-          random_state: int = 0) -> LearnedRouter | None:
+          category_examples: Sequence[CategoryExample] = (), random_state: int = 0) -> LearnedRouter | None:
     """A model from the sheet's ``examples`` plus the ``rules``' keywords; None when the sheet's examples are
-    too few (fewer than :data:`MIN_EXAMPLES`): then routing is the rules' alone, exactly."""
+    too few (fewer than :data:`MIN_EXAMPLES`): then routing is the rules' alone, exactly. With enough
+    ``category_examples`` (and the rules' category cues) a category model too, trained in the same child."""
     if len(examples) < MIN_EXAMPLES:
         return None
-    everything = [*_most_telling(examples), *keyword_examples(rules)]
-    counts: dict[str, int] = {}
-    for example in everything:
-        counts[example.department] = counts.get(example.department, 0) + 1
-    # Calibration splits each department's examples in 3 folds: fewer than 3 cannot be learned.
-    usable = [e for e in everything if counts[e.department] >= MIN_PER_DEPARTMENT]
-    if len({e.department for e in usable}) < 2:
+    departments = _usable([(e.text, e.department) for e in [*_most_telling(examples), *keyword_examples(rules)]])
+    if departments is None:
         return None
+    categories = None
+    if len(category_examples) >= MIN_EXAMPLES:
+        categories = _usable([(e.text, e.category) for e in
+                              [*_most_telling(category_examples), *category_keyword_examples(rules)]])
     # scikit-learn runs in a child process and sends back plain parameters; a failed or timed-out training is
     # logged there and routing stays the rules' alone, as with too few examples.
-    fitted = train_in_child([e.text for e in usable], [e.department for e in usable], random_state=random_state)
-    return _router(fitted, len(examples)) if fitted is not None else None
+    if categories is None:
+        fitted = train_in_child(*departments, random_state=random_state)
+        return _router(fitted, len(examples)) if fitted is not None else None
+    fitted = train_tasks_in_child({"department": departments, "category": categories}, random_state=random_state)
+    return _router(fitted, len(examples), len(category_examples)) if fitted is not None else None
 
 
-def _router(fitted: bytes, examples: int) -> LearnedRouter | None:
+def _usable(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]] | None:
+    """(texts, labels) of the labels with at least :data:`MIN_PER_DEPARTMENT` examples — calibration splits
+    each label's examples in 3 folds: fewer cannot be learned; None when fewer than 2 labels remain."""
+    counts: dict[str, int] = {}
+    for _, label in pairs:
+        counts[label] = counts.get(label, 0) + 1
+    usable = [(text, label) for text, label in pairs if counts[label] >= MIN_PER_DEPARTMENT]
+    if len({label for _, label in usable}) < 2:
+        return None
+    return [text for text, _ in usable], [label for _, label in usable]
+
+
+def _router(fitted: bytes, examples: int, category_examples: int = 0) -> LearnedRouter | None:
     """The router applying the child's parameters; None, logged, when they cannot be read."""
     from .plain_model import PlainModel  # numpy (~11 MB) only once there is a model to apply
 
     try:
-        return LearnedRouter(PlainModel.from_bytes(fitted), examples)
+        if not category_examples:
+            return LearnedRouter(PlainModel.from_bytes(fitted), examples)
+        return LearnedRouter(PlainModel.from_bytes(fitted, "department."), examples,
+                             PlainModel.from_bytes(fitted, "category."), category_examples)
     except ValueError as error:  # unreadable output: a worker of another version
         log.warning("route: the learned router's training gave unreadable parameters (%s); routing by the rules "
                     "alone", error)
         return None
 
 
-def _most_telling(examples: Sequence[Example]) -> Sequence[Example]:
+def _most_telling(examples: Sequence[_E]) -> Sequence[_E]:
     """At most :data:`MAX_EXAMPLES`: every correction first (the scarce signal), then the latest answered rows.
     A busy sheet's tens of thousands of answered rows would cost minutes to train and add little."""
     if len(examples) <= MAX_EXAMPLES:
@@ -164,21 +229,64 @@ class CombinedRouter:
 
     def classify(self, text: str, *, post_department: str | None = None, department: str | None = None,
                  category: str | None = None) -> Route:
-        """Route one comment: a strong keyword match, else the confident model, else the rules' route."""
+        """Route one comment: a strong keyword match decides; where the rules are weak, their scores and the
+        model's probabilities vote; where they are silent, the model when confident; else the rules' route.
+        The category likewise, from the category cues and the category model (when people corrected some)."""
         route = self.classifier.classify(text, post_department=post_department, department=department,
                                          category=category)
-        if self.model is None or route.assigned_by == "given" or self._rules_strong(text, route):
+        if self.model is None:
             return route
-        (predicted, probability), = self.model.predict([text])
-        if probability < self.model_threshold or not self.classifier._is_known(predicted):
-            return route
-        return Route(predicted, route.category, route.language, f"learned {probability:.2f}")
+        if route.assigned_by != "given":
+            route = self._department(text, route)
+        if not (category and category.strip()) and self.model.category_model is not None:
+            route = self._category(text, route)
+        return route
 
-    def _rules_strong(self, text: str, route: Route) -> bool:
-        if not route.assigned_by.startswith("keyword:"):
-            return False
-        scores = sorted(self.classifier.department_scores(text).values(), reverse=True) + [0.0, 0.0]
-        return scores[0] >= STRONG_SCORE and scores[0] - scores[1] >= STRONG_MARGIN
+    def _department(self, text: str, route: Route) -> Route:
+        assert self.model is not None
+        scores = self.classifier.department_scores(text)
+        if route.assigned_by.startswith("keyword:") and _strong(scores):
+            return route
+        voted = vote(self.model.probabilities(text), scores, self.model_threshold)
+        if voted is None or voted[0] == route.department or not self.classifier._is_known(voted[0]):
+            return route
+        return Route(voted[0], route.category, route.language, f"learned {voted[1]:.2f}")
+
+    def _category(self, text: str, route: Route) -> Route:
+        assert self.model is not None
+        # Any category cue decides (cue words are few and deliberate; a vote with them lost to the rules in
+        # cross-validation); where none matched the category is a default, and a confident model replaces it.
+        if any(score > 0 for score in self.classifier.category_scores(text).values()):
+            return route
+        voted = vote(self.model.category_probabilities(text), {},
+                     max(self.model_threshold, CATEGORY_THRESHOLD))
+        if voted is None or voted[0] == route.category:
+            return route
+        return Route(route.department, voted[0], route.language,
+                     f"{route.assigned_by}{CATEGORY_MARK}{voted[0]} learned {voted[1]:.2f}")
+
+
+def _strong(scores: Mapping[str, float]) -> bool:
+    """Whether the rules are sure: the best score at least STRONG_SCORE and STRONG_MARGIN ahead of the next."""
+    ranked = sorted(scores.values(), reverse=True) + [0.0, 0.0]
+    return ranked[0] >= STRONG_SCORE and ranked[0] - ranked[1] >= STRONG_MARGIN
+
+
+def vote(probabilities: Mapping[str, float], scores: Mapping[str, float],
+         threshold: float) -> tuple[str, float] | None:
+    """The label the model's ``probabilities`` and the rules' weak ``scores`` choose together, with the model's
+    probability for it: argmax of (1 − :data:`RULES_WEIGHT`)·p + RULES_WEIGHT·s/S. Where the rules scored
+    nothing the model alone must reach ``threshold``; None: no choice (the rules' route stands)."""
+    if not probabilities:
+        return None
+    matched = {label: score for label, score in scores.items() if score > 0 and label in probabilities}
+    total = max(sum(matched.values()), STRONG_SCORE)
+    votes = {label: (1 - RULES_WEIGHT) * p + RULES_WEIGHT * matched.get(label, 0.0) / total
+             for label, p in probabilities.items()}
+    best = max(votes, key=votes.__getitem__)
+    if not matched and probabilities[best] < threshold:
+        return None
+    return best, probabilities[best]
 
 
 # --- examples from the sheet --------------------------------------------------------------------------------
@@ -311,14 +419,16 @@ def router_from_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], *,
                       known_departments: Collection[str] | None = None, threshold: float = 1.0,
                       model_threshold: float = DEFAULT_MODEL_THRESHOLD,
                       post_owners: Mapping[str, str] | None = None,
-                      tool_departments: Mapping[str, str] | None = None) -> CombinedRouter:
+                      tool_departments: Mapping[str, str] | None = None,
+                      tool_categories: Mapping[str, str] | None = None) -> CombinedRouter:
     """The rules and a model trained afresh on the examples in the tables as read: the Tracker, and the
     Archive when it was read whole (a cycle reads only its key column). No model when examples are few."""
     known = set(known_departments) if known_departments else None
     examples = sheet_examples(tables, rules, known_departments=known, post_owners=post_owners,
                               tool_departments=tool_departments)
     classifier = Classifier(rules, known_departments=known, threshold=threshold)
-    return CombinedRouter(classifier, train(examples, rules), model_threshold)
+    categories = sheet_category_examples(tables, tool_categories)
+    return CombinedRouter(classifier, train(examples, rules, category_examples=categories), model_threshold)
 
 
 def sheet_examples(tables: Mapping[str, Table], rules: Sequence[Rule], *,
@@ -334,6 +444,13 @@ def sheet_examples(tables: Mapping[str, Table], rules: Sequence[Rule], *,
     return examples
 
 
+def sheet_category_examples(tables: Mapping[str, Table],
+                            tool_categories: Mapping[str, str] | None = None) -> list[CategoryExample]:
+    """The category examples in the Tracker and (when read whole) the Archive (see :mod:`.learned_category`)."""
+    return [example for title in ("Tracker", "Archive") if (table := tables.get(title)) is not None
+            for example in category_examples_from_table(table, tool_categories)]
+
+
 def router_from_whole_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], departments: Collection[str], *,
                             threshold: float = 1.0,
                             model_threshold: float = DEFAULT_MODEL_THRESHOLD) -> CombinedRouter:
@@ -342,6 +459,8 @@ def router_from_whole_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], 
     posts, audit = tables.get("Posts"), tables.get("Audit")
     owners = {as_text(row.get("Post ID")).strip(): as_text(row.get("Department")).strip()
               for row in (posts.records() if posts is not None else [])}
-    tool_set = tool_departments_from_audit(audit.records()) if audit is not None else None
+    audit_rows = audit.records() if audit is not None else None
     return router_from_sheet(tables, rules, known_departments=departments, threshold=threshold,
-                             model_threshold=model_threshold, post_owners=owners, tool_departments=tool_set)
+                             model_threshold=model_threshold, post_owners=owners,
+                             tool_departments=tool_departments_from_audit(audit_rows) if audit_rows else None,
+                             tool_categories=tool_categories_from_audit(audit_rows) if audit_rows else None)

@@ -5,7 +5,9 @@ routed by the rules plus a model trained **without them** — on the older examp
 department people confirmed. Not "what it predicted at the time": the sheet does not keep the model's guess for
 rows the rules routed, and a model scored on rows it was trained on would flatter itself. This is what the
 router would have done with those comments had they arrived today, unseen: an honest figure that needs no
-record of past predictions. It costs a second training, paid only when the model is retrained (daily).
+record of past predictions. It costs a second training, paid only when the model is retrained (daily). The
+category figure is the same, over the recent category examples (rows whose Category a person changed or whose
+department answered), once there is a category model.
 
 Pure: no I/O. The figure travels between processes as one ``_state`` value (:meth:`RecentAccuracy.to_state`).
 """
@@ -13,12 +15,14 @@ Pure: no I/O. The figure travels between processes as one ``_state`` value (:met
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from .classify import Classifier
 from .learned import CombinedRouter, Example, train
+from .learned_category import CategoryExample
 from .rules import Rule
 
 __all__ = ["RECENT_DAYS", "STATE_KEY", "RecentAccuracy", "dashboard_lines", "figures_from_state", "recent_accuracy"]
@@ -26,6 +30,7 @@ __all__ = ["RECENT_DAYS", "STATE_KEY", "RecentAccuracy", "dashboard_lines", "fig
 RECENT_DAYS = 30
 STATE_KEY = "learned_router"
 MAX_SCORED = 500
+_E = TypeVar("_E", Example, CategoryExample)
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,11 @@ class RecentAccuracy:
     combined: float | None  # rules + a model trained without the recent examples; None: no recent examples
     rules: float | None  # the rules alone on the same rows
     trained_at: str  # ISO time of the training
+    # The same for categories (defaults: figures an older version kept in _state read back as none).
+    category_examples: int = 0
+    category_recent: int = 0
+    category_combined: float | None = None
+    category_rules: float | None = None
 
     def to_state(self) -> str:
         """One ``_state`` value (JSON)."""
@@ -53,19 +63,37 @@ class RecentAccuracy:
 
 
 def recent_accuracy(examples: Sequence[Example], rules: Sequence[Rule], classifier: Classifier, now: datetime,
-                    model_threshold: float, *, days: int = RECENT_DAYS) -> RecentAccuracy:
-    """Route the last ``days`` days' examples with the rules and a model trained on the older examples only."""
+                    model_threshold: float, *, category_examples: Sequence[CategoryExample] = (),
+                    days: int = RECENT_DAYS) -> RecentAccuracy:
+    """Route the last ``days`` days' examples (department and category) with the rules and a model trained on
+    the older examples only."""
     since = now - timedelta(days=days)
+    scored, older = _recent(examples, since)
+    scored_categories, older_categories = _recent(category_examples, since)
+    combined = rules_alone = category_combined = category_rules = None
+    if scored or scored_categories:
+        router = CombinedRouter(classifier, train(older, rules, category_examples=older_categories),
+                                model_threshold)
+        if scored:
+            combined = _share(scored, lambda e: router.classify(e.text).department == e.department)
+            rules_alone = _share(scored, lambda e: classifier.classify(e.text).department == e.department)
+        if scored_categories:
+            category_combined = _share(scored_categories, lambda e: router.classify(e.text).category == e.category)
+            category_rules = _share(scored_categories, lambda e: classifier.category_of(e.text) == e.category)
+    return RecentAccuracy(len(examples), len(scored), combined, rules_alone, now.isoformat(),
+                          len(category_examples), len(scored_categories), category_combined, category_rules)
+
+
+def _recent(examples: Sequence[_E], since: datetime) -> tuple[list[_E], list[_E]]:
+    """(the latest MAX_SCORED examples received since ``since``, the examples received before it)."""
     recent = [e for e in examples if e.received_at is not None and e.received_at >= since]
     older = [e for e in examples if e.received_at is None or e.received_at < since]
     # A busy month holds thousands: the latest MAX_SCORED say as much, at a fraction of the cost.
-    scored = sorted(recent, key=lambda e: e.received_at or since, reverse=True)[:MAX_SCORED]
-    combined = rules_alone = None
-    if scored:
-        router = CombinedRouter(classifier, train(older, rules), model_threshold)
-        combined = sum(router.classify(e.text).department == e.department for e in scored) / len(scored)
-        rules_alone = sum(classifier.classify(e.text).department == e.department for e in scored) / len(scored)
-    return RecentAccuracy(len(examples), len(scored), combined, rules_alone, now.isoformat())
+    return sorted(recent, key=lambda e: e.received_at or since, reverse=True)[:MAX_SCORED], older
+
+
+def _share(items: Sequence[_E], right: Callable[[_E], bool]) -> float:
+    return sum(map(right, items)) / len(items)
 
 
 def dashboard_lines(figures: RecentAccuracy | None) -> list[list[str | int]]:
@@ -77,7 +105,13 @@ def dashboard_lines(figures: RecentAccuracy | None) -> list[list[str | int]]:
     else:
         recent = (f"{figures.combined:.0%} of {figures.recent} corrections in the last {RECENT_DAYS} days "
                   f"(rules alone {figures.rules:.0%})")
-    return [["Learned router", recent], ["Learned router examples", figures.examples]]
+    lines: list[list[str | int]] = [["Learned router", recent], ["Learned router examples", figures.examples]]
+    if figures.category_combined is not None and figures.category_rules is not None:
+        lines.append(["Learned router, category",
+                         f"{figures.category_combined:.0%} of {figures.category_recent} rows in the last "
+                         f"{RECENT_DAYS} days (rules alone {figures.category_rules:.0%}; "
+                         f"{figures.category_examples} category examples)"])
+    return lines
 
 
 def figures_from_state(pending: Mapping[str, str], read: Mapping[str, str]) -> RecentAccuracy | None:

@@ -77,12 +77,13 @@ class PlainModel:
         self.n_folds = int(arrays["n_folds"])
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> PlainModel:
-        """The model from the worker's ``.npz`` output (no pickle: plain arrays only); ValueError when the
-        bytes are not such parameters."""
+    def from_bytes(cls, data: bytes, prefix: str = "") -> PlainModel:
+        """The model from the worker's ``.npz`` output (no pickle: plain arrays only) — of several models, the
+        one whose arrays are named ``prefix`` + name; ValueError when the bytes are not such parameters."""
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
-                return cls({name: loaded[name] for name in loaded.files})
+                return cls({name.removeprefix(prefix): loaded[name] for name in loaded.files
+                            if name.startswith(prefix)})
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
             raise ValueError(f"not the learned router's parameters: {error}") from error
 

@@ -18,10 +18,11 @@ import logging
 import subprocess
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ANALYZER_OPTIONS", "TRAIN_TIMEOUT", "fit", "main", "parameters", "pipeline", "train_in_child"]
+__all__ = ["ANALYZER_OPTIONS", "TRAIN_TIMEOUT", "fit", "main", "parameters", "pipeline", "train_in_child",
+           "train_tasks_in_child"]
 
 log = logging.getLogger("sheets_sync.routing")
 
@@ -103,13 +104,22 @@ def _plain(value: Any) -> Any:
 
 
 def main() -> int:
-    """The child: ``{"texts": [...], "labels": [...], "random_state": 0}`` on stdin, ``.npz`` bytes on stdout."""
+    """The child: ``{"texts": [...], "labels": [...], "random_state": 0}`` on stdin, ``.npz`` bytes on stdout; or
+    ``{"tasks": {name: {"texts", "labels"}}, "random_state": 0}``: one model per task (the department's and the
+    category's, one scikit-learn import for both), each array named ``name.array``."""
     import numpy as np
 
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    fitted = fit(request["texts"], request["labels"], int(request.get("random_state", 0)))
+    random_state = int(request.get("random_state", 0))
+    arrays: dict[str, Any] = {}
+    if "tasks" in request:
+        for name, task in request["tasks"].items():
+            fitted = fit(task["texts"], task["labels"], random_state)
+            arrays.update({f"{name}.{key}": value for key, value in parameters(fitted).items()})
+    else:
+        arrays = parameters(fit(request["texts"], request["labels"], random_state))
     out = io.BytesIO()
-    np.savez(out, **parameters(fitted))
+    np.savez(out, **arrays)
     sys.stdout.buffer.write(out.getvalue())
     sys.stdout.buffer.flush()
     return 0
@@ -118,11 +128,24 @@ def main() -> int:
 def train_in_child(texts: Sequence[str], labels: Sequence[str], *, random_state: int = 0,
                    timeout: float = TRAIN_TIMEOUT) -> bytes | None:
     """The fitted parameters (``.npz`` bytes) from a child process; None, logged, when it fails or times out."""
+    return _run_child({"texts": list(texts), "labels": list(labels), "random_state": random_state}, timeout)
+
+
+def train_tasks_in_child(tasks: Mapping[str, tuple[Sequence[str], Sequence[str]]], *, random_state: int = 0,
+                         timeout: float = TRAIN_TIMEOUT) -> bytes | None:
+    """Several models (name → (texts, labels)) in one child: ``.npz`` bytes whose arrays are named
+    ``name.array`` (:meth:`.plain_model.PlainModel.from_bytes` takes ``prefix="name."``); None as above."""
+    request = {"tasks": {name: {"texts": list(texts), "labels": list(labels)} for name, (texts, labels)
+                         in tasks.items()}, "random_state": random_state}
+    return _run_child(request, timeout)
+
+
+def _run_child(request: Mapping[str, Any], timeout: float) -> bytes | None:
     # ASCII JSON (\uXXXX escapes): a lone surrogate in a comment travels as it is instead of failing to encode.
-    request = json.dumps({"texts": list(texts), "labels": list(labels), "random_state": random_state}).encode()
+    data = json.dumps(request).encode()
     command = [sys.executable, "-m", "sheets_sync.routing.train_worker"]
     try:
-        done = subprocess.run(command, input=request, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(command, input=data, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         log.warning("route: training the learned router took over %g s and was stopped; routing by the rules "
                     "alone until the next training (sheets-sync job route retrains now)", timeout)
