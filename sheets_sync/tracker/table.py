@@ -172,6 +172,18 @@ class Table:
             value = parsed[i] = self._parse(row_number, header)
         return value
 
+    def typed_column(self, header: str) -> list[Any]:
+        """Every cell of one column parsed as its type, one per data row (row 2 first): the parsed cells are
+        kept, so across cycles only the cells that changed are parsed again. Do not change the list."""
+        parsed = self._typed.get(header)
+        if parsed is None:
+            parsed = self._typed[header] = [_UNPARSED] * len(self.rows)
+        if _UNPARSED in parsed:
+            for i, value in enumerate(parsed):
+                if value is _UNPARSED:
+                    parsed[i] = self._parse(i + 2, header)
+        return parsed
+
     def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
         """Reuse ``older``'s parsed cells (this table is ``older`` with some cells written and rows appended):
         every cell but the ``stale`` ones (header → row numbers) parses to the same value."""
