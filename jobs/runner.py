@@ -134,6 +134,7 @@ class _Reading:
     writes: int
     read_at: datetime
     known: Snapshot | None
+    previous: Snapshot | None = None  # the sheet as last left, when it must be read: lends its parsed cells
 
 
 @dataclass
@@ -174,7 +175,7 @@ class Runner:
         # A job's own tabs outside READ_TABS (Access) are read only in the cycles that run it.
         tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
         reading = self._reading(tabs)
-        work = self.store.begin(tabs, known=reading.known)
+        work = self.store.begin(tabs, known=reading.known, previous=reading.previous)
         held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
                                               settle=self._settle)
         if not held:
@@ -210,7 +211,8 @@ class Runner:
         version = self.store.drive_version() if max_age_s > 0 else None
         now = self.clock()
         known = previous.usable(version, tabs, now, max_age_s) if previous is not None else None
-        return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if known else now, known)
+        return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if known else now, known,
+                        previous.snapshot if previous is not None and known is None else None)
 
     def _remember(self, work: UnitOfWork, plan: Any) -> None:
         """After the cycle's write: the sheet as it now is — what the cycle read plus its own write — and the

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from gspread.utils import rowcol_to_a1
 
 from jobs.runner import READ_TABS
 from sheets_sync.config import ScheduleConfig
@@ -123,6 +124,10 @@ def test_what_the_runner_keeps_equals_a_read_after_every_cycle(world: World, see
             tickets = [r["Ticket ID"] for r in world.worksheet().get_all_records() if r["Status"] != "Replied"]
             if tickets:
                 world.type_reply(rng.choice(tickets), "Attended. — PMC")
+        if rng.random() < 0.25:  # a person sorts the rows: the re-read matches parsed cells by key, not place
+            sheet = world.worksheet()
+            sheet.sort((rng.randint(1, 8), rng.choice(["asc", "des"])),
+                       range=f"A2:{rowcol_to_a1(max(sheet.row_count, 2), sheet.col_count)}")
         before = runner.reads
         runner.cycle()
         skipped += runner.reads == before
