@@ -13,6 +13,7 @@ from sheets_sync.reports.frame import RowFrame
 from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
+from sheets_sync.tracker.unit_of_work import TabRows
 
 from . import posts as posts_module
 from .cycle import CycleContext, unchanged_since_last
@@ -25,19 +26,33 @@ JOB = "dashboard"
 REFRESH = timedelta(minutes=15)
 CHART_STATE_KEY = "dashboard_chart_departments"
 TEXTS = ("Status", "Overdue")
+GROUPS = ("Department", "Platform", "Post ID")
 DATETIMES = ("Received At", "Reply Posted At")
 # What the urgent and reopened block needs (reports.conversations.dashboard_block).
 CONVERSATION_COLUMNS = ("Department", "Status", "Priority", "Assigned By", "Parent Ticket")
 
 
-def metric_frame(ctx: CycleContext, groups: tuple[str, ...] = ("Department", "Platform")) -> RowFrame:
+def metric_frame(ctx: CycleContext) -> RowFrame:
     """The columns the figures need, for every row as this cycle leaves it, as arrays (``reports.frame``):
-    Status, Overdue, the two times, and the ``groups`` columns (the posts job groups by Post ID).
+    Status, Overdue, the two times, and the columns figures are grouped by (``GROUPS``).
 
     Read by whole columns — the times parsed once per process and kept across cycles — then the cycle's
-    changes laid over them and its new rows added: a 100,000-row Tracker costs a few vector operations.
+    changes laid over them and its new rows added: a 100,000-row Tracker costs a few vector operations. Built
+    once for the posts job and the Dashboard, unless the Tracker's changes differ between them.
     """
     tracker = ctx.tracker
+    key = ("metric_frame", tracker.table.token, tuple(tracker.changed_cells()), tuple(tracker.new_keys()))
+    try:
+        frame = ctx.derived.get(key)
+    except TypeError:  # a change whose value cannot be a key: build it afresh
+        return _build_frame(tracker)
+    if frame is None:
+        frame = ctx.derived[key] = _build_frame(tracker)
+    return frame
+
+
+def _build_frame(tracker: TabRows) -> RowFrame:
+    groups = GROUPS
     keys = tracker.read_keys()
     where = {ticket: i for i, ticket in enumerate(keys)}
     index = [n - 2 for n in keys.values()]

@@ -61,7 +61,7 @@ def run(ctx: CycleContext) -> None:
         return
     # The figures come from the rows alone: rows unchanged since the last cycle leave them as they are.
     if not unchanged_since_last(ctx, JOB, ("Tracker",), context=tuple(posts.keys())):
-        figures = frame_post_figures(dashboard_module.metric_frame(ctx, ("Post ID",)))
+        figures = frame_post_figures(dashboard_module.metric_frame(ctx))
         for post_id in posts.keys():
             _set_figures(ctx, posts, post_id, figures.get(post_id, PostFigures()))
     _engagement(ctx, posts)
