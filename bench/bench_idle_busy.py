@@ -151,13 +151,14 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
     def measured(name: str) -> None:
         requests.post(f"{sheets_url}/_emulator/stats/reset", timeout=30)
         cpu0 = time.process_time()
-        if os.environ.get("BENCH_PROFILE") == name:  # where a cycle's CPU goes, to stderr
+        if name in os.environ.get("BENCH_PROFILE", "").split(","):  # where a cycle's CPU goes, to stderr
             import cProfile
             import pstats
 
             profile = cProfile.Profile()
             result = profile.runcall(runner.cycle)
-            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            sys.stderr.write(f"== profile of the {name} cycle\n")
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
         else:
             result = runner.cycle()
         cpu = time.process_time() - cpu0

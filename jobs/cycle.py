@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,8 @@ class CycleContext:
     sleep: Callable[[float], None] | None = None
     # Jobs a person asked for by name (`sheets-sync job NAME`): they run now, whatever their throttle says.
     on_demand: frozenset[str] = frozenset()
+    # What several jobs of this cycle derive from the same rows (the figures' arrays): built once, by key.
+    derived: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def tracker(self) -> TabRows:

@@ -9,10 +9,11 @@ from typing import Any
 from sheets_sync.conversations import REOPENED
 from sheets_sync.reports.conversations import dashboard_block
 from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dashboard_grid
+from sheets_sync.reports.frame import RowFrame
 from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
 from sheets_sync.tracker.cells import as_text
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
-from sheets_sync.tracker.row_memo import MISS, memo_for
+from sheets_sync.tracker.unit_of_work import TabRows
 
 from . import posts as posts_module
 from .cycle import CycleContext, unchanged_since_last
@@ -24,42 +25,56 @@ JOB = "dashboard"
 # successful cycle" line are refreshed at least this often even when no row changed (`job dashboard`: now).
 REFRESH = timedelta(minutes=15)
 CHART_STATE_KEY = "dashboard_chart_departments"
-COLUMNS = ("Department", "Platform", "Status", "Overdue", "Received At", "Reply Posted At")
+TEXTS = ("Status", "Overdue")
+GROUPS = ("Department", "Platform", "Post ID")
 DATETIMES = ("Received At", "Reply Posted At")
 # What the urgent and reopened block needs (reports.conversations.dashboard_block).
 CONVERSATION_COLUMNS = ("Department", "Status", "Priority", "Assigned By", "Parent Ticket")
 
 
-def metric_rows(ctx: CycleContext, columns: tuple[str, ...] = COLUMNS) -> list[dict[str, Any]]:
-    """The few columns the figures need (``columns``; the posts job adds Post ID), for every row as this cycle
-    leaves it.
+def metric_frame(ctx: CycleContext) -> RowFrame:
+    """The columns the figures need, for every row as this cycle leaves it, as arrays (``reports.frame``):
+    Status, Overdue, the two times, and the columns figures are grouped by (``GROUPS``).
 
-    Read by whole columns, then the cycle's changes laid over them: a 100,000-row Tracker costs little.
+    Read by whole columns — the times parsed once per process and kept across cycles — then the cycle's
+    changes laid over them and its new rows added: a 100,000-row Tracker costs a few vector operations. Built
+    once for the posts job and the Dashboard, unless the Tracker's changes differ between them.
     """
     tracker = ctx.tracker
-    overlay: dict[str, dict[str, Any]] = {}
-    for header in columns:
-        for key, value in tracker.changed(header):
-            overlay.setdefault(key, {})[header] = value
-    cols = {h: tracker.column(h) for h in columns if h not in DATETIMES}
-    rows: list[dict[str, Any]] = []
-    # A row read unchanged since an earlier cycle of this process gives the same figures' row: kept, not rebuilt
-    # (after a person's edit the whole sheet is read again, but only the rows that changed are parsed).
-    memo = memo_for(f"{JOB}:{','.join(columns)}", ctx.work.store.spreadsheet_id, tracker.read_keys())
-    header, table_rows = tuple(tracker.table.header), tracker.table.rows
-    for ticket, n in tracker.read_keys().items():
-        raw = table_rows[n - 2]
-        row = memo.get(ticket, raw, header)
-        if row is MISS:
-            row = {h: as_text(cols[h][n - 2]).strip() for h in cols}
-            for h in DATETIMES:
-                row[h] = tracker.table.typed(n, h)
-            memo.put(ticket, raw, header, row)
-        extra = overlay.get(ticket)
-        rows.append({**row, **extra} if extra else row)
-    for ticket in tracker.new_keys():
-        rows.append({h: tracker.get(ticket, h) or (None if h in DATETIMES else "") for h in columns})
-    return rows
+    key = ("metric_frame", tracker.table.token, tuple(tracker.changed_cells()), tuple(tracker.new_keys()))
+    try:
+        frame = ctx.derived.get(key)
+    except TypeError:  # a change whose value cannot be a key: build it afresh
+        return _build_frame(tracker)
+    if frame is None:
+        frame = ctx.derived[key] = _build_frame(tracker)
+    return frame
+
+
+def _build_frame(tracker: TabRows) -> RowFrame:
+    groups = GROUPS
+    keys = tracker.read_keys()
+    where = {ticket: i for i, ticket in enumerate(keys)}
+    index = [n - 2 for n in keys.values()]
+    columns: dict[str, list[Any]] = {}
+    for header in (*TEXTS, *DATETIMES, *groups):
+        values = tracker.table.typed_column(header) if header in DATETIMES else _as_texts(tracker.column(header))
+        picked = [values[i] for i in index]
+        for ticket, value in tracker.changed(header):
+            if ticket in where:
+                picked[where[ticket]] = value if header in DATETIMES else as_text(value)
+        for ticket in tracker.new_keys():
+            value = tracker.get(ticket, header)
+            picked.append(value if header in DATETIMES else as_text(value))
+        columns[header] = picked
+    return RowFrame.build(columns["Status"], columns["Overdue"], columns["Received At"], columns["Reply Posted At"],
+                          {h: columns[h] for h in groups})
+
+
+def _as_texts(values: list[Any]) -> list[str]:
+    """Raw cells as the tool reads them as text, computed once per distinct value."""
+    distinct = {v: as_text(v) for v in set(values)}
+    return [distinct[v] for v in values]
 
 
 def _conversation_rows(ctx: CycleContext) -> list[dict[str, Any]]:
@@ -92,7 +107,7 @@ def run(ctx: CycleContext) -> None:
     blocks = [*posts, *([[]] if posts and conversations else []), *conversations]
     learned = dashboard_lines(figures_from_state(ctx.work.changes.state, ctx.work.state))
     blocks += [*([[]] if blocks and learned else []), *learned]
-    grid = dashboard_grid(metric_rows(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx),
+    grid = dashboard_grid(metric_frame(ctx), department_rows(ctx), ctx.now, ctx.config.tz, health=_health(ctx),
                           posts_block=blocks)
     ctx.work.replace_grid("Dashboard", grid)
     ctx.count(JOB, "rows", len(grid))

@@ -27,12 +27,12 @@ from typing import Any
 from sheets_sync.connectors.base import Connector, Engagement
 from sheets_sync.errors import AuthError, SheetsSyncError
 from sheets_sync.reports.digest import CELL_KEY, digest_key
+from sheets_sync.reports.frame import frame_post_figures
 from sheets_sync.reports.posts import (
     PostFigures,
     dashboard_block,
     department_sections,
     number,
-    post_figures,
     remark_fingerprint,
     remarks_section,
 )
@@ -44,7 +44,6 @@ from .cycle import CycleContext, log, unchanged_since_last
 
 JOB = "posts"
 REMARKS_KEY = "posts_remarks"
-ROW_COLUMNS = ("Post ID", "Status", "Overdue", "Received At", "Reply Posted At")
 # A summary in one of these states was handed to the mail server (or maybe was): its remarks count as reported.
 _HANDED_OVER = ("sent", "partly sent", "transferring", "ambiguous")
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
@@ -62,7 +61,7 @@ def run(ctx: CycleContext) -> None:
         return
     # The figures come from the rows alone: rows unchanged since the last cycle leave them as they are.
     if not unchanged_since_last(ctx, JOB, ("Tracker",), context=tuple(posts.keys())):
-        figures = post_figures(dashboard_module.metric_rows(ctx, ROW_COLUMNS))
+        figures = frame_post_figures(dashboard_module.metric_frame(ctx))
         for post_id in posts.keys():
             _set_figures(ctx, posts, post_id, figures.get(post_id, PostFigures()))
     _engagement(ctx, posts)

@@ -59,8 +59,9 @@ def check(ctx: CycleContext) -> None:
     # rows unchanged since an earlier cycle of this process are not parsed again.
     memo = memo_for(JOB, ctx.work.store.spreadsheet_id, tracker.read_keys())
     header, status = tuple(tracker.table.header), tracker.column("Status")
+    finished = {value for value in set(status) if is_finished(value)}  # a few distinct values, tested once
     for ticket, n in tracker.read_keys().items():
-        if is_finished(status[n - 2] if n - 2 < len(status) else ""):
+        if n - 2 < len(status) and status[n - 2] in finished:
             continue
         row = tracker.table.rows[n - 2]
         context = (n, header, tuple(departments))

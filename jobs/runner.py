@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -134,6 +134,8 @@ class _Reading:
     writes: int
     read_at: datetime
     known: Snapshot | None
+    previous: Snapshot | None = None  # the sheet as last left, when it must be read: lends its parsed cells
+    narrow: bool = False  # and may be re-read narrow: its tool-owned cells were read in full recently enough
 
 
 @dataclass
@@ -174,7 +176,10 @@ class Runner:
         # A job's own tabs outside READ_TABS (Access) are read only in the cycles that run it.
         tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
         reading = self._reading(tabs)
-        work = self.store.begin(tabs, known=reading.known)
+        work = self.store.begin(tabs, known=reading.known, previous=reading.previous,
+                                narrow_for=self.runner_id if reading.narrow else None)
+        if reading.narrow and not work.snapshot.narrowed:
+            reading = replace(reading, read_at=self.clock())  # read in full after all
         held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
                                               settle=self._settle)
         if not held:
@@ -210,7 +215,12 @@ class Runner:
         version = self.store.drive_version() if max_age_s > 0 else None
         now = self.clock()
         known = previous.usable(version, tabs, now, max_age_s) if previous is not None else None
-        return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if known else now, known)
+        if previous is None or known is not None:
+            return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if known else now, known)
+        narrow = version is not None and (now - previous.read_at).total_seconds() < max_age_s
+        # Re-read narrow, the tool's own cells come from the kept sheet: trusted as long as its last full read.
+        return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if narrow else now, None,
+                        previous.snapshot, narrow)
 
     def _remember(self, work: UnitOfWork, plan: Any) -> None:
         """After the cycle's write: the sheet as it now is — what the cycle read plus its own write — and the

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from .metrics import DASH, GroupMetrics, by_department, by_platform, summarize
+from .frame import RowFrame, frame_by_department, frame_by_platform, frame_summary
+from .metrics import DASH, GroupMetrics
 
 Cell = str | int | float
 
@@ -55,23 +56,23 @@ def _pad(row: list[Cell]) -> list[Cell]:
     return row + [""] * (WIDTH - len(row))
 
 
-def dashboard_grid(rows: Iterable[Mapping[str, Any]], departments: Iterable[Mapping[str, Any]],
+def dashboard_grid(rows: RowFrame | Iterable[Mapping[str, Any]], departments: Iterable[Mapping[str, Any]],
                    now: datetime, tz: tzinfo, health: Mapping[str, str] | None = None,
                    posts_block: Iterable[list[Cell]] = ()) -> list[list[Cell]]:
     """The Dashboard tab's values from A1: title, the department block with Total, a blank row, the platform
     block with Total, and — given ``health`` (``last_ok``, ``last_error``, ``last_error_at``, ISO times) — the
     runner's last successful cycle and last error. ``now`` must be tz-aware; it is shown in ``tz``. ``posts_block``
     (``reports.posts.dashboard_block``) goes after the platform block, before the runner's lines."""
-    rows = list(rows)
+    frame = rows if isinstance(rows, RowFrame) else RowFrame.from_rows(rows, ("Department", "Platform"))
     local = now.astimezone(tz)
     grid: list[list[Cell]] = [_pad([f"{TITLE} — Updated {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()])]
-    total = metrics_row(summarize(rows, now))
+    total = metrics_row(frame_summary(frame, now))
     grid.append(list(DEPARTMENT_HEADER))
-    grid.extend(metrics_row(m) for m in by_department(rows, departments, now))
+    grid.extend(metrics_row(m) for m in frame_by_department(frame, departments, now))
     grid.append(total)
     grid.append(_pad([]))
     grid.append(list(PLATFORM_HEADER))
-    grid.extend(metrics_row(m) for m in by_platform(rows, now))
+    grid.extend(metrics_row(m) for m in frame_by_platform(frame, now))
     grid.append(list(total))
     for i, line in enumerate(posts_block):
         grid.extend([_pad([])] if i == 0 else [])

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -188,22 +188,21 @@ def group_by_department(rows: Iterable[Row], departments: Iterable[Row]) -> dict
     """Rows per department, keys in display order: tab order (inactive ones only when they have rows), then
     departments missing from the tab alphabetically, then ``UNROUTED``."""
     departments = list(departments)
-    names = department_names(departments)
-    canonical = {name.casefold(): name for name in names}
-    active = {_text(d, "Department").casefold() for d in departments if is_active(d)}
+    canonical = {name.casefold(): name for name in department_names(departments)}
     groups: dict[str, list[Row]] = {}
     for row in rows:
         groups.setdefault(department_of(row, canonical), []).append(row)
-    ordered: dict[str, list[Row]] = {}
-    for name in names:
-        if name in groups or name.casefold() in active:
-            ordered[name] = groups.get(name, [])
-    others = sorted((n for n in groups if n not in ordered and n != UNROUTED), key=lambda n: (n.casefold(), n))
-    for name in others:
-        ordered[name] = groups[name]
-    if UNROUTED in groups:
-        ordered[UNROUTED] = groups[UNROUTED]
-    return ordered
+    return {name: groups.get(name, []) for name in display_order(set(groups), departments)}
+
+
+def display_order(found: Collection[str], departments: Sequence[Row]) -> list[str]:
+    """The department groups to show, in order, given the names ``found`` in rows (as the tab spells them):
+    tab order (inactive ones only when found), then names missing from the tab alphabetically, then
+    ``UNROUTED``."""
+    active = {_text(d, "Department").casefold() for d in departments if is_active(d)}
+    ordered = [name for name in department_names(departments) if name in found or name.casefold() in active]
+    ordered += sorted((n for n in found if n not in ordered and n != UNROUTED), key=lambda n: (n.casefold(), n))
+    return ordered + ([UNROUTED] if UNROUTED in found else [])
 
 
 def by_department(rows: Iterable[Row], departments: Iterable[Row], now: datetime) -> list[GroupMetrics]:

@@ -172,6 +172,34 @@ class Table:
             value = parsed[i] = self._parse(row_number, header)
         return value
 
+    def typed_column(self, header: str) -> list[Any]:
+        """Every cell of one column parsed as its type, one per data row (row 2 first): the parsed cells are
+        kept, so across cycles only the cells that changed are parsed again. Do not change the list."""
+        parsed = self._typed.get(header)
+        if parsed is None:
+            parsed = self._typed[header] = [_UNPARSED] * len(self.rows)
+        if _UNPARSED in parsed:
+            for i, value in enumerate(parsed):
+                if value is _UNPARSED:
+                    parsed[i] = self._parse(i + 2, header)
+        return parsed
+
+    def adopt_parsed(self, older: Table) -> None:
+        """Reuse ``older``'s parsed cells (an earlier read of the same tab) for the rows that read exactly as
+        they did then, matched by key — people sort and insert rows — so a re-read after a person's edit parses
+        only the rows that changed. Rows compare in C; nothing is reused when the header moved."""
+        if older.header != self.header or not older._typed or not self.tab.key:
+            return
+        old_rows, rows, older_keys = older.rows, self.rows, older.key_rows
+        source = [-1] * len(rows)
+        for key, number in self.key_rows.items():
+            then = older_keys.get(key)
+            if then is not None and old_rows[then - 2] == rows[number - 2]:
+                source[number - 2] = then - 2
+        for header, parsed in older._typed.items():
+            self._typed[header] = [parsed[j] if j >= 0 else _UNPARSED for j in source]
+        older._typed = {}  # handed over
+
     def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
         """Reuse ``older``'s parsed cells (this table is ``older`` with some cells written and rows appended):
         every cell but the ``stale`` ones (header → row numbers) parses to the same value."""

@@ -106,6 +106,12 @@ class TabRows:
             if tab == self.title and name == header:
                 yield key, change.new
 
+    def changed_cells(self) -> Iterator[tuple[str, str, Any]]:
+        """(key, header, new value) of every change asked this cycle in this tab."""
+        for (tab, key, name), change in self._changes.updates.items():
+            if tab == self.title:
+                yield key, name, change.new
+
     def has_change(self, key: str, header: str) -> bool:
         """Whether a job of this cycle already asked to change this cell."""
         return (self.title, key, header) in self._changes.updates
