@@ -7,6 +7,7 @@ whose runner died expires after ``lease.minutes``. SIGTERM lets the current step
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -15,7 +16,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -125,6 +127,24 @@ class CycleResult:
                 f"({req.get('reads', 0)} reads, {req.get('writes', 0)} writes){drive}")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for one cycle, then one pass over what the cycle left (its youngest
+    generation). A cycle allocates a million small lists when it reads a large sheet (JSON rows, cells): left
+    on, the collector runs over and over meanwhile, each time also walking the sheet kept from the last cycle
+    — measured at 100,000 rows, parsing a 10 MB read took 1.3 s with it on and 0.2 s off. Reference counting
+    frees almost everything as usual; the pass at the end frees the cycles a cycle made."""
+    if not gc.isenabled():  # someone else manages it (a test, a profiler)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
 @dataclass(frozen=True)
 class _Reading:
     """How a cycle began: the Drive version then (None: unknown), this runner's sheet writes so far, when the
@@ -170,6 +190,10 @@ class Runner:
     def cycle(self, jobs: list[str] | None = None, on_demand: bool = False) -> CycleResult:
         """One cycle of the given jobs (all cycle jobs by default): read → lease → jobs → commit. With
         ``on_demand`` (``sheets-sync job NAME``) the named jobs ignore their throttles and run now."""
+        with _collector_paused():
+            return self._cycle(jobs, on_demand)
+
+    def _cycle(self, jobs: list[str] | None, on_demand: bool) -> CycleResult:
         assert self.store is not None
         names = resolve_jobs(jobs)
         before = self.backend.counter.snapshot()

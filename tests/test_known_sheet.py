@@ -56,6 +56,8 @@ def assert_same(known: Snapshot, fresh: Snapshot) -> None:
             assert [a.raw(n, h) for h in b.header if h] == [b.raw(n, h) for h in b.header if h], (title, n)
             # Parsed values too: the runner keeps what earlier cycles parsed, and must drop what it wrote over.
             assert [a.typed(n, h) for h in b.header if h] == [b.typed(n, h) for h in b.header if h], (title, n)
+        for header in list(a._columns):  # the scanned columns carried over from earlier cycles, as read now
+            assert a.column(header) == b.column(header), (title, header)
     assert known.state == fresh.state and known.state_rows == fresh.state_rows
     assert set(known.tables["Archive"].key_rows) == set(fresh.tables["Archive"].key_rows)
 

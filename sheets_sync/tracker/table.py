@@ -209,6 +209,19 @@ class Table:
                 if 0 <= row_number - 2 < len(mine):
                     mine[row_number - 2] = _UNPARSED
             self._typed[header] = mine
+        if older.header == self.header:
+            # The raw columns too: copied (in C) with the written cells and the new rows taken from this table.
+            for header, column in older._columns.items():
+                i = self.col.get(header)
+                if i is None:
+                    continue
+                values = column[:len(self.rows)]
+                values += [row[i] if i < len(row) else "" for row in self.rows[len(values):]]
+                for row_number in stale.get(header, ()):
+                    if 0 <= row_number - 2 < len(values):
+                        row = self.rows[row_number - 2]
+                        values[row_number - 2] = row[i] if i < len(row) else ""
+                self._columns[header] = values
         older._typed = {}  # handed over: the older table is done with
         self.parent_token = older.token
 
