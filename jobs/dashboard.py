@@ -83,9 +83,9 @@ def _conversation_rows(ctx: CycleContext) -> list[dict[str, Any]]:
     tracker = ctx.tracker
     if not {"Priority", "Assigned By"} <= set(tracker.table.col):
         return []
-    priority, assigned = tracker.column("Priority"), tracker.column("Assigned By")
-    picked = [t for t, n in tracker.read_keys().items() if as_text(priority[n - 2]).strip()
-              or as_text(assigned[n - 2]).startswith(REOPENED)]
+    priority, assigned = tracker.filled("Priority"), tracker.column("Assigned By")
+    reopened = {v for v in set(assigned) if as_text(v).startswith(REOPENED)}  # distinct values, tested once
+    picked = [t for t, n in tracker.read_keys().items() if priority[n - 2] or assigned[n - 2] in reopened]
     picked += tracker.new_keys() + [t for h in ("Priority", "Assigned By") for t, _ in tracker.changed(h)]
     return [{h: tracker.text(t, h) for h in CONVERSATION_COLUMNS} for t in dict.fromkeys(picked)]
 

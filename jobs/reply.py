@@ -22,11 +22,9 @@ def due_replies(ctx: CycleContext) -> list[str]:
     tracker = ctx.tracker
     out = []
     # By column: only rows with a Reply and no Reply ID are looked at one by one.
-    replies, reply_ids = tracker.column("Reply"), tracker.column("Reply ID")
+    replies, reply_ids = tracker.filled("Reply"), tracker.filled("Reply ID")
     for ticket, n in tracker.read_keys().items():
-        i = n - 2
-        if (i < len(reply_ids) and as_text(reply_ids[i]).strip()) or i >= len(replies) \
-                or not as_text(replies[i]).strip():
+        if reply_ids[n - 2] or not replies[n - 2]:
             continue
         try:
             send = parse_checkbox(tracker.raw(ticket, "Send"))

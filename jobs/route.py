@@ -116,9 +116,8 @@ def post_owners(ctx: CycleContext) -> dict[str, str]:
 def rows_without(tracker: TabRows, header: str) -> list[str]:
     """Keys of the rows whose ``header`` is empty as this cycle leaves them, read by column (a 100,000-row
     Tracker costs a scan, not 100,000 typed lookups): rows as read, then the rows appended this cycle."""
-    column = tracker.column(header)
-    read = [t for t, n in tracker.read_keys().items()
-            if n - 2 >= len(column) or not as_text(column[n - 2]).strip()]
+    filled = tracker.filled(header)
+    read = [t for t, n in tracker.read_keys().items() if not filled[n - 2]]
     changed = {t for t, v in tracker.changed(header) if as_text(v).strip()}
     return [t for t in read if t not in changed] + [t for t in tracker.new_keys() if not tracker.text(t, header)]
 

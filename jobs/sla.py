@@ -45,9 +45,10 @@ def _to_check(ctx: CycleContext) -> list[str]:
     """Every row that is not finished, and finished rows whose Overdue flag is still set or whose Due By is
     empty (read by columns: a 100,000-row Tracker costs little), then the rows appended this cycle."""
     tracker = ctx.tracker
-    statuses, overdue, due = tracker.column("Status"), tracker.column("Overdue"), tracker.column("Due By")
+    statuses, flagged, due = tracker.column("Status"), tracker.filled("Overdue"), tracker.column("Due By")
+    finished = {value for value in set(statuses) if is_finished(value)}  # a few distinct values, tested once
     tickets = [ticket for ticket, n in tracker.read_keys().items()
-               if not (is_finished(statuses[n - 2]) and not as_text(overdue[n - 2]).strip() and due[n - 2] != "")]
+               if not (statuses[n - 2] in finished and not flagged[n - 2] and due[n - 2] != "")]
     return tickets + tracker.new_keys()
 
 

@@ -41,53 +41,77 @@ def narrow_columns(table: Table, min_rows: int = MIN_ROWS) -> list[int] | None:
 
 def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[Sequence[Any]]]) -> Table | None:
     """The tab as it is now: ``columns`` (index → the column's rows from row 2, as a values read returns them)
-    laid over ``kept`` by key; None when a full read is needed (see the module's docstring)."""
+    laid over ``kept`` by key; None when a full read is needed (see the module's docstring).
+
+    A row whose people's cells read as kept *is* the kept row (the same list): only rows people changed are
+    copied, and the kept table's parsed cells and scanned columns move with their rows."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
     key_index = kept.col[kept.tab.key]
-    keys = [as_text(row[0]).strip() if row else "" for row in columns.get(key_index, [])]
-    people = {i: [row[0] if row else "" for row in rows] for i, rows in columns.items()}  # the key's too, raw
-    height = max([len(keys), *(len(v) for v in people.values())])
-    keys += [""] * (height - len(keys))
-    cols = [(i, v + [""] * (height - len(v))) for i, v in people.items()]
-    width = max(people, default=-1) + 1
-    rows: list[list[Any]] = []
-    seen: set[str] = set()
-    present = set(keys)
-    for i, key in enumerate(keys):
-        base = _base(kept, key, i, any(v[i] != "" for _, v in cols) if not key else False, present, seen)
-        if base is None:
-            return None
-        row = list(base)
-        if len(row) < width:
-            row.extend([""] * (width - len(row)))
-        for c, values in cols:
-            row[c] = values[i]
+    fresh = {i: [row[0] if row else "" for row in rows] for i, rows in columns.items()}  # the key's too, raw
+    height = max(len(v) for v in fresh.values()) if fresh else 0
+    for values in fresh.values():
+        values += [""] * (height - len(values))
+    keys = [as_text(v).strip() for v in fresh[key_index]] if fresh else []
+    source = _sources(kept, keys, fresh)
+    if source is None:
+        return None
+    rows = [kept.rows[j] if j >= 0 else [] for j in source]
+    changed: dict[int, list[int]] = {}
+    for c, values in fresh.items():
+        column = kept.column(kept.header[c])
+        then = [column[j] if j >= 0 else "" for j in source]
+        changed[c] = [i for i, (a, b) in enumerate(zip(then, values, strict=True)) if a != b]
+    copied: set[int] = set()
+    for c, at in changed.items():
+        for i in at:
+            if i not in copied:
+                copied.add(i)
+                rows[i] = list(rows[i])
+            _place(rows[i], c, fresh[c][i])
+    for i in copied:
+        row = rows[i]
         while row and row[-1] == "":
             row.pop()  # as a read returns a row: without trailing empty cells
-        rows.append(row)
-    return Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id)
+    table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id)
+    table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
+    return table
 
 
-def _base(kept: Table, key: str, index: int, typed_in: bool, keys: set[str], seen: set[str]) -> Sequence[Any] | None:
-    """The tool's cells of row ``index`` (0 = row 2): the kept row with this key. A row without a key has
-    none — but is read in full (None) when people typed in it, or when the kept table had there a row without
-    a key, or one whose key is now nowhere (its key deleted, or the row deleted and a blank one inserted?):
-    only a full read can say what such a row holds."""
+def _sources(kept: Table, keys: list[str], fresh: Mapping[int, list[Any]]) -> list[int] | None:
+    """Per row now, the kept row it is (its index), or -1 for an empty row without a key; None when some row
+    cannot be vouched for (``_base``)."""
+    present = set(keys)
+    seen: set[str] = set()
+    source: list[int] = []
+    for i, key in enumerate(keys):
+        typed_in = not key and any(values[i] != "" for values in fresh.values())
+        base = _base(kept, key, i, typed_in, present, seen)
+        if base is None:
+            return None
+        source.append(base)
+    return source
+
+
+def _base(kept: Table, key: str, index: int, typed_in: bool, keys: set[str], seen: set[str]) -> int | None:
+    """The kept row (its index) that row ``index`` (0 = row 2) is: the one with this key. A row without a key
+    is empty (-1) — but is read in full (None) when people typed in it, or when the kept table had there a row
+    without a key, or one whose key is now nowhere (its key deleted, or the row deleted and a blank one
+    inserted?): only a full read can say what such a row holds."""
     if key:
         number = kept.key_rows.get(key)
         if number is None or key in seen:
             return None
         seen.add(key)
-        return kept.rows[number - 2]
+        return number - 2
     if typed_in:
         return None
     old = kept.rows[index] if index < len(kept.rows) else []
     if not any(v != "" for v in old):
-        return ()
+        return -1
     k = kept.col[kept.tab.key or ""]
     old_key = as_text(old[k]).strip() if k < len(old) else ""
-    return () if old_key and old_key in keys else None
+    return -1 if old_key and old_key in keys else None
 
 
 def _place(row: list[Any], index: int, value: Any) -> None:

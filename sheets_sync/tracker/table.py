@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -200,6 +200,24 @@ class Table:
             self._typed[header] = [parsed[j] if j >= 0 else _UNPARSED for j in source]
         older._typed = {}  # handed over
 
+    def carry(self, older: Table, source: Sequence[int], stale: Mapping[str, Collection[int]]) -> None:
+        """Take over ``older``'s parsed cells and scanned columns: row i of this table is ``older``'s row
+        ``source[i]`` (-1: an empty row of its own), except the ``stale`` cells (header → 0-based rows)."""
+        for header, values in older._typed.items():
+            if header in self.col:
+                moved = [values[j] if j >= 0 else _UNPARSED for j in source]
+                for i in stale.get(header, ()):
+                    moved[i] = _UNPARSED
+                self._typed[header] = moved
+        for header, values in older._columns.items():
+            if header in self.col:
+                moved = [values[j] if j >= 0 else "" for j in source]
+                for i in stale.get(header, ()):
+                    row, c = self.rows[i], self.col[header]
+                    moved[i] = row[c] if c < len(row) else ""
+                self._columns[header] = moved
+        older._typed = {}  # handed over
+
     def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
         """Reuse ``older``'s parsed cells (this table is ``older`` with some cells written and rows appended):
         every cell but the ``stale`` ones (header → row numbers) parses to the same value."""
@@ -246,6 +264,12 @@ class Table:
         values = [""] * len(self.rows) if i is None else [row[i] if i < len(row) else "" for row in self.rows]
         self._columns[header] = values
         return values
+
+    def filled(self, header: str) -> list[bool]:
+        """Per data row (row 2 first), whether the cell under ``header`` holds anything but spaces — what
+        ``as_text(raw).strip()`` says, without a call per cell: jobs scan 100,000-row columns for it each cycle."""
+        return [v != "" and (v.__class__ is not str or not v.isspace()) and v is not None
+                for v in self.column(header)]
 
     def record(self, row_number: int) -> dict[str, Any]:
         """A row as a dict of typed values keyed by header, plus ``_row``; unparsable cells stay text and are

@@ -100,6 +100,10 @@ class TabRows:
         """One column's raw values as read, one per data row (row 2 first): for fast scans of large tabs."""
         return self.table.column(header)
 
+    def filled(self, header: str) -> list[bool]:
+        """Per row as read (row 2 first), whether the cell holds anything but spaces (``Table.filled``)."""
+        return self.table.filled(header)
+
     def changed(self, header: str) -> Iterator[tuple[str, Any]]:
         """(key, new value) of every change asked this cycle in one column."""
         for (tab, key, name), change in self._changes.updates.items():
