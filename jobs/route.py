@@ -34,6 +34,7 @@ from .cycle import CycleContext, log, ticket_mismatch
 JOB = "route"
 # The tabs read whole each cycle (the Archive is read key column only, so its "missing" columns are not).
 CHECKED_TABS = ("Tracker", "Posts", "Departments", "Routing", "Content")
+_CONTEXTS: dict[tuple, tuple] = {}
 MAX_NOTES = 50  # cell problems listed one by one in a cycle's notes; the rest are counted
 
 
@@ -60,11 +61,15 @@ def check(ctx: CycleContext) -> None:
     memo = memo_for(JOB, ctx.work.store.spreadsheet_id, tracker.read_keys())
     header, status = tuple(tracker.table.header), tracker.column("Status")
     finished = {value for value in set(status) if is_finished(value)}  # a few distinct values, tested once
+    # The same object from cycle to cycle while equal: the memo compares it by identity first, not cell by cell.
+    if len(_CONTEXTS) > 8:
+        _CONTEXTS.clear()  # headers or departments changed many times: start again
+    shared = _CONTEXTS.setdefault((header, tuple(departments)), (header, tuple(departments)))
     for ticket, n in tracker.read_keys().items():
         if n - 2 < len(status) and status[n - 2] in finished:
             continue
         row = tracker.table.rows[n - 2]
-        context = (n, header, tuple(departments))
+        context = (n, shared)
         problems = memo.get(ticket, row, context)
         if problems is MISS:
             problems = memo.put(ticket, row, context, _row_problems(ctx, ticket, n, allowed))
