@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+
 from sheets_sync.conversations import REOPENED
 from sheets_sync.reports.conversations import dashboard_block
 from sheets_sync.reports.dashboard import HEADER_ROW, dashboard_chart_spec, dashboard_grid
 from sheets_sync.reports.frame import RowFrame
 from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
-from sheets_sync.tracker.cells import as_text
+from sheets_sync.tracker.cells import as_text, microseconds
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
 from sheets_sync.tracker.unit_of_work import TabRows
 
@@ -52,23 +54,27 @@ def metric_frame(ctx: CycleContext) -> RowFrame:
 
 
 def _build_frame(tracker: TabRows) -> RowFrame:
-    groups = GROUPS
     keys = tracker.read_keys()
     where = {ticket: i for i, ticket in enumerate(keys)}
     index = [n - 2 for n in keys.values()]
-    columns: dict[str, list[Any]] = {}
-    for header in (*TEXTS, *DATETIMES, *groups):
-        values = tracker.table.typed_column(header) if header in DATETIMES else _as_texts(tracker.column(header))
-        picked = [values[i] for i in index]
+    picks = np.asarray(index, dtype=np.int64)
+    texts: dict[str, list[Any]] = {}
+    for header in (*TEXTS, *GROUPS):
+        values = _as_texts(tracker.column(header))
+        texts[header] = [values[i] for i in index]
+    times: dict[str, np.ndarray] = {h: tracker.table.micros(h)[picks] for h in DATETIMES}
+    for header, column in (*texts.items(), *times.items()):
         for ticket, value in tracker.changed(header):
             if ticket in where:
-                picked[where[ticket]] = value if header in DATETIMES else as_text(value)
-        for ticket in tracker.new_keys():
-            value = tracker.get(ticket, header)
-            picked.append(value if header in DATETIMES else as_text(value))
-        columns[header] = picked
-    return RowFrame.build(columns["Status"], columns["Overdue"], columns["Received At"], columns["Reply Posted At"],
-                          {h: columns[h] for h in groups})
+                column[where[ticket]] = microseconds(value) if header in DATETIMES else as_text(value)
+    new = tracker.new_keys()
+    for header in texts:
+        texts[header] += [as_text(tracker.get(t, header)) for t in new]
+    for header in DATETIMES:
+        added = np.fromiter((microseconds(tracker.get(t, header)) for t in new), dtype=np.int64, count=len(new))
+        times[header] = np.concatenate([times[header], added])
+    return RowFrame.build(texts["Status"], texts["Overdue"], times["Received At"], times["Reply Posted At"],
+                          {h: texts[h] for h in GROUPS})
 
 
 def _as_texts(values: list[Any]) -> list[str]:

@@ -58,6 +58,8 @@ def assert_same(known: Snapshot, fresh: Snapshot) -> None:
             assert [a.typed(n, h) for h in b.header if h] == [b.typed(n, h) for h in b.header if h], (title, n)
         for header in list(a._columns):  # the scanned columns carried over from earlier cycles, as read now
             assert a.column(header) == b.column(header), (title, header)
+        for header in list(a._micros):  # and the times as microseconds
+            assert a.micros(header).tolist() == b.micros(header).tolist(), (title, header)
     assert known.state == fresh.state and known.state_rows == fresh.state_rows
     assert set(known.tables["Archive"].key_rows) == set(fresh.tables["Archive"].key_rows)
 

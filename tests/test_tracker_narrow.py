@@ -109,3 +109,17 @@ def test_filled_says_what_as_text_strip_says(raw) -> None:
 
     table = Table(SPEC, list(HEADER), [["FB-1", raw]], TZ)
     assert table.filled("Platform") == [bool(as_text(raw).strip())]
+
+
+def test_carry_moves_parsed_cells_and_times_with_their_rows_and_takes_stale_ones_afresh() -> None:
+    old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
+    old.micros("Received At"), old.typed_column("Status"), old.column("Status")
+    rows = [list(KEPT[2]), list(KEPT[0]), []]  # rows 3 and 1 moved up, an empty row of its own
+    set_cell(rows[1], "Received At", 46000.25)
+    set_cell(rows[1], "Status", "Closed")
+    new = Table(SPEC, list(HEADER), rows, TZ)
+    new.carry(old, [2, 0, -1], {"Received At": [1], "Status": [1]})
+    truth = Table(SPEC, list(HEADER), [list(r) for r in rows], TZ)
+    assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
+    assert new.typed_column("Status") == truth.typed_column("Status")
+    assert new.column("Status") == truth.column("Status")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from ..tracker.cells import NO_TIME, microseconds
 from ..vocabulary import OPEN_STATUSES, Overdue, Status
 from .metrics import (
     DAY,
@@ -34,14 +35,10 @@ from .posts import PostFigures
 
 __all__ = ["RowFrame", "frame_by_department", "frame_by_platform", "frame_post_figures", "frame_summary"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-NO_TIME = np.iinfo(np.int64).min  # a cell that holds no date and time
-
-
-def microseconds(moment: Any) -> int:
-    """A tz-aware datetime as whole microseconds since 1970 UTC (``NO_TIME`` for anything else)."""
-    return (moment - _EPOCH) // _US if isinstance(moment, datetime) and moment.tzinfo is not None else NO_TIME
+def _times(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values
+    return np.fromiter(map(microseconds, values), dtype=np.int64, count=len(values))
 
 
 def _texts(values: Sequence[Any]) -> list[str]:
@@ -68,7 +65,8 @@ class RowFrame:
     def build(cls, status: Sequence[Any], overdue: Sequence[Any], received: Sequence[Any], posted: Sequence[Any],
               groups: Mapping[str, Sequence[Any]]) -> RowFrame:
         """From column lists of equal length: Status and Overdue as read (text), Received At and Reply Posted
-        At as parsed (datetimes or anything else), and the grouping columns as read."""
+        At as parsed (datetimes or anything else) or already as microseconds (``Table.micros``), and the
+        grouping columns as read."""
         status_text, flag_text = _texts(status), _texts(overdue)
         status_code = {s: i for i, s in enumerate(dict.fromkeys(status_text))}
         codes = np.fromiter((status_code[s] for s in status_text), dtype=np.int32, count=len(status_text))
@@ -91,8 +89,7 @@ class RowFrame:
         return cls(new=where(lambda s: s == Status.NEW), open=is_open,
                    overdue=is_open & ~escalated & flagged("Overdue"), escalated=escalated,
                    status_replied=where(lambda s: s == Status.REPLIED),
-                   received=np.fromiter(map(microseconds, received), dtype=np.int64, count=len(received)),
-                   posted=np.fromiter(map(microseconds, posted), dtype=np.int64, count=len(posted)),
+                   received=_times(received), posted=_times(posted),
                    groups={h: _texts(v) for h, v in groups.items()})
 
     @classmethod

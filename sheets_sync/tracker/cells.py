@@ -152,3 +152,17 @@ def cell_equal(current: Any, new: Any) -> bool:
 def utc_now() -> datetime:
     """Now, tz-aware UTC (injectable clocks call this by default)."""
     return datetime.now(UTC)
+
+
+NO_TIME = -(2**63)  # in an int64 array of times: a cell that holds no date and time
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def microseconds(moment: Any) -> int:
+    """A tz-aware datetime as whole microseconds since 1970 UTC (exact, as ``datetime`` keeps it); ``NO_TIME``
+    for anything else. Times as integers let the figures compare and subtract a whole column at once."""
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return (moment - _EPOCH) // _MICROSECOND
+    return NO_TIME
+

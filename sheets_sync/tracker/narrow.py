@@ -14,12 +14,14 @@ is seen at the next full read, which ``schedule.full_read_minutes`` bounds.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..schema import Tab
 from .cells import as_text
-from .table import Table, trim_header
+from .table import Table, rearranged, trim_header
 
 __all__ = ["MIN_ROWS", "narrow_columns", "overlay"]
 
@@ -59,9 +61,8 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[S
     rows = [kept.rows[j] if j >= 0 else [] for j in source]
     changed: dict[int, list[int]] = {}
     for c, values in fresh.items():
-        column = kept.column(kept.header[c])
-        then = [column[j] if j >= 0 else "" for j in source]
-        changed[c] = [i for i, (a, b) in enumerate(zip(then, values, strict=True)) if a != b]
+        then = rearranged(kept.column(kept.header[c]), source, "")
+        changed[c] = list(itertools.compress(range(height), map(operator.ne, then, values)))
     copied: set[int] = set()
     for c, at in changed.items():
         for i in at:
@@ -81,6 +82,9 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[S
 def _sources(kept: Table, keys: list[str], fresh: Mapping[int, list[Any]]) -> list[int] | None:
     """Per row now, the kept row it is (its index), or -1 for an empty row without a key; None when some row
     cannot be vouched for (``_base``)."""
+    numbers = list(map(kept.key_rows.get, keys))
+    if None not in numbers and len(set(keys)) == len(keys):
+        return [n - 2 for n in numbers]  # every row has a key the tool left there, once: the usual case
     present = set(keys)
     seen: set[str] = set()
     source: list[int] = []

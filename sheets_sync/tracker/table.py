@@ -7,18 +7,29 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import operator
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from gspread.utils import rowcol_to_a1
 
 from ..errors import SchemaError
 from ..schema import Tab
-from .cells import CellValueError, as_text, parse_cell
+from .cells import NO_TIME, CellValueError, as_text, microseconds, parse_cell
 
 _UNPARSED = object()
+_STALE_TIME = NO_TIME + 1  # in a kept ``micros`` array: to be converted again
+
+
+def rearranged(values: Sequence[Any], source: Sequence[int], missing: Any) -> list[Any]:
+    """``values`` rearranged: item i is ``values[source[i]]``, or ``missing`` where ``source[i]`` is -1 —
+    picked in C (``operator.itemgetter``), as a 100,000-row tab's columns are each cycle."""
+    if len(source) < 2:
+        return [values[j] if j >= 0 else missing for j in source]
+    return list(operator.itemgetter(*source)([*values, missing]))
 _TOKENS = itertools.count(1)
 
 
@@ -66,6 +77,8 @@ class Table:
     # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
     # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
     _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
+    # Date-time columns as int64 microseconds (``micros``), carried across cycles like the parsed cells.
+    _micros: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
     token: int = field(init=False, default_factory=lambda: next(_TOKENS), repr=False, compare=False)
     parent_token: int | None = field(init=False, default=None, repr=False, compare=False)
 
@@ -121,7 +134,8 @@ class Table:
         """Key → row for keys on one row; keys on several rows are reported and left out."""
         first: dict[str, int] = {}
         for offset, row in enumerate(self.rows):
-            key = as_text(row[k]).strip() if k < len(row) else ""
+            raw = row[k] if k < len(row) else ""
+            key = raw.strip() if raw.__class__ is str else as_text(raw).strip()
             if not key:
                 continue
             number = offset + 2
@@ -196,27 +210,47 @@ class Table:
             then = older_keys.get(key)
             if then is not None and old_rows[then - 2] == rows[number - 2]:
                 source[number - 2] = then - 2
-        for header, parsed in older._typed.items():
-            self._typed[header] = [parsed[j] if j >= 0 else _UNPARSED for j in source]
-        older._typed = {}  # handed over
+        self.carry(older, source, {})
 
     def carry(self, older: Table, source: Sequence[int], stale: Mapping[str, Collection[int]]) -> None:
-        """Take over ``older``'s parsed cells and scanned columns: row i of this table is ``older``'s row
-        ``source[i]`` (-1: an empty row of its own), except the ``stale`` cells (header → 0-based rows)."""
+        """Take over ``older``'s parsed cells, scanned columns and times: row i of this table is ``older``'s row
+        ``source[i]`` (-1: a row of its own, taken afresh), except the ``stale`` cells (header → 0-based
+        rows), which are taken afresh too."""
         for header, values in older._typed.items():
             if header in self.col:
-                moved = [values[j] if j >= 0 else _UNPARSED for j in source]
+                taken = rearranged(values, source, _UNPARSED)
                 for i in stale.get(header, ()):
-                    moved[i] = _UNPARSED
-                self._typed[header] = moved
+                    taken[i] = _UNPARSED
+                self._typed[header] = taken
+        picks = np.asarray(source, dtype=np.int64)
+        own = np.flatnonzero(picks < 0).tolist()
         for header, values in older._columns.items():
             if header in self.col:
-                moved = [values[j] if j >= 0 else "" for j in source]
-                for i in stale.get(header, ()):
-                    row, c = self.rows[i], self.col[header]
-                    moved[i] = row[c] if c < len(row) else ""
-                self._columns[header] = moved
-        older._typed = {}  # handed over
+                taken = rearranged(values, source, "")
+                c = self.col[header]
+                for i in itertools.chain(own, stale.get(header, ())):
+                    row = self.rows[i]
+                    taken[i] = row[c] if c < len(row) else ""
+                self._columns[header] = taken
+        for header, times in older._micros.items():
+            if header in self.col:
+                moved_times = np.concatenate([times, np.array([_STALE_TIME], dtype=np.int64)])[picks]
+                moved_times[list(stale.get(header, ()))] = _STALE_TIME
+                self._micros[header] = moved_times
+        older._typed, older._micros = {}, {}  # handed over
+
+    def micros(self, header: str) -> np.ndarray:
+        """A date-time column as int64 microseconds since 1970 UTC, one per data row (``cells.NO_TIME`` where
+        the cell holds no date and time): the figures compare and subtract whole columns. Kept across cycles:
+        only the cells that changed are converted again. Do not change the array."""
+        times = self._micros.get(header)
+        if times is None:
+            times = np.fromiter(map(microseconds, self.typed_column(header)), np.int64, len(self.rows))
+        else:
+            for i in np.flatnonzero(times == _STALE_TIME).tolist():
+                times[i] = microseconds(self.typed(i + 2, header))
+        self._micros[header] = times
+        return times
 
     def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
         """Reuse ``older``'s parsed cells (this table is ``older`` with some cells written and rows appended):
@@ -240,7 +274,12 @@ class Table:
                         row = self.rows[row_number - 2]
                         values[row_number - 2] = row[i] if i < len(row) else ""
                 self._columns[header] = values
-        older._typed = {}  # handed over: the older table is done with
+        for header, times in older._micros.items():
+            kept = np.concatenate([times[:len(self.rows)],
+                                   np.full(max(0, len(self.rows) - len(times)), _STALE_TIME, np.int64)])
+            kept[[n - 2 for n in stale.get(header, ()) if 0 <= n - 2 < len(kept)]] = _STALE_TIME
+            self._micros[header] = kept
+        older._typed, older._micros = {}, {}  # handed over: the older table is done with
         self.parent_token = older.token
 
     def _parse(self, row_number: int, header: str) -> Any:
