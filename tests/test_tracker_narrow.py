@@ -30,12 +30,12 @@ def row(ticket: str, comment: str, status: str = "Assigned", reply: str = "") ->
 KEPT = [row("FB-1", "pothole"), row("FB-2", "garbage", "Replied", "Done"), row("FB-3", "water")]
 
 
-def read_now(rows: list[list]) -> dict[int, list[list]]:
-    """What the narrow read returns for ``rows``: each asked column from row 2, as a values read."""
+def read_now(rows: list[list]) -> dict[int, list]:
+    """What the narrow read returns for ``rows``: each asked column from row 2, as a COLUMNS values read."""
     columns = {}
     for c in [HEADER.index("Ticket ID"), *PEOPLE]:
-        values = [[r[c]] if c < len(r) and r[c] != "" else [] for r in rows]
-        while values and not values[-1]:
+        values = [r[c] if c < len(r) else "" for r in rows]
+        while values and values[-1] == "":
             values.pop()
         columns[c] = values
     return columns

@@ -41,16 +41,17 @@ def narrow_columns(table: Table, min_rows: int = MIN_ROWS) -> list[int] | None:
     return [table.col[spec.key], *people]
 
 
-def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[Sequence[Any]]]) -> Table | None:
-    """The tab as it is now: ``columns`` (index → the column's rows from row 2, as a values read returns them)
-    laid over ``kept`` by key; None when a full read is needed (see the module's docstring).
+def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[Any]]) -> Table | None:
+    """The tab as it is now: ``columns`` (index → the column's cells from row 2, as a ``majorDimension=COLUMNS``
+    read returns them: trailing empty cells left out) laid over ``kept`` by key; None when a full read is
+    needed (see the module's docstring).
 
     A row whose people's cells read as kept *is* the kept row (the same list): only rows people changed are
     copied, and the kept table's parsed cells and scanned columns move with their rows."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
     key_index = kept.col[kept.tab.key]
-    fresh = {i: [row[0] if row else "" for row in rows] for i, rows in columns.items()}  # the key's too, raw
+    fresh = {i: list(values) for i, values in columns.items()}  # the key's too, raw
     height = max(len(v) for v in fresh.values()) if fresh else 0
     for values in fresh.values():
         values += [""] * (height - len(values))

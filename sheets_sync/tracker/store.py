@@ -175,24 +175,26 @@ class TrackerStore:
                 ranges += [f"{q}!1:1", *(f"{q}!{column_letter(i)}2:{column_letter(i)}" for i in narrowed[title])]
             else:
                 ranges.append(f"{q}!A:A" if title == ARCHIVE else q)
+        # By columns: a narrowed column is one list of cells, not 100,000 one-cell rows to parse and hold.
+        params = {**READ_PARAMS, "majorDimension": "COLUMNS", "ranges": ranges}
         try:
-            body = self._get_json(SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id, {**READ_PARAMS, "ranges": ranges})
+            body = self._get_json(SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id, params)
         except APIError as exc:
             if exc.response.status_code == 400:
                 return None  # a tab renamed or deleted: the full read names it
             raise
-        answers = iter(body.get("valueRanges", []))
+        answers = (answer.get("values") or [] for answer in body.get("valueRanges", []))
         tables: dict[str, Table] = {}
         for title in titles:
             if title in narrowed:
-                header = (next(answers, {}).get("values") or [[]])[0]
-                columns = {i: next(answers, {}).get("values") or [] for i in narrowed[title]}
+                header = [cell[0] if cell else "" for cell in next(answers, [])]
+                columns = {i: (next(answers, []) or [[]])[0] for i in narrowed[title]}
                 table = overlay(previous.tables[title], header, columns)
                 if table is None:
                     return None
                 tables[title] = table
             else:
-                values = next(answers, {}).get("values") or []
+                values = rows_of_columns(next(answers, []))
                 tables[title] = Table(self.schema[title], list(values[0] if values else []), values[1:], self.tz)
         snapshot = self._snapshot(tables, [ARCHIVE])
         if _parse_lease(snapshot.state.get("lease", ""))[0] not in ("", runner):
@@ -448,3 +450,15 @@ def _parse_lease(text: str) -> tuple[str, datetime | None]:
         return str(data.get("runner", "")), datetime.fromisoformat(data["expires"]) if data.get("expires") else None
     except (ValueError, TypeError, AttributeError):
         return "", None
+
+
+def rows_of_columns(columns: list[list[Any]]) -> list[list[Any]]:
+    """A ``majorDimension=COLUMNS`` answer as the ``ROWS`` answer for the same range: rows without trailing empty
+    cells, no trailing empty rows."""
+    height = max(map(len, columns), default=0)
+    rows = [[column[i] if i < len(column) else "" for column in columns] for i in range(height)]
+    for row in rows:
+        while row and row[-1] == "":
+            row.pop()
+    return rows
+
