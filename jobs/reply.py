@@ -51,7 +51,7 @@ def run(ctx: CycleContext) -> None:
     due = due_replies(ctx)
     # The cycle's read holds computed values: a Reply typed as =1+1 reads as 2. What people typed is read once
     # more, formulas as text, only when something is to be sent.
-    typed = ctx.work.as_typed("Tracker", "Reply") if due else {}
+    typed = ctx.work.as_typed("Tracker", "Reply", due) if due else {}
     recorded = _recorded_replies(ctx) if due else set()
     for ticket in due:
         text = _typed_reply(ctx, ticket, typed)

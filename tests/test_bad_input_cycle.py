@@ -72,6 +72,30 @@ def test_a_reply_that_is_a_formula_is_never_posted_and_sync_notes_says_why(world
     assert replies_on(world, "facebook") == ["टँकर पाठवला आहे"]
 
 
+@pytest.mark.parametrize("rows_max", [200, 0], ids=["due rows read one by one", "whole columns read"])
+def test_what_people_typed_is_read_by_key_either_way(world: World, rows_max: int, monkeypatch) -> None:
+    """Only the due rows are read again as typed (their key with their cell), or the two whole columns when
+    more are due than ``TYPED_ROWS_MAX``: the same answer, matched by key after people sorted the rows."""
+    from sheets_sync.tracker import store as store_module
+
+    monkeypatch.setattr(store_module, "TYPED_ROWS_MAX", rows_max)
+    post = world.post("facebook", "Water notice")
+    tickets = [f"FB-{world.comment('facebook', post, f'No water in lane {i}', 'Priya')}" for i in range(3)]
+    runner = world.runner("r1")
+    runner.cycle()
+    before = tracker(world)
+    type_in(world, tickets[0], {"Reply": "=1+1"}, raw=False)
+    type_in(world, tickets[2], {"Reply": "tanker sent"}, raw=True)
+    ws = world.worksheet()
+    ws.sort((1, "des"), range=f"A2:{rowcol_to_a1(ws.row_count, ws.col_count)}")  # rows move after our read
+    typed = runner.store.read_as_typed(before, "Reply", [tickets[0], tickets[2]])
+    assert typed[tickets[2]] == "tanker sent"
+    if rows_max:  # read where the cycle saw them: a moved row is left out, the next cycle finds it
+        assert set(typed) <= {tickets[0], tickets[2]}
+    else:
+        assert typed[tickets[0]] == "=1+1" and typed[tickets[1]] == ""
+
+
 def test_text_that_only_looks_like_a_formula_is_posted_exactly(world: World) -> None:
     post = world.post("facebook", "Quiz")
     ticket = f"FB-{world.comment('facebook', post, 'What is the answer?', 'Priya')}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 READ_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
                "majorDimension": "ROWS"}
+TYPED_ROWS_MAX = 200  # rows read one by one (key and cell) by read_as_typed; more: the two whole columns
 FRESH_FIELDS = ("sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
                 "data(startRow,startColumn,rowData(values(effectiveValue))))")
 
@@ -216,19 +217,31 @@ class TrackerStore:
         snapshot.blocked.update(problems)
         return snapshot
 
-    def read_as_typed(self, table: Table, header: str) -> dict[str, Any]:
+    def read_as_typed(self, table: Table, header: str, keys: Collection[str] | None = None) -> dict[str, Any]:
         """Key → what people typed under ``header`` (a formula as its text ``=...``, not its result), in one
         ``values:batchGet`` of the key column and that column together, so rows people moved since the cycle's
-        read are still matched by key."""
+        read are still matched by key. Given ``keys`` (at most ``TYPED_ROWS_MAX``), only their rows are read —
+        each row's key with its cell, and a row whose key is no longer there is left out."""
         key_letter = column_letter(table.col[table.tab.key or ""])
         letter = column_letter(table.col[header])
         title = quote_title(table.tab.title)
-        body = self.http.values_batch_get(self.spreadsheet_id, [f"{title}!{key_letter}2:{key_letter}",
-                                                                f"{title}!{letter}2:{letter}"],
-                                          params={**READ_PARAMS, "valueRenderOption": "FORMULA"})
-        keys, values = ([row[0] if row else "" for row in r.get("values") or []] for r in body["valueRanges"])
-        return {as_text(k).strip(): (values[i] if i < len(values) else "") for i, k in enumerate(keys)
-                if as_text(k).strip()}
+        params = {**READ_PARAMS, "valueRenderOption": "FORMULA"}
+        rows = sorted({table.key_rows[k] for k in keys if k in table.key_rows}) if keys is not None else []
+        if keys is None or len(rows) > TYPED_ROWS_MAX:
+            ranges = [f"{title}!{key_letter}2:{key_letter}", f"{title}!{letter}2:{letter}"]
+        else:
+            ranges = [f"{title}!{col}{n}" for n in rows for col in (key_letter, letter)]
+        if not ranges:
+            return {}
+        body = self._get_json(SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id, {**params, "ranges": ranges})
+        answers = [[row[0] if row else "" for row in r.get("values") or []] for r in body["valueRanges"]]
+        pairs = zip(answers[0::2], answers[1::2], strict=True)
+        out: dict[str, Any] = {}
+        for found_keys, values in pairs:
+            for i, k in enumerate(found_keys):
+                if as_text(k).strip():
+                    out[as_text(k).strip()] = values[i] if i < len(values) else ""
+        return out
 
     def drive_version(self) -> int | None:
         """The Drive file's ``version`` (one small Drive request): it moves with every change saved to the

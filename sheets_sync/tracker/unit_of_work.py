@@ -10,7 +10,7 @@ store alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .cells import as_text
@@ -197,10 +197,11 @@ class UnitOfWork:
             self._tabs_meta = self.store.tabs_meta()
         return self._tabs_meta
 
-    def as_typed(self, title: str, header: str) -> dict[str, Any]:
+    def as_typed(self, title: str, header: str, keys: Collection[str] | None = None) -> dict[str, Any]:
         """Key → what people typed in one column, formulas as their text: one more read, for a column whose
-        computed value must never be taken for the text (a Reply that is ``=1+1``)."""
-        return self.store.read_as_typed(self[title].table, header)
+        computed value must never be taken for the text (a Reply that is ``=1+1``) — of the ``keys``' rows
+        only, when given."""
+        return self.store.read_as_typed(self[title].table, header, keys)
 
     # -- state, grids, extra requests --------------------------------------------------------------------------
 
