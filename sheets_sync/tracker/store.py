@@ -344,6 +344,9 @@ class TrackerStore:
         ranges, wanted = self._fresh_ranges(changes, snapshot)
         body = self._get_json(SPREADSHEET_URL % self.spreadsheet_id, {
             "ranges": ranges, "includeGridData": "true", "fields": FRESH_FIELDS})
+        updated: dict[str, set[str]] = {}
+        for (tab, key, _) in changes.updates:
+            updated.setdefault(tab, set()).add(key)
         fresh: dict[str, Fresh] = {}
         sizes: dict[str, tuple[int, int, int]] = {}
         for sheet in body.get("sheets", []):
@@ -352,7 +355,8 @@ class TrackerStore:
             grid = props.get("gridProperties", {})
             sheet_id = int(props.get("sheetId", 0))
             sizes[title] = (sheet_id, int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0)))
-            fresh[title] = _fresh_tab(sheet, sheet_id, wanted.get(title, {}), self.schema.tabs.get(title))
+            fresh[title] = _fresh_tab(sheet, sheet_id, wanted.get(title, {}), updated.get(title, set()),
+                                      self.schema.tabs.get(title))
             table = snapshot.tables.get(title)
             if table is not None:
                 table.sheet_id = sheet_id
@@ -427,8 +431,10 @@ def missing_tab_problem(title: str, existing: set[str]) -> str:
     return f"the tab {title!r} is missing from the Tracker Sheet — {fix}. Until then the jobs that need it wait."
 
 
-def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], spec: Tab | None) -> Fresh:
-    """One tab of the pre-write read: its header, where each key is now, and the compare-and-set cells."""
+def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], updated: set[str],
+               spec: Tab | None) -> Fresh:
+    """One tab of the pre-write read: its header, where each key is now, and the compare-and-set cells of the
+    rows about to be updated (``updated``, their keys)."""
     header: list[str] = []
     columns: dict[int, list[Any]] = {}
     for data in sheet.get("data", []):
@@ -442,8 +448,8 @@ def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], spec:
     duplicates: set[str] = set()
     shared: dict[tuple[str, str], Any] = {}
     if key_index is not None:
-        for offset, key in enumerate(columns.get(key_index, [])):
-            key = as_text(key).strip()
+        for offset, raw in enumerate(columns.get(key_index, [])):
+            key = raw.strip() if raw.__class__ is str else as_text(raw).strip()
             if key in key_rows:
                 duplicates.add(key)
             if key:
@@ -452,8 +458,10 @@ def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], spec:
             if index == key_index:
                 continue
             values = columns.get(index, [])
-            for key, row in key_rows.items():
-                shared[(key, name)] = values[row - 2] if row - 2 < len(values) else ""
+            for key in updated:
+                row = key_rows.get(key)
+                if row is not None:
+                    shared[(key, name)] = values[row - 2] if row - 2 < len(values) else ""
     return Fresh(header=header, key_rows=key_rows, duplicate_keys=duplicates, shared=shared, sheet_id=sheet_id)
 
 
