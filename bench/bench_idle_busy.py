@@ -169,6 +169,7 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
             result = profile.runcall(runner.cycle)
             sys.stderr.write(f"== profile of the {name} cycle\n")
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(40)
         else:
             result = runner.cycle()
         cpu = time.process_time() - cpu0

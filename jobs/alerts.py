@@ -33,8 +33,8 @@ def urgent_open(ctx: CycleContext) -> list[str]:
     if "Priority" not in tracker.table.col:
         return []
     priority = tracker.column("Priority")
-    found = [t for t, n in tracker.read_keys().items() if n - 2 < len(priority)
-             and as_text(priority[n - 2]).strip() == URGENT]
+    urgent = {v for v in set(priority) if as_text(v).strip() == URGENT}  # a few distinct values, tested once
+    found = [t for t, n in tracker.read_keys().items() if priority[n - 2] in urgent]
     found += tracker.new_keys() + [t for t, _ in tracker.changed("Priority")]
     return [t for t in dict.fromkeys(found)
             if tracker.text(t, "Priority") == URGENT and not is_finished(tracker.text(t, "Status"))]

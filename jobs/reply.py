@@ -70,7 +70,9 @@ def run(ctx: CycleContext) -> None:
 def _recorded_replies(ctx: CycleContext) -> set[str]:
     """The Reply IDs the Tracker holds: in a conversation our earlier answers sit in the same thread, and must
     not be taken for the answer to this row. Replies recorded during this cycle are added as they are made."""
-    return {as_text(v).strip() for v in ctx.tracker.column("Reply ID") if as_text(v).strip()}
+    tracker = ctx.tracker
+    return {v.strip() if v.__class__ is str else as_text(v).strip()
+            for v, filled in zip(tracker.column("Reply ID"), tracker.filled("Reply ID"), strict=True) if filled}
 
 
 def _thread(ctx: CycleContext, ticket: str) -> str | None:

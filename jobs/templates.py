@@ -42,9 +42,8 @@ def run(ctx: CycleContext) -> None:
     tracker = ctx.tracker
     if "Template" not in tracker.table.col:
         return
-    picked = tracker.column("Template")
-    due = [(ticket, as_text(picked[n - 2]).strip()) for ticket, n in tracker.read_keys().items()
-           if n - 2 < len(picked) and as_text(picked[n - 2]).strip()]
+    picked, chosen = tracker.column("Template"), tracker.filled("Template")
+    due = [(ticket, as_text(picked[n - 2]).strip()) for ticket, n in tracker.read_keys().items() if chosen[n - 2]]
     due = [(t, name) for t, name in due
            if not as_text(tracker.raw(t, "Reply")).strip() and not tracker.text(t, "Reply ID")]
     if not due:

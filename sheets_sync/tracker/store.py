@@ -74,6 +74,17 @@ def _grid_rows(data: dict[str, Any]) -> list[list[Any]]:
     return [[cell_value(c) for c in (row.get("values") or [])] for row in data.get("rowData") or []]
 
 
+def _grid_column(data: dict[str, Any]) -> list[Any]:
+    """The first cell of each row of a one-column GridData, as a values read returns it: a 100,000-row key
+    column, text nearly always, is read in the pre-write read each busy cycle."""
+    out: list[Any] = []
+    for row in data.get("rowData") or []:
+        cells = row.get("values")
+        value = (cells[0].get("effectiveValue") or {}).get("stringValue") if cells else ""
+        out.append(value if value is not None else cell_value(cells[0]))
+    return out
+
+
 class TrackerStore:
     """The Tracker Sheet's tabs through one gspread client, a handful of requests a cycle."""
 
@@ -438,11 +449,11 @@ def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], updat
     header: list[str] = []
     columns: dict[int, list[Any]] = {}
     for data in sheet.get("data", []):
-        rows = _grid_rows(data)
         if data.get("startRow", 0) == 0:
+            rows = _grid_rows(data)
             header = trim_header(rows[0] if rows else [])
         else:
-            columns[data.get("startColumn", 0)] = [r[0] if r else "" for r in rows]
+            columns[data.get("startColumn", 0)] = _grid_column(data)
     key_index = next((i for i, h in cols.items() if spec and h == spec.key), None)
     key_rows: dict[str, int] = {}
     duplicates: set[str] = set()
