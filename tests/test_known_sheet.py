@@ -52,6 +52,7 @@ def assert_same(known: Snapshot, fresh: Snapshot) -> None:
         a, b = known.tables[title], fresh.tables[title]
         assert a.header == b.header, title
         assert list(a.row_numbers()) == list(b.row_numbers()), title
+        assert a.key_rows == b.key_rows and a.duplicate_keys == b.duplicate_keys, title
         for n in b.row_numbers():
             assert [a.raw(n, h) for h in b.header if h] == [b.raw(n, h) for h in b.header if h], (title, n)
             # Parsed values too: the runner keeps what earlier cycles parsed, and must drop what it wrote over.

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cells import to_cell_data
+from .cells import as_text, to_cell_data
 from .changes import STATE_TAB, ChangeSet, Plan
 from .store import Snapshot, cell_value
 from .table import Table
@@ -65,6 +65,21 @@ def _mirrorable(snapshot: Snapshot, changes: ChangeSet, plan: Plan) -> bool:
     if any(tab in snapshot.tables for tab in changes.grids):
         return False
     return not any(row.tab in snapshot.key_only for row in plan.appended)
+
+
+def _keys_after(old: Table, rows: list[list[Any]]) -> dict[str, int] | None:
+    """The key index of ``old`` with ``rows`` (its rows, some cells written, rows appended): the old index plus
+    the appended rows' keys — or None (index afresh) when the old one had a key on two rows or an appended
+    row's key is empty or already there. The tool never writes an existing row's key."""
+    if old.tab.key is None or old.tab.key not in old.col or old.duplicate_keys:
+        return None
+    keys, k = dict(old.key_rows), old.col[old.tab.key]
+    for number, row in enumerate(rows[len(old.rows):], start=len(old.rows) + 2):
+        key = as_text(row[k]).strip() if k < len(row) else ""
+        if not key or key in keys:
+            return None
+        keys[key] = number
+    return keys
 
 
 def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo) -> Snapshot | None:
@@ -118,7 +133,8 @@ def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo
     tables = dict(snapshot.tables)
     for tab, new_rows in rows.items():
         old = snapshot.tables[tab]
-        tables[tab] = Table(old.tab, list(old.header), new_rows, old.tz, sheet_id=old.sheet_id)
+        tables[tab] = Table(old.tab, list(old.header), new_rows, old.tz, sheet_id=old.sheet_id,
+                            known_keys=_keys_after(old, new_rows))
         if tab == STATE_TAB:
             tables[tab].parent_token = old.token
             continue  # its rows change by key, outside plan.applied: parsed afresh

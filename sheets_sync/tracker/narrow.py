@@ -75,7 +75,9 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[A
         row = rows[i]
         while row and row[-1] == "":
             row.pop()  # as a read returns a row: without trailing empty cells
-    table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id)
+    every_key_once = all(keys) and len(set(keys)) == len(keys)
+    table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id,
+                  known_keys={key: i + 2 for i, key in enumerate(keys)} if every_key_once else None)
     table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
     return table
 

@@ -64,6 +64,9 @@ class Table:
     rows: list[list[Any]]
     tz: ZoneInfo
     sheet_id: int | None = None
+    # The key index when the caller already knows it — rows the tool rearranged or appended to, every key on
+    # one row — so a 100,000-row table is not indexed again (``tracker.known``, ``tracker.narrow``).
+    known_keys: dict[str, int] | None = field(default=None, repr=False, compare=False)
     col: dict[str, int] = field(init=False)
     problems: list[str] = field(init=False, default_factory=list)
     missing: list[str] = field(init=False, default_factory=list)
@@ -77,6 +80,7 @@ class Table:
     # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
     # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
     _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
+    _filled: dict[str, list[bool]] = field(init=False, default_factory=dict, repr=False)
     # Date-time columns as int64 microseconds (``micros``), carried across cycles like the parsed cells.
     _micros: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
     token: int = field(init=False, default_factory=lambda: next(_TOKENS), repr=False, compare=False)
@@ -87,7 +91,11 @@ class Table:
         self._map_header()
         self._report_headers()
         if self.tab.key and self.tab.key in self.col:
-            self._index_keys(self.col[self.tab.key])
+            if self.known_keys is not None:
+                self.key_rows = self.known_keys
+            else:
+                self._index_keys(self.col[self.tab.key])
+        self.known_keys = None
 
     def _map_header(self) -> None:
         """Header text → column index (first occurrence); repeated required headers are remembered."""
@@ -306,9 +314,13 @@ class Table:
 
     def filled(self, header: str) -> list[bool]:
         """Per data row (row 2 first), whether the cell under ``header`` holds anything but spaces — what
-        ``as_text(raw).strip()`` says, without a call per cell: jobs scan 100,000-row columns for it each cycle."""
-        return [v != "" and (v.__class__ is not str or not v.isspace()) and v is not None
-                for v in self.column(header)]
+        ``as_text(raw).strip()`` says, without a call per cell: jobs scan 100,000-row columns for it each cycle.
+        Built once per table. Do not change the list."""
+        cached = self._filled.get(header)
+        if cached is None:
+            cached = self._filled[header] = [v != "" and (v.__class__ is not str or not v.isspace())
+                                             and v is not None for v in self.column(header)]
+        return cached
 
     def record(self, row_number: int) -> dict[str, Any]:
         """A row as a dict of typed values keyed by header, plus ``_row``; unparsable cells stay text and are
