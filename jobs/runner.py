@@ -336,8 +336,12 @@ class Runner:
         work.set_state("last_run", json.dumps({"at": now.isoformat(), "runner": self.runner_id,
                                                "counts": work.counts, "failed": failed}, ensure_ascii=False))
         assert self.store is not None
+        reading = self._this_cycle
+        # The Drive version if nobody else wrote since the read: then the pre-write read skips the big columns.
+        unchanged_at = (reading.version + self.backend.counter.sheet_writes - reading.writes
+                        if reading is not None and reading.version is not None else None)
         try:
-            plan = work.commit()
+            plan = work.commit(unchanged_at)
         except Exception:
             # Nothing was written (no cursor moved, so nothing is lost); free the lease for the next runner.
             try:

@@ -157,3 +157,45 @@ def test_what_the_runner_keeps_equals_a_read_after_every_cycle(world: World, see
         world.clock.advance(minutes=rng.choice([1, 5, 30, 45, 90]))
     assert skipped >= 1  # quiet cycles did happen (an urgent alert or a typed reply means a read), and were checked
     assert (narrowed >= 1) == narrow  # narrow re-reads did happen, and were checked
+
+
+@pytest.mark.parametrize("sorted_meanwhile", [False, True])
+def test_the_pre_write_read_trusts_the_cycles_own_read_only_while_nobody_wrote(world: World, monkeypatch,
+                                                                              sorted_meanwhile: bool) -> None:
+    """When the Drive version says nobody wrote since the cycle's read, the pre-write read asks for the header
+    rows only; a person who sorts the rows while the cycle runs moves the version, so the key column is read
+    again and every written cell still lands on its own row."""
+    from jobs import runner as runner_module
+    from jobs.runner import Job
+
+    post = world.post("facebook", "Water notice")
+    tickets = [f"FB-{world.comment('facebook', post, f'No water in lane {i}', f'Citizen {i}')}" for i in range(6)]
+    runner = world.runner("r")
+    runner.cycle()
+    world.type_replies([(t, f"Tanker sent to lane {i}", "Water desk") for i, t in enumerate(tickets) if i % 2 == 0])
+    if sorted_meanwhile:
+        sla = runner_module.CYCLE_JOBS["sla"]
+
+        def sla_then_a_person_sorts(ctx) -> None:
+            sla.run(ctx)
+            ws = world.worksheet()
+            ws.sort((1, "des"), range=f"A2:{rowcol_to_a1(ws.row_count, ws.col_count)}")
+
+        monkeypatch.setitem(runner_module.CYCLE_JOBS, "sla", Job(sla_then_a_person_sorts, sla.tabs))
+    asked: list[list[str]] = []
+    real = runner.store._get_json
+
+    def get_json(url, params):
+        if "includeGridData" in params:
+            asked.append(list(params["ranges"]))
+        return real(url, params)
+
+    monkeypatch.setattr(runner.store, "_get_json", get_json)
+    runner.cycle()
+    column_ranges = [r for r in asked[-1] if not r.endswith("!1:1")]
+    assert bool(column_ranges) == sorted_meanwhile
+    rows = {r["Ticket ID"]: r for r in world.worksheet().get_all_records()}
+    for i, ticket in enumerate(tickets):
+        replied = i % 2 == 0
+        assert (rows[ticket]["Status"] == "Replied") == replied, ticket
+        assert bool(rows[ticket]["Reply ID"]) == replied and (rows[ticket]["Reply"] != "") == replied, ticket

@@ -349,10 +349,20 @@ class TrackerStore:
 
     # -- writing ---------------------------------------------------------------------------------------------
 
-    def fresh(self, changes: ChangeSet, snapshot: Snapshot) -> tuple[dict[str, Fresh], dict[str, tuple[int, int, int]]]:
+    def fresh(self, changes: ChangeSet, snapshot: Snapshot, unchanged_at: int | None = None,
+              ) -> tuple[dict[str, Fresh], dict[str, tuple[int, int, int]]]:
         """One ``spreadsheets.get``: sheet ids and sizes, header rows, and — for tabs with keyed updates — the
-        key column and the shared columns about to change, as they are now."""
+        key column and the shared columns about to change, as they are now.
+
+        ``unchanged_at``: the Drive version the sheet has if nobody else wrote since the cycle's read (the
+        runner counts its own writes). When Drive says so (one small Drive request), every row is where the
+        cycle read it and every shared cell holds what it read: the key and shared columns are taken from the
+        snapshot, and only the header rows are read — at 100,000 rows, 13 MB less each busy cycle."""
         ranges, wanted = self._fresh_ranges(changes, snapshot)
+        from_snapshot: set[str] = set()
+        if wanted and unchanged_at is not None and self.drive_version() == unchanged_at:
+            ranges = [r for r in ranges if r.endswith("!1:1")]
+            from_snapshot = set(wanted)
         body = self._get_json(SPREADSHEET_URL % self.spreadsheet_id, {
             "ranges": ranges, "includeGridData": "true", "fields": FRESH_FIELDS})
         updated: dict[str, set[str]] = {}
@@ -367,7 +377,8 @@ class TrackerStore:
             sheet_id = int(props.get("sheetId", 0))
             sizes[title] = (sheet_id, int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0)))
             fresh[title] = _fresh_tab(sheet, sheet_id, wanted.get(title, {}), updated.get(title, set()),
-                                      self.schema.tabs.get(title))
+                                      self.schema.tabs.get(title),
+                                      snapshot.tables.get(title) if title in from_snapshot else None)
             table = snapshot.tables.get(title)
             if table is not None:
                 table.sheet_id = sheet_id
@@ -410,12 +421,13 @@ class TrackerStore:
                 reasons.append(f"{problem} ({dropped} changes to {tab} wait)")
         return reasons
 
-    def commit(self, changes: ChangeSet, snapshot: Snapshot) -> Plan:
-        """Write a cycle's changes: one fresh read, then one atomic ``batchUpdate`` (none when nothing changes)."""
+    def commit(self, changes: ChangeSet, snapshot: Snapshot, unchanged_at: int | None = None) -> Plan:
+        """Write a cycle's changes: one fresh read (``fresh``: see ``unchanged_at`` there), then one atomic
+        ``batchUpdate`` (none when nothing changes)."""
         blocked = self._blocked(changes, snapshot)
         if not len(changes) and not changes.extra_requests:
             return Plan([], [], [], blocked)
-        fresh, sizes = self.fresh(changes, snapshot)
+        fresh, sizes = self.fresh(changes, snapshot, unchanged_at)
         read_headers = {title: list(table.header) for title, table in snapshot.tables.items()}
         for title in snapshot.key_only:
             # Only its key column was read: rows are appended in the header order seen just now.
@@ -443,9 +455,10 @@ def missing_tab_problem(title: str, existing: set[str]) -> str:
 
 
 def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], updated: set[str],
-               spec: Tab | None) -> Fresh:
+               spec: Tab | None, table: Table | None = None) -> Fresh:
     """One tab of the pre-write read: its header, where each key is now, and the compare-and-set cells of the
-    rows about to be updated (``updated``, their keys)."""
+    rows about to be updated (``updated``, their keys) — from ``table``, the cycle's own read, when nobody
+    changed the sheet since."""
     header: list[str] = []
     columns: dict[int, list[Any]] = {}
     for data in sheet.get("data", []):
@@ -454,6 +467,8 @@ def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], updat
             header = trim_header(rows[0] if rows else [])
         else:
             columns[data.get("startColumn", 0)] = _grid_column(data)
+    if table is not None:
+        columns = {i: table.column(table.header[i]) for i in cols}
     key_index = next((i for i, h in cols.items() if spec and h == spec.key), None)
     key_rows: dict[str, int] = {}
     duplicates: set[str] = set()

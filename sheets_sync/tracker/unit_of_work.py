@@ -250,10 +250,11 @@ class UnitOfWork:
         """Run ``step(store)`` once this cycle's write has landed (e.g. send what the write marked as sending)."""
         self._after_write.append((name, step))
 
-    def commit(self) -> Plan:
+    def commit(self, unchanged_at: int | None = None) -> Plan:
         """Write everything asked this cycle in one atomic ``batchUpdate`` (none when nothing changes); changes
-        to a blocked tab wait (``Plan.skipped`` says why), the rest is written."""
-        return self.store.commit(self.changes, self.snapshot)
+        to a blocked tab wait (``Plan.skipped`` says why), the rest is written. ``unchanged_at``: the Drive
+        version if nobody else wrote since the read (``TrackerStore.fresh``)."""
+        return self.store.commit(self.changes, self.snapshot, unchanged_at)
 
     def run_after_write(self) -> list[str]:
         """Run the after-write steps, each on its own: one failing is noted and the others still run. Returns
