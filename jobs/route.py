@@ -9,6 +9,8 @@ Status New → Assigned.
 
 from __future__ import annotations
 
+import itertools
+
 from sheets_sync.conversations import FOLLOW_UP, REOPENED, is_reopened
 from sheets_sync.routing import (
     Route,
@@ -65,10 +67,14 @@ def check(ctx: CycleContext) -> None:
     if len(_CONTEXTS) > 8:
         _CONTEXTS.clear()  # headers or departments changed many times: start again
     shared = _CONTEXTS.setdefault((header, tuple(departments)), (header, tuple(departments)))
-    for ticket, n in tracker.read_keys().items():
-        if n - 2 < len(status) and status[n - 2] in finished:
-            continue
-        row = tracker.table.rows[n - 2]
+    table, read = tracker.table, tracker.read_keys()
+    key_column = table.column(table.tab.key or "")
+    for i in itertools.compress(range(len(status)), [v not in finished for v in status]):
+        raw, n = key_column[i], i + 2
+        ticket = raw.strip() if raw.__class__ is str else as_text(raw).strip()
+        if read.get(ticket) != n:
+            continue  # no key, or a key on two rows (reported above)
+        row = table.rows[i]
         context = (n, shared)
         problems = memo.get(ticket, row, context)
         if problems is MISS:

@@ -55,7 +55,7 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[A
     height = max(len(v) for v in fresh.values()) if fresh else 0
     for values in fresh.values():
         values += [""] * (height - len(values))
-    keys = [as_text(v).strip() for v in fresh[key_index]] if fresh else []
+    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in fresh[key_index]] if fresh else []
     source = _sources(kept, keys, fresh)
     if source is None:
         return None
