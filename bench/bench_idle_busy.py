@@ -177,7 +177,8 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
         out[name] = {"cpu_s": round(cpu, 3), "bytes_read": stats["bytes_out"], "bytes_written": stats["bytes_in"],
                      "requests": stats["reads"] + stats["writes"], "ok": result.ok,
                      "counts": {k: v for k, v in result.counts.items() if k in ("ingest", "reply", "route")},
-                     "rss_mb_after": _rss_mb()}
+                     "rss_mb_after": _rss_mb(),
+                     "jobs_cpu_s": {k: v for k, v in result.cpu_seconds.items() if v >= 0.01}}
 
     measured("first_cycle")
     measured("idle")

@@ -15,6 +15,7 @@ from sheets_sync.reports.frame import RowFrame
 from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
 from sheets_sync.tracker.cells import as_text, microseconds
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
+from sheets_sync.tracker.table import rearranged
 from sheets_sync.tracker.unit_of_work import TabRows
 
 from . import posts as posts_module
@@ -60,8 +61,7 @@ def _build_frame(tracker: TabRows) -> RowFrame:
     picks = np.asarray(index, dtype=np.int64)
     texts: dict[str, list[Any]] = {}
     for header in (*TEXTS, *GROUPS):
-        values = _as_texts(tracker.column(header))
-        texts[header] = [values[i] for i in index]
+        texts[header] = rearranged(_as_texts(tracker.column(header)), index, "")
     times: dict[str, np.ndarray] = {h: tracker.table.micros(h)[picks] for h in DATETIMES}
     for header, column in (*texts.items(), *times.items()):
         for ticket, value in tracker.changed(header):
@@ -78,8 +78,11 @@ def _build_frame(tracker: TabRows) -> RowFrame:
 
 
 def _as_texts(values: list[Any]) -> list[str]:
-    """Raw cells as the tool reads them as text, computed once per distinct value."""
+    """Raw cells as the tool reads them as text, computed once per distinct value (a column of text, the
+    usual case, is itself)."""
     distinct = {v: as_text(v) for v in set(values)}
+    if all(k is v for k, v in distinct.items()):
+        return values
     return [distinct[v] for v in values]
 
 

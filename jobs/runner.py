@@ -110,6 +110,8 @@ class CycleResult:
     failed_jobs: list[str] = field(default_factory=list)
     # What needs a person: a platform refused its token, a tab could not be written, a job failed.
     problems: list[str] = field(default_factory=list)
+    # The process's CPU seconds per step (each job, "read", "write"): where a cycle's cost goes (the bench).
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -220,7 +222,7 @@ class Runner:
         after = self.backend.counter.snapshot()
         result = CycleResult(ran=True, counts=work.counts, notes=work.notes,
                              requests={k: after[k] - before[k] for k in after}, failed_jobs=failed,
-                             problems=work.problems)
+                             problems=work.problems, cpu_seconds=ctx.derived.get("cpu_seconds", {}))
         log.info(result.summary())
         return result
 
@@ -295,12 +297,16 @@ class Runner:
             if waiting:
                 ctx.note(f"{name} waits until the {', '.join(waiting)} tab can be written (see above)")
                 continue
+            started = time.process_time()
             try:
                 job.run(ctx)
             except Exception as exc:  # noqa: BLE001 - one job failing must not stop the others
                 failed.append(name)
                 ctx.work.fail(f"{name} failed: {exc}")
                 log.exception("job %s failed; the other jobs go on", name)
+            finally:
+                spent = ctx.derived.setdefault("cpu_seconds", {})
+                spent[name] = round(time.process_time() - started, 4)
         return failed
 
     def _record_health(self, ctx: CycleContext) -> None:
