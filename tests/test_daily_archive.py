@@ -102,10 +102,10 @@ def dies_at(runner: Any, when: Callable[[ChangeSet], bool]) -> None:
     """Make ``runner``'s process die (SystemExit) just before the write ``when`` picks."""
     real = runner.store.commit
 
-    def commit(changes: ChangeSet, snapshot: Any) -> Any:
+    def commit(changes: ChangeSet, snapshot: Any, *args: Any) -> Any:
         if when(changes):
             raise SystemExit("killed before the write")
-        return real(changes, snapshot)
+        return real(changes, snapshot, *args)
 
     runner.store.commit = commit
 
@@ -201,8 +201,8 @@ def test_rows_people_move_during_the_delete_are_put_back(tmp_path: Path) -> None
     runner.cycle(["archive"])  # copy
     real = runner.store.commit
 
-    def commit_after_a_person_deletes(changes: ChangeSet, snapshot: Any) -> Any:
-        plan = real(changes, snapshot)
+    def commit_after_a_person_deletes(changes: ChangeSet, snapshot: Any, *args: Any) -> Any:
+        plan = real(changes, snapshot, *args)
         if changes.deletes:
             # Simulate the race: a row the tool did not archive disappears in the same instant.
             ws = f.world.worksheet()

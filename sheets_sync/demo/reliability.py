@@ -150,7 +150,7 @@ class Killer:
         self.point = point
         store = runner.store
         if point == "after read":
-            self._wrap(store, "read", after=True)
+            self._wrap(store, "begin", after=True)  # a full, narrow or no read: the cycle's start
         elif point == "after lease":
             self._wrap(store, "claim_lease", after=True)
         elif point == "after posting a reply":
