@@ -50,20 +50,37 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[A
     copied, and the kept table's parsed cells and scanned columns move with their rows."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
+    fresh = _padded(columns)  # the key column's too, raw
     key_index = kept.col[kept.tab.key]
-    fresh = {i: list(values) for i, values in columns.items()}  # the key's too, raw
-    height = max(len(v) for v in fresh.values()) if fresh else 0
-    for values in fresh.values():
-        values += [""] * (height - len(values))
-    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in fresh[key_index]] if fresh else []
+    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in fresh.get(key_index, [])]
     source = _sources(kept, keys, fresh)
     if source is None:
         return None
+    changed = {c: _differing(rearranged(kept.column(kept.header[c]), source, ""), values)
+               for c, values in fresh.items()}
+    rows = _rows(kept, source, fresh, changed)
+    every_key_once = all(keys) and len(set(keys)) == len(keys)
+    table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id,
+                  known_keys={key: i + 2 for i, key in enumerate(keys)} if every_key_once else None)
+    table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
+    return table
+
+
+def _padded(columns: Mapping[int, Sequence[Any]]) -> dict[int, list[Any]]:
+    """The columns as lists of one height (a read leaves out trailing empty cells)."""
+    height = max((len(v) for v in columns.values()), default=0)
+    return {i: [*values, *[""] * (height - len(values))] for i, values in columns.items()}
+
+
+def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
+    """The indexes where two equally long columns differ (compared in C)."""
+    return list(itertools.compress(range(len(now)), map(operator.ne, then, now)))
+
+
+def _rows(kept: Table, source: list[int], fresh: Mapping[int, list[Any]],
+          changed: Mapping[int, list[int]]) -> list[list[Any]]:
+    """The rows now: the kept row itself where people changed nothing in it, else a copy with their cells."""
     rows = [kept.rows[j] if j >= 0 else [] for j in source]
-    changed: dict[int, list[int]] = {}
-    for c, values in fresh.items():
-        then = rearranged(kept.column(kept.header[c]), source, "")
-        changed[c] = list(itertools.compress(range(height), map(operator.ne, then, values)))
     copied: set[int] = set()
     for c, at in changed.items():
         for i in at:
@@ -75,11 +92,7 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[A
         row = rows[i]
         while row and row[-1] == "":
             row.pop()  # as a read returns a row: without trailing empty cells
-    every_key_once = all(keys) and len(set(keys)) == len(keys)
-    table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id,
-                  known_keys={key: i + 2 for i, key in enumerate(keys)} if every_key_once else None)
-    table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
-    return table
+    return rows
 
 
 def _sources(kept: Table, keys: list[str], fresh: Mapping[int, list[Any]]) -> list[int] | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -180,15 +180,8 @@ class TrackerStore:
                     and (cols := narrow_columns(previous.tables[t], self.narrow_min_rows)) is not None}
         if not narrowed:
             return None
-        ranges: list[str] = []
-        for title in titles:
-            q = quote_title(title)
-            if title in narrowed:
-                ranges += [f"{q}!1:1", *(f"{q}!{column_letter(i)}2:{column_letter(i)}" for i in narrowed[title])]
-            else:
-                ranges.append(f"{q}!A:A" if title == ARCHIVE else q)
         # By columns: a narrowed column is one list of cells, not 100,000 one-cell rows to parse and hold.
-        params = {**READ_PARAMS, "majorDimension": "COLUMNS", "ranges": ranges}
+        params = {**READ_PARAMS, "majorDimension": "COLUMNS", "ranges": _narrow_ranges(titles, narrowed)}
         try:
             body = self._get_json(SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id, params)
         except APIError as exc:
@@ -198,21 +191,20 @@ class TrackerStore:
         answers = (answer.get("values") or [] for answer in body.get("valueRanges", []))
         tables: dict[str, Table] = {}
         for title in titles:
-            if title in narrowed:
-                header = [cell[0] if cell else "" for cell in next(answers, [])]
-                columns = {i: (next(answers, []) or [[]])[0] for i in narrowed[title]}
-                table = overlay(previous.tables[title], header, columns)
-                if table is None:
-                    return None
-                tables[title] = table
-            else:
-                values = rows_of_columns(next(answers, []))
-                tables[title] = Table(self.schema[title], list(values[0] if values else []), values[1:], self.tz)
+            table = (_overlaid(previous.tables[title], narrowed[title], answers) if title in narrowed
+                     else self._table_of_columns(title, next(answers, [])))
+            if table is None:
+                return None
+            tables[title] = table
         snapshot = self._snapshot(tables, [ARCHIVE])
         if _parse_lease(snapshot.state.get("lease", ""))[0] not in ("", runner):
             return None
         snapshot.narrowed = frozenset(narrowed)
         return snapshot
+
+    def _table_of_columns(self, title: str, columns: list[list[Any]]) -> Table:
+        values = rows_of_columns(columns)
+        return Table(self.schema[title], list(values[0] if values else []), values[1:], self.tz)
 
     def _read_without_missing(self, tabs: Sequence[str], key_only: Sequence[str], error: APIError) -> Snapshot:
         """A tab was renamed or deleted: name it (one small request), read the others, and block it. Without
@@ -497,6 +489,25 @@ def _parse_lease(text: str) -> tuple[str, datetime | None]:
         return str(data.get("runner", "")), datetime.fromisoformat(data["expires"]) if data.get("expires") else None
     except (ValueError, TypeError, AttributeError):
         return "", None
+
+
+def _narrow_ranges(titles: Sequence[str], narrowed: dict[str, list[int]]) -> list[str]:
+    """A narrow read's ranges: per narrowed tab its header row and columns; others whole (the Archive's keys)."""
+    ranges: list[str] = []
+    for title in titles:
+        q = quote_title(title)
+        if title in narrowed:
+            ranges += [f"{q}!1:1", *(f"{q}!{column_letter(i)}2:{column_letter(i)}" for i in narrowed[title])]
+        else:
+            ranges.append(f"{q}!A:A" if title == ARCHIVE else q)
+    return ranges
+
+
+def _overlaid(kept: Table, columns: list[int], answers: Iterator[list[list[Any]]]) -> Table | None:
+    """A narrowed tab from its answers (header row, then each column), laid over the kept table."""
+    header = [cell[0] if cell else "" for cell in next(answers, [])]
+    fresh = {i: (next(answers, []) or [[]])[0] for i in columns}
+    return overlay(kept, header, fresh)
 
 
 def rows_of_columns(columns: list[list[Any]]) -> list[list[Any]]:
