@@ -45,6 +45,7 @@ from .learned_category import (
     CategoryExample,
     category_examples_from_table,
     category_keyword_examples,
+    scan_table,
     tool_categories_from_audit,
 )
 from .normalize import fold_phrase
@@ -401,18 +402,7 @@ def examples_from_table(table: Table, rules: Sequence[Rule] = (), **kwargs: Any)
     Tracker is scanned in a few hundredths of a second, and only an example's Received At is parsed. Keyword
     arguments as there."""
     scan = _Scan(rules, kwargs.get("tool_departments"), kwargs.get("post_owners"), kwargs.get("known_departments"))
-    # Cells come back from the API as text already; as_text only for the odd number or boolean.
-    columns = [[v if type(v) is str else as_text(v) for v in table.column(h)] if h in table.col
-               else [""] * len(table.rows) for h in SCANNED_HEADERS]
-    found: list[Example] = []
-    for offset in scan.candidates(*columns):
-        cells = [column[offset] for column in columns]
-        source = scan.source(*cells)
-        if source:
-            when = table.typed(offset + 2, "Received At") if "Received At" in table.col else None
-            found.append(Example(cells[1].strip(), cells[2].strip(), source,
-                                 when if isinstance(when, datetime) else None))
-    return found
+    return scan_table(table, scan, SCANNED_HEADERS, Example)
 
 
 def router_from_sheet(tables: Mapping[str, Table], rules: Sequence[Rule], *,

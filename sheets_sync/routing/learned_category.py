@@ -16,10 +16,10 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..tracker.cells import as_text
 from ..tracker.table import Table
@@ -41,6 +41,7 @@ CATEGORY_MARK = "; category: "
 ON_PLATFORM = "on platform"
 # The columns a category example is judged by, in the order _CategoryScan.source takes them.
 SCANNED_HEADERS = ("Ticket ID", "Comment", "Category", "Assigned By", "Status", "Replied By")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -139,15 +140,21 @@ def category_examples_from_table(table: Table,
     docstring); ``tool_categories`` (from the Audit) take precedence over the Assigned By mark."""
     if "Category" not in table.col or "Comment" not in table.col:
         return []
-    scan = _CategoryScan(tool_categories)
+    return scan_table(table, _CategoryScan(tool_categories), SCANNED_HEADERS, CategoryExample)
+
+
+def scan_table(table: Table, scan: Any, headers: Sequence[str], make: Callable[..., E]) -> list[E]:
+    """The examples ``scan`` picks in a table as read, column by column: ``scan.candidates`` narrows the rows
+    by whole columns (``headers``, Comment second and the label third), ``scan.source`` says why a row is an
+    example; ``make(text, label, source, received_at)`` builds it. Only an example's Received At is parsed."""
+    # Cells come back from the API as text already; as_text only for the odd number or boolean.
     columns = [[v if type(v) is str else as_text(v) for v in table.column(h)] if h in table.col
-               else [""] * len(table.rows) for h in SCANNED_HEADERS]
-    found: list[CategoryExample] = []
+               else [""] * len(table.rows) for h in headers]
+    found: list[E] = []
     for offset in scan.candidates(*columns):
         cells = [column[offset] for column in columns]
         source = scan.source(*cells)
         if source:
             when = table.typed(offset + 2, "Received At") if "Received At" in table.col else None
-            found.append(CategoryExample(cells[1].strip(), cells[2].strip(), source,
-                                         when if isinstance(when, datetime) else None))
+            found.append(make(cells[1].strip(), cells[2].strip(), source, when if isinstance(when, datetime) else None))
     return found
