@@ -45,6 +45,7 @@ from .learned_category import (
     CategoryExample,
     category_examples_from_table,
     category_keyword_examples,
+    scan_rows,
     scan_table,
     tool_categories_from_audit,
 )
@@ -344,16 +345,7 @@ def examples_from_rows(rows: Iterable[Mapping[str, Any]], rules: Sequence[Rule] 
     """The examples in Tracker/Archive rows (header → value): rows answered by their department and rows a
     person re-routed (see the module's docstring). ``tool_departments`` (from the Audit) takes precedence
     over reading the tool's choice back from Assigned By."""
-    scan = _Scan(rules, tool_departments, post_owners, known_departments)
-    found: list[Example] = []
-    for row in rows:
-        cells = [as_text(row.get(h)) for h in SCANNED_HEADERS]
-        source = scan.source(*cells)
-        if source:
-            when = row.get("Received At")
-            found.append(Example(cells[1].strip(), cells[2].strip(), source,
-                                 when if isinstance(when, datetime) else None))
-    return found
+    return scan_rows(rows, _Scan(rules, tool_departments, post_owners, known_departments), SCANNED_HEADERS, Example)
 
 
 # The columns an example is judged by, in the order _Scan.source takes them.

@@ -122,15 +122,18 @@ class _CategoryScan:
 def category_examples_from_rows(rows: Iterable[Mapping[str, Any]],
                                 tool_categories: Mapping[str, str] | None = None) -> list[CategoryExample]:
     """:func:`category_examples_from_table` for rows as mappings (header → value): benchmarks, tests."""
-    scan = _CategoryScan(tool_categories)
-    found: list[CategoryExample] = []
+    return scan_rows(rows, _CategoryScan(tool_categories), SCANNED_HEADERS, CategoryExample)
+
+
+def scan_rows(rows: Iterable[Mapping[str, Any]], scan: Any, headers: Sequence[str], make: Callable[..., E]) -> list[E]:
+    """:func:`scan_table` for rows as mappings (header → value)."""
+    found: list[E] = []
     for row in rows:
-        cells = [as_text(row.get(h)) for h in SCANNED_HEADERS]
+        cells = [as_text(row.get(h)) for h in headers]
         source = scan.source(*cells)
         if source:
             when = row.get("Received At")
-            found.append(CategoryExample(cells[1].strip(), cells[2].strip(), source,
-                                         when if isinstance(when, datetime) else None))
+            found.append(make(cells[1].strip(), cells[2].strip(), source, when if isinstance(when, datetime) else None))
     return found
 
 
