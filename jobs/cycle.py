@@ -38,6 +38,7 @@ class CycleContext:
     on_demand: frozenset[str] = frozenset()
     # What several jobs of this cycle derive from the same rows (the figures' arrays): built once, by key.
     derived: dict[Any, Any] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # per job, filled by the runner
 
     @property
     def tracker(self) -> TabRows:

@@ -110,7 +110,7 @@ class CycleResult:
     failed_jobs: list[str] = field(default_factory=list)
     # What needs a person: a platform refused its token, a tab could not be written, a job failed.
     problems: list[str] = field(default_factory=list)
-    # The process's CPU seconds per step (each job, "read", "write"): where a cycle's cost goes (the bench).
+    # The process's CPU seconds per job: where a cycle's cost goes (the bench prints them).
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -158,6 +158,11 @@ class _Reading:
     known: Snapshot | None
     previous: Snapshot | None = None  # the sheet as last left, when it must be read: lends its parsed cells
     narrow: bool = False  # and may be re-read narrow: its tool-owned cells were read in full recently enough
+
+    def version_if_alone(self, writes: int) -> int | None:
+        """The Drive version the sheet has now if nobody else wrote since the cycle began: the version then plus
+        this runner's own accepted writes (``writes``, its count now). None when the version was not read."""
+        return None if self.version is None else self.version + writes - self.writes
 
 
 @dataclass
@@ -222,7 +227,7 @@ class Runner:
         after = self.backend.counter.snapshot()
         result = CycleResult(ran=True, counts=work.counts, notes=work.notes,
                              requests={k: after[k] - before[k] for k in after}, failed_jobs=failed,
-                             problems=work.problems, cpu_seconds=ctx.derived.get("cpu_seconds", {}))
+                             problems=work.problems, cpu_seconds=ctx.cpu_seconds)
         log.info(result.summary())
         return result
 
@@ -252,12 +257,12 @@ class Runner:
         """After the cycle's write: the sheet as it now is — what the cycle read plus its own write — and the
         version it will have if nobody else writes (the version at the start plus this runner's writes)."""
         reading, self._this_cycle = self._this_cycle, None
-        if reading is None or reading.version is None or plan is None:
+        version = reading.version_if_alone(self.backend.counter.sheet_writes) if reading is not None else None
+        if version is None or plan is None:
             return
         mirrored = after_write(work.snapshot, work.changes, plan, self.config.tz)
         if mirrored is not None:
-            writes = self.backend.counter.sheet_writes - reading.writes
-            self.known = Known(reading.version + writes, mirrored, reading.read_at)
+            self.known = Known(version, mirrored, reading.read_at)
 
     def _upgraded(self, work: UnitOfWork, tabs: list[str]) -> UnitOfWork:
         """The cycle's unit of work on a sheet laid out for this version: a sheet made by an older version (its
@@ -305,8 +310,7 @@ class Runner:
                 ctx.work.fail(f"{name} failed: {exc}")
                 log.exception("job %s failed; the other jobs go on", name)
             finally:
-                spent = ctx.derived.setdefault("cpu_seconds", {})
-                spent[name] = round(time.process_time() - started, 4)
+                ctx.cpu_seconds[name] = round(time.process_time() - started, 4)
         return failed
 
     def _record_health(self, ctx: CycleContext) -> None:
@@ -344,8 +348,7 @@ class Runner:
         assert self.store is not None
         reading = self._this_cycle
         # The Drive version if nobody else wrote since the read: then the pre-write read skips the big columns.
-        unchanged_at = (reading.version + self.backend.counter.sheet_writes - reading.writes
-                        if reading is not None and reading.version is not None else None)
+        unchanged_at = reading.version_if_alone(self.backend.counter.sheet_writes) if reading is not None else None
         try:
             plan = work.commit(unchanged_at)
         except Exception:

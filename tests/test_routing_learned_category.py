@@ -146,8 +146,9 @@ def test_the_dashboard_shows_the_category_figure() -> None:
     assert line[0] == "Learned router, category" and "of 42 rows in the last 30 days (rules alone " in line[1]
 
 
-def test_a_cycle_learns_corrected_categories_and_classify_from_sheet_too(tmp_path, monkeypatch, capsys) -> None:
-    from sheets_sync import cli, client
+def world_with_people_rows(tmp_path):
+    """A world whose Tracker holds ``sheet_rows()`` (answered and corrected rows) after a first cycle; and its
+    Facebook post."""
     from sheets_sync.demo.world import World
 
     world = World.create(tmp_path, NOW)
@@ -156,6 +157,13 @@ def test_a_cycle_learns_corrected_categories_and_classify_from_sheet_too(tmp_pat
     sheet = world.worksheet("Tracker")
     headers = sheet.row_values(1)
     sheet.append_rows([[row.get(h, "") for h in headers] for row in sheet_rows()], value_input_option="RAW")
+    return world, post
+
+
+def test_a_cycle_learns_corrected_categories_and_classify_from_sheet_too(tmp_path, monkeypatch, capsys) -> None:
+    from sheets_sync import cli, client
+
+    world, post = world_with_people_rows(tmp_path)
     world.comment("facebook", post, QUERY, "Neha")
     world.comment("facebook", post, "Garbage not collected in Kothrud for three days", "Ravi")
     runner = world.runner("A")
@@ -178,15 +186,9 @@ def test_a_cycle_learns_corrected_categories_and_classify_from_sheet_too(tmp_pat
 
 
 def test_the_cycle_scans_for_examples_only_when_a_training_could_follow(tmp_path) -> None:
-    from sheets_sync.demo.world import World
     from sheets_sync.routing.model_cache import cache_for
 
-    world = World.create(tmp_path, NOW)
-    post = world.post("facebook", "notice")
-    world.runner("A").cycle()
-    sheet = world.worksheet("Tracker")
-    headers = sheet.row_values(1)
-    sheet.append_rows([[row.get(h, "") for h in headers] for row in sheet_rows()], value_input_option="RAW")
+    world, post = world_with_people_rows(tmp_path)
     runner = world.runner("A")
     cache = cache_for(f"{runner.config.spreadsheet_id}|{runner.config.data_dir}")
     for n in range(3):

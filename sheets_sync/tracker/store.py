@@ -241,9 +241,9 @@ class TrackerStore:
         pairs = zip(answers[0::2], answers[1::2], strict=True)
         out: dict[str, Any] = {}
         for found_keys, values in pairs:
-            for i, k in enumerate(found_keys):
-                if as_text(k).strip():
-                    out[as_text(k).strip()] = values[i] if i < len(values) else ""
+            for i, raw in enumerate(found_keys):
+                if key := as_text(raw).strip():
+                    out[key] = values[i] if i < len(values) else ""
         return out
 
     def drive_version(self) -> int | None:
@@ -277,8 +277,8 @@ class TrackerStore:
             snapshot = self.read(tabs, key_only=[ARCHIVE])
         for title, table in snapshot.tables.items():
             older = previous.tables.get(title) if previous is not None else None
-            if older is not None and title not in snapshot.key_only and title not in previous.key_only:
-                table.adopt_parsed(older)
+            if older is not None and title not in snapshot.key_only | snapshot.narrowed | previous.key_only:
+                table.adopt_parsed(older)  # a narrowed tab took its parsed cells over already
             if title not in snapshot.key_only and not table.writable:
                 snapshot.blocked[title] = table.header_problem()
         self.archive.merge_keys(snapshot)
@@ -459,19 +459,16 @@ def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], updat
             header = trim_header(rows[0] if rows else [])
         else:
             columns[data.get("startColumn", 0)] = _grid_column(data)
-    if table is not None:
-        columns = {i: table.column(table.header[i]) for i in cols}
     key_index = next((i for i, h in cols.items() if spec and h == spec.key), None)
     key_rows: dict[str, int] = {}
     duplicates: set[str] = set()
     shared: dict[tuple[str, str], Any] = {}
     if key_index is not None:
-        for offset, raw in enumerate(columns.get(key_index, [])):
-            key = raw.strip() if raw.__class__ is str else as_text(raw).strip()
-            if key in key_rows:
-                duplicates.add(key)
-            if key:
-                key_rows[key] = offset + 2
+        if table is not None:  # the cycle's own read, already indexed
+            columns = {i: table.column(table.header[i]) for i in cols}
+            key_rows, duplicates = table.key_rows, set(table.duplicate_keys)
+        else:
+            key_rows, duplicates = _key_index(columns.get(key_index, []))
         for index, name in cols.items():
             if index == key_index:
                 continue
@@ -481,6 +478,20 @@ def _fresh_tab(sheet: dict[str, Any], sheet_id: int, cols: dict[int, str], updat
                 if row is not None:
                     shared[(key, name)] = values[row - 2] if row - 2 < len(values) else ""
     return Fresh(header=header, key_rows=key_rows, duplicate_keys=duplicates, shared=shared, sheet_id=sheet_id)
+
+
+def _key_index(keys: list[Any]) -> tuple[dict[str, int], set[str]]:
+    """Key → its row (the last, for a key on several rows) and the keys on several rows, of a key column read
+    from row 2."""
+    key_rows: dict[str, int] = {}
+    duplicates: set[str] = set()
+    for offset, raw in enumerate(keys):
+        key = raw.strip() if raw.__class__ is str else as_text(raw).strip()
+        if key in key_rows:
+            duplicates.add(key)
+        if key:
+            key_rows[key] = offset + 2
+    return key_rows, duplicates
 
 
 def _parse_lease(text: str) -> tuple[str, datetime | None]:

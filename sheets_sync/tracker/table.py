@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import operator
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,8 @@ def rearranged(values: Sequence[Any], source: Sequence[int], missing: Any) -> li
     if len(source) < 2:
         return [values[j] if j >= 0 else missing for j in source]
     return list(operator.itemgetter(*source)([*values, missing]))
+
+
 _TOKENS = itertools.count(1)
 
 
@@ -76,13 +78,14 @@ class Table:
     # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed once
     # per process, not once per job per cycle — a runner keeps the table between cycles (``tracker.known``).
     _typed: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
+    # Scanned columns (``column``, ``filled``) and date-time columns as int64 microseconds (``micros``); the
+    # first and last are carried across cycles like the parsed cells.
+    _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
+    _filled: dict[str, list[bool]] = field(init=False, default_factory=dict, repr=False)
+    _micros: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
     # Which read of the tab this is, and — for a table a runner derived from the previous one by applying that
     # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
     # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
-    _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
-    _filled: dict[str, list[bool]] = field(init=False, default_factory=dict, repr=False)
-    # Date-time columns as int64 microseconds (``micros``), carried across cycles like the parsed cells.
-    _micros: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
     token: int = field(init=False, default_factory=lambda: next(_TOKENS), repr=False, compare=False)
     parent_token: int | None = field(init=False, default=None, repr=False, compare=False)
 
@@ -224,28 +227,10 @@ class Table:
         """Take over ``older``'s parsed cells, scanned columns and times: row i of this table is ``older``'s row
         ``source[i]`` (-1: a row of its own, taken afresh), except the ``stale`` cells (header → 0-based
         rows), which are taken afresh too."""
-        for header, values in older._typed.items():
-            if header in self.col:
-                taken = rearranged(values, source, _UNPARSED)
-                for i in stale.get(header, ()):
-                    taken[i] = _UNPARSED
-                self._typed[header] = taken
         picks = np.asarray(source, dtype=np.int64)
-        own = np.flatnonzero(picks < 0).tolist()
-        for header, values in older._columns.items():
-            if header in self.col:
-                taken = rearranged(values, source, "")
-                c = self.col[header]
-                for i in itertools.chain(own, stale.get(header, ())):
-                    row = self.rows[i]
-                    taken[i] = row[c] if c < len(row) else ""
-                self._columns[header] = taken
-        for header, times in older._micros.items():
-            if header in self.col:
-                moved_times = np.concatenate([times, np.array([_STALE_TIME], dtype=np.int64)])[picks]
-                moved_times[list(stale.get(header, ()))] = _STALE_TIME
-                self._micros[header] = moved_times
-        older._typed, older._micros = {}, {}  # handed over
+        self._take_over(older, lambda values, missing: rearranged(values, source, missing),
+                        lambda times: np.concatenate([times, np.array([_STALE_TIME], dtype=np.int64)])[picks],
+                        np.flatnonzero(picks < 0).tolist(), stale)
 
     def micros(self, header: str) -> np.ndarray:
         """A date-time column as int64 microseconds since 1970 UTC, one per data row (``cells.NO_TIME`` where
@@ -261,34 +246,40 @@ class Table:
         return times
 
     def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
-        """Reuse ``older``'s parsed cells (this table is ``older`` with some cells written and rows appended):
-        every cell but the ``stale`` ones (header → row numbers) parses to the same value."""
-        for header, parsed in older._typed.items():
-            mine = parsed[:len(self.rows)] + [_UNPARSED] * (len(self.rows) - len(parsed))
-            for row_number in stale.get(header, ()):
-                if 0 <= row_number - 2 < len(mine):
-                    mine[row_number - 2] = _UNPARSED
-            self._typed[header] = mine
-        if older.header == self.header:
-            # The raw columns too: copied (in C) with the written cells and the new rows taken from this table.
-            for header, column in older._columns.items():
-                i = self.col.get(header)
-                if i is None:
-                    continue
-                values = column[:len(self.rows)]
-                values += [row[i] if i < len(row) else "" for row in self.rows[len(values):]]
-                for row_number in stale.get(header, ()):
-                    if 0 <= row_number - 2 < len(values):
-                        row = self.rows[row_number - 2]
-                        values[row_number - 2] = row[i] if i < len(row) else ""
-                self._columns[header] = values
-        for header, times in older._micros.items():
-            kept = np.concatenate([times[:len(self.rows)],
-                                   np.full(max(0, len(self.rows) - len(times)), _STALE_TIME, np.int64)])
-            kept[[n - 2 for n in stale.get(header, ()) if 0 <= n - 2 < len(kept)]] = _STALE_TIME
-            self._micros[header] = kept
-        older._typed, older._micros = {}, {}  # handed over: the older table is done with
+        """Reuse ``older``'s parsed cells, scanned columns and times (this table is ``older`` with some cells
+        written and rows appended): every cell but the ``stale`` ones (header → row numbers) is the same. Kept
+        rows are copied by slicing, in C."""
+        n, kept = len(self.rows), min(len(older.rows), len(self.rows))
+        self._take_over(older, lambda values, missing: values[:kept] + [missing] * (n - kept),
+                        lambda times: np.concatenate([times[:kept], np.full(n - kept, _STALE_TIME, np.int64)]),
+                        range(kept, n), {h: [r - 2 for r in rows if 0 <= r - 2 < n] for h, rows in stale.items()})
         self.parent_token = older.token
+
+    def _take_over(self, older: Table, move: Callable[[list[Any], Any], list[Any]],
+                   move_times: Callable[[np.ndarray], np.ndarray], own: Iterable[int],
+                   stale: Mapping[str, Collection[int]]) -> None:
+        """``carry`` and ``keep_parsed``: ``older``'s lists moved to this table's rows (``move(values,
+        missing)``, ``move_times``); this table's ``own`` rows and the ``stale`` cells (0-based) taken afresh."""
+        own = list(own)
+        for header, values in older._typed.items():
+            if header in self.col:
+                taken = move(values, _UNPARSED)
+                for i in stale.get(header, ()):
+                    taken[i] = _UNPARSED
+                self._typed[header] = taken
+        for header, values in older._columns.items():
+            if header in self.col:
+                taken, c = move(values, ""), self.col[header]
+                for i in itertools.chain(own, stale.get(header, ())):
+                    row = self.rows[i]
+                    taken[i] = row[c] if c < len(row) else ""
+                self._columns[header] = taken
+        for header, times in older._micros.items():
+            if header in self.col:
+                moved = move_times(times)
+                moved[list(stale.get(header, ()))] = _STALE_TIME
+                self._micros[header] = moved
+        older._typed, older._micros = {}, {}  # handed over: the older table is done with
 
     def _parse(self, row_number: int, header: str) -> Any:
         raw = self.raw(row_number, header)
