@@ -18,8 +18,9 @@ builds its runner (``app.build_runner``) and runs:
 
 Prints one JSON line: per cycle the tool's CPU seconds (``time.process_time`` around the cycle: imports and
 start-up excluded, they are shown apart), Sheets bytes read (the emulator's response bytes), requests, the
-process's resident memory after it; and the child's peak RSS over its whole life (``BENCH_PROFILE=busy,idle``
-prints where the named cycles' CPU goes, to stderr).
+process's resident memory after it and its peak during it; and the child's peak RSS over its whole life.
+``BENCH_PROFILE=busy,idle`` prints where the named cycles' CPU goes, to stderr; ``BENCH_TRACEMALLOC=busy`` where
+their memory goes (slow, for looking rather than measuring; its peaks count allocated, not touched, memory).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -144,6 +144,23 @@ def _rss_mb() -> float:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
+def _reset_peak() -> bool:
+    """Start counting the process's peak resident memory afresh (Linux ``clear_refs``); False where not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb() -> float:
+    """The process's peak resident memory since the last ``_reset_peak`` (Linux ``VmHWM``), in MB."""
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmHWM:"))
+    return round(int(line.split()[1]) / 1024, 1)
+
+
 def _a1(row: int, col: int) -> str:
     from gspread.utils import rowcol_to_a1
 
@@ -153,13 +170,21 @@ def _a1(row: int, col: int) -> str:
 def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
     """The service's process: start, then busy, idle and edit cycles; what each cost."""
     posts = conf.pop("_bench_posts", {})
+    tracing = os.environ.get("BENCH_TRACEMALLOC", "").split(",")
+    if tracing != [""]:  # where the named cycles' memory goes, to stderr (slow: for looking, not measuring)
+        import tracemalloc
+
+        tracemalloc.start()
     cpu_start = time.process_time()
     runner = runner_for(conf, data_dir)
     startup_cpu = time.process_time() - cpu_start
-    out: dict = {"startup_cpu_s": round(startup_cpu, 2)}
+    # VmHWM, not ``ru_maxrss``: the latter carries the forking parent's peak (the seeding) across ``exec``.
+    startup_peak = _peak_mb()
+    out: dict = {"startup_cpu_s": round(startup_cpu, 2), "startup_peak_rss_mb": startup_peak}
 
     def measured(name: str) -> None:
         requests.post(f"{sheets_url}/_emulator/stats/reset", timeout=30)
+        peak_counted = _reset_peak()
         cpu0 = time.process_time()
         if name in os.environ.get("BENCH_PROFILE", "").split(","):  # where a cycle's CPU goes, to stderr
             import cProfile
@@ -173,11 +198,20 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
         else:
             result = runner.cycle()
         cpu = time.process_time() - cpu0
+        if name in tracing:
+            import tracemalloc
+
+            current, peak = tracemalloc.get_traced_memory()
+            sys.stderr.write(f"== memory after the {name} cycle: {current / 2**20:.1f} MB traced, peak "
+                             f"{peak / 2**20:.1f} MB\n")
+            for stat in tracemalloc.take_snapshot().statistics("lineno")[:30]:
+                sys.stderr.write(f"{stat}\n")
+            tracemalloc.reset_peak()
         stats = requests.get(f"{sheets_url}/_emulator/stats", timeout=30).json()
         out[name] = {"cpu_s": round(cpu, 3), "bytes_read": stats["bytes_out"], "bytes_written": stats["bytes_in"],
                      "requests": stats["reads"] + stats["writes"], "ok": result.ok,
                      "counts": {k: v for k, v in result.counts.items() if k in ("ingest", "reply", "route")},
-                     "rss_mb_after": _rss_mb(),
+                     "rss_mb_after": _rss_mb(), "peak_rss_mb": _peak_mb() if peak_counted else None,
                      "jobs_cpu_s": {k: v for k, v in result.cpu_seconds.items() if v >= 0.01}}
 
     measured("first_cycle")
@@ -211,7 +245,8 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
             "platform": p, "post_id": posts[p], "text": f"Streetlight not working in lane {i}",
             "author": {"id": f"s{i}", "name": f"Resident {i}"}}).raise_for_status()
     measured("busy")
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # Over the whole life: start-up's peak (read before the first reset) and each cycle's.
+    out["peak_rss_mb"] = max([startup_peak, *(c["peak_rss_mb"] or 0 for c in out.values() if isinstance(c, dict))])
     return out
 
 
@@ -230,7 +265,7 @@ def main() -> None:
         _, conf = seed(args.rows, sheets, platforms, data_dir)
         out = subprocess.run([sys.executable, __file__, str(args.rows), "--child",
                               json.dumps([conf, data_dir, sheets.url])], capture_output=True, text=True, check=True)
-        if os.environ.get("BENCH_PROFILE"):
+        if os.environ.get("BENCH_PROFILE") or os.environ.get("BENCH_TRACEMALLOC"):
             sys.stderr.write(out.stderr)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result["rows"] = args.rows

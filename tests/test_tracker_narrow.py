@@ -123,3 +123,22 @@ def test_carry_moves_parsed_cells_and_times_with_their_rows_and_takes_stale_ones
     assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
     assert new.typed_column("Status") == truth.typed_column("Status")
     assert new.column("Status") == truth.column("Status")
+
+
+def test_carry_in_order_reuses_the_older_lists_and_the_older_table_rebuilds_its_own() -> None:
+    old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
+    old.micros("Received At"), old.typed_column("Status"), old.column("Status"), old.filled("Reply")
+    old_status = old.column("Status")
+    rows = [list(r) for r in KEPT] + [row("FB-4", "drain", "New")]  # nobody sorted; a row appended
+    set_cell(rows[1], "Status", "Closed")
+    new = Table(SPEC, list(HEADER), rows, TZ)
+    new.carry(old, [0, 1, 2, -1], {"Status": [1]})
+    truth = Table(SPEC, list(HEADER), [list(r) for r in rows], TZ)
+    assert new.column("Status") is old_status  # extended in place, not copied
+    assert new.column("Status") == truth.column("Status") == ["Assigned", "Closed", "Assigned", "New"]
+    assert new.typed_column("Status") == truth.typed_column("Status")
+    assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
+    assert new.filled("Reply") == truth.filled("Reply")
+    # The older table handed its lists over: asked again, it answers from its own rows.
+    assert old.column("Status") == ["Assigned", "Replied", "Assigned"]
+    assert old.typed_column("Status") == ["Assigned", "Replied", "Assigned"]

@@ -206,3 +206,27 @@ def test_long_comment_is_cut_with_marker(store, clock):
     text = table.raw(table.key_rows["FB-1"], "Comment")
     assert len(text) == 50_000 and "cut by sheets-sync" in text
     assert quote_title("It's") == "'It''s'"
+
+
+def test_repeated_texts_and_times_are_shared_and_nothing_else_changes():
+    from sheets_sync.tracker.table import share_repeated
+
+    rows = [[f"FB-{i}", "Solid Waste Management".lower().title(), 46346.5 + 0.0, True if i % 2 else 1,
+             -0.0 if i % 2 else 0.0, *(["Replied"] if i % 3 else [])] for i in range(3000)]
+    before = [list(r) for r in rows]
+    share_repeated(rows)
+    assert rows == before  # every value as it was
+    assert all(a.__class__ is b.__class__ for r, s in zip(rows, before, strict=True) for a, b in zip(r, s, strict=True))
+    assert len({id(r[1]) for r in rows}) == 1 and len({id(r[2]) for r in rows}) == 1  # one object each
+    assert len({id(r[5]) for r in rows if len(r) > 5}) == 1  # ragged rows (trailing empties left out) too
+    assert [r[3] for r in rows[:2]] == [1, True] and rows[0][3] is not True  # 1 is not taken for True
+    assert [str(r[4]) for r in rows[:2]] == ["0.0", "-0.0"]  # nor -0.0 for 0.0
+    assert len({id(r[0]) for r in rows}) == 3000  # distinct keys stay as they are
+
+
+def test_a_large_tab_read_shares_its_repeated_cells(store, clock):
+    add_rows(store, clock, 1200)
+    table = store.read(["Tracker"])["Tracker"]
+    statuses = table.column("Status")
+    assert statuses.count("New") == 1200 and len({id(s) for s in statuses}) == 1
+    assert table.column("Ticket ID")[:3] == ["FB-0", "FB-1", "FB-2"]

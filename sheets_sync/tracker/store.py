@@ -29,7 +29,7 @@ from .archive_store import ARCHIVE, ArchiveStore
 from .cells import as_text, utc_now
 from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, WriteTarget, plan_write
 from .narrow import MIN_ROWS, narrow_columns, overlay
-from .table import Table, column_letter, quote_title, trim_header
+from .table import SHARE_MIN_ROWS, Table, column_letter, quote_title, share_repeated, trim_header
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,10 @@ class TrackerStore:
         tables: dict[str, Table] = {}
         for title, value_range in zip(titles, body.get("valueRanges", []), strict=False):
             values = value_range.get("values") or []
-            header = values[0] if values else []
-            tables[title] = Table(self.schema[title], list(header), values[1:], self.tz)
+            header, rows = (values[0] if values else []), values[1:]
+            if len(rows) >= SHARE_MIN_ROWS:
+                share_repeated(rows)
+            tables[title] = Table(self.schema[title], list(header), rows, self.tz)
         return self._snapshot(tables, key_only)
 
     def _snapshot(self, tables: dict[str, Table], key_only: Sequence[str]) -> Snapshot:
