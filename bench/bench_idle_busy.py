@@ -78,7 +78,7 @@ def runner_for(conf: dict, data_dir: str):
 
     for p in PLATFORMS:
         os.environ[f"BENCH_{p.upper()}_TOKEN"] = f"{p}-bench-token"
-    return build_runner(parse_config(conf, Path(data_dir) / "sheets-sync.yaml"), settle_s=0.0)
+    return build_runner(parse_config(conf, Path(data_dir) / "sheets-sync.yaml"))
 
 
 def seed(size: int, sheets: Emulator, platforms: Emulator, data_dir: str) -> tuple[str, dict]:

@@ -6,7 +6,7 @@ webhook (Facebook, Instagram) and by polling (YouTube, X) — with the real serv
 
 The Sheets and platform emulators run in their own processes (``bench_idle_busy.Emulator``) and the Tracker
 is seeded with N rows as ``bench_idle_busy.seed`` does. Then the service as ``sheets-sync run`` starts it:
-``app.build_runner`` (production settle time for the lease, unless ``--settle-s``), the webhook receiver on a
+``app.build_runner`` (as production: the lease taken atomically, ``tracker.lease``), the webhook receiver on a
 free port waking the runner, and ``Runner.run_forever`` in a thread.
 
   webhook — comments arrive one at a time at random intervals on Facebook and Instagram (platform admin API),
@@ -130,15 +130,14 @@ class Service:
     """The service as ``sheets-sync run`` starts it: a runner, its webhook receiver, ``run_forever`` in a thread;
     every cycle's start and end noted."""
 
-    def __init__(self, conf: dict, data_dir: str, settle_s: float | None) -> None:
+    def __init__(self, conf: dict, data_dir: str) -> None:
         from sheets_sync.app import build_runner
         from sheets_sync.config import parse_config
         from sheets_sync.connectors.webhook import WebhookReceiver, serve_webhook_in_thread
 
         for p in PLATFORMS:
             os.environ[f"BENCH_{p.upper()}_TOKEN"] = f"{p}-bench-token"
-        options = {} if settle_s is None else {"settle_s": settle_s}
-        self.runner = build_runner(parse_config(conf, Path(data_dir) / "sheets-sync.yaml"), **options)
+        self.runner = build_runner(parse_config(conf, Path(data_dir) / "sheets-sync.yaml"))
         self.cycles: list[tuple[float, float]] = []
         cycle = self.runner.cycle
 
@@ -285,8 +284,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                  for p in PLATFORMS}
         watcher = SheetWatcher(sheets.url, sid)
         watcher.start()
-        service = Service(conf, data_dir, args.settle_s)
-        out["settle_s"] = service.runner.settle_s
+        service = Service(conf, data_dir)
 
         # Webhook: the schedule stays at 5 minutes, so a row in seconds can only be the webhook's doing.
         service.start(every_minutes=5)
@@ -340,8 +338,6 @@ def main() -> None:
                         help="schedule.every_minutes in the polling run (default 0.1: 6 s)")
     parser.add_argument("--min-gap", type=float, default=0.3, help="least seconds between webhook comments")
     parser.add_argument("--max-gap", type=float, default=4.0, help="most seconds between webhook comments")
-    parser.add_argument("--settle-s", type=float, default=None,
-                        help="the lease's settle time (default: the service's own, as `sheets-sync run` uses)")
     parser.add_argument("--seed", type=int, default=16, help="seed of the random arrival times")
     print(json.dumps(run(parser.parse_args()), ensure_ascii=False))
 

@@ -1,8 +1,9 @@
 """Runs the jobs: one cycle (``run --once``), one job (``job NAME``), or forever on a ``schedule.Scheduler``.
 
-A cycle: one read of the sheet, the runner's lease, the jobs in order (each failure logged, the others go
-on), then one write. A second runner — on any machine — finds the lease held and waits for its turn; a lease
-whose runner died expires after ``lease.minutes``. SIGTERM lets the current step finish, then exits.
+A cycle: the runner's lease (taken atomically, ``tracker.lease``), one read of the sheet, the jobs in order
+(each failure logged, the others go on), then one write, which releases the lease. A second runner — on any
+machine — finds the lease held and waits for its turn; a lease whose runner died expires after
+``lease.minutes``. SIGTERM lets the current step finish, then exits.
 """
 
 from __future__ import annotations
@@ -199,7 +200,6 @@ class Runner:
     runner_id: str = ""
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] = time.sleep
-    settle_s: float | None = None  # None: the config's lease.settle_seconds
     # Digests go through this mailer when set (tests, the demo); else SMTP or .eml files as configured.
     mailer: Any = None
     stop_event: threading.Event = field(default_factory=threading.Event)
@@ -218,7 +218,7 @@ class Runner:
             self.runner_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     def cycle(self, jobs: list[str] | None = None, on_demand: bool = False) -> CycleResult:
-        """One cycle of the given jobs (all cycle jobs by default): read → lease → jobs → commit. With
+        """One cycle of the given jobs (all cycle jobs by default): lease → read → jobs → commit. With
         ``on_demand`` (``sheets-sync job NAME``) the named jobs ignore their throttles and run now."""
         with _collector_paused():
             return self._cycle(jobs, on_demand)
@@ -227,6 +227,20 @@ class Runner:
         assert self.store is not None
         names = resolve_jobs(jobs)
         before = self.backend.counter.snapshot()
+        # The lease first, atomically (``tracker.lease``): what the cycle then reads, no other runner is changing.
+        held, holder = self.store.claim_lease(self.runner_id, self.config.lease.minutes)
+        if not held:
+            log.info("cycle skipped: lease held by %s", holder)
+            return CycleResult(ran=False, holder=holder)
+        try:
+            return self._held_cycle(names, on_demand, before)
+        except BaseException:
+            self._release_quietly()  # nothing was written: free the lease for the next runner at once
+            raise
+
+    def _held_cycle(self, names: list[str], on_demand: bool, before: dict[str, int]) -> CycleResult:
+        """The cycle under the lease: read → jobs → the write, which releases the lease."""
+        assert self.store is not None
         # A job's own tabs outside READ_TABS (Access) are read only in the cycles that run it.
         tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
         reading = self._reading(tabs)
@@ -234,11 +248,6 @@ class Runner:
                                 narrow_for=self.runner_id if reading.narrow else None)
         if reading.narrow and not work.snapshot.narrowed:
             reading = replace(reading, read_at=self.clock())  # read in full after all
-        held, holder = self.store.claim_lease(work.snapshot, self.runner_id, self.config.lease.minutes,
-                                              settle=self._settle)
-        if not held:
-            log.info("cycle skipped: lease held by %s", holder)
-            return CycleResult(ran=False, holder=holder)
         self._this_cycle = reading
         work = self._upgraded(work, tabs)
         ctx = self._begin(work)
@@ -254,11 +263,13 @@ class Runner:
         log.info(result.summary())
         return result
 
-    def _settle(self) -> None:
-        """Let a claim another runner wrote at the same moment land before reading the lease back."""
-        seconds = self.config.lease.settle_seconds if self.settle_s is None else self.settle_s
-        if seconds:
-            self.sleep(seconds)
+    def _release_quietly(self) -> None:
+        """Release the lease after a cycle that raised; a failure here only leaves it to expire."""
+        assert self.store is not None
+        try:
+            self.store.release_lease()
+        except Exception:  # noqa: BLE001 - the lease then expires on its own; the cycle's error matters
+            log.exception("could not release the lease after a failed cycle")
 
     def _reading(self, tabs: list[str]) -> _Reading:
         """How this cycle starts: the Drive file's version, and the sheet as this runner left it when nobody
@@ -268,7 +279,11 @@ class Runner:
         previous, self.known = self.known, None  # trusted again only once this cycle's write is mirrored
         version = self.store.drive_version() if max_age_s > 0 else None
         now = self.clock()
-        known = previous.usable(version, tabs, now, max_age_s) if previous is not None else None
+        known = None
+        if previous is not None:
+            # This runner's writes since the known sheet was left (the lease's claim) moved the version too.
+            alone = None if version is None else version - (self.backend.counter.sheet_writes - previous.writes)
+            known = previous.usable(alone, tabs, now, max_age_s)
         if previous is None or known is not None:
             return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if known else now, known)
         narrow = version is not None and (now - previous.read_at).total_seconds() < max_age_s
@@ -285,7 +300,7 @@ class Runner:
             return
         mirrored = after_write(work.snapshot, work.changes, plan, self.config.tz)
         if mirrored is not None:
-            self.known = Known(version, mirrored, reading.read_at)
+            self.known = Known(version, mirrored, reading.read_at, self.backend.counter.sheet_writes)
 
     def _upgraded(self, work: UnitOfWork, tabs: list[str]) -> UnitOfWork:
         """The cycle's unit of work on a sheet laid out for this version: a sheet made by an older version (its
@@ -363,7 +378,8 @@ class Runner:
             saved = connector.quota_state()
             if saved is not None:
                 work.set_state(connector.quota_key, saved)
-        # Release the lease in the same write: an expiry in the past frees it for the next runner at once.
+        # Who wrote last: a runner that finds another's name here re-reads in full, not narrow (``_read_narrow``).
+        # (The lease itself is the ``_lease`` tab, released by this same write.)
         work.set_state("lease", json.dumps({"runner": self.runner_id,
                                             "expires": (now - timedelta(seconds=1)).isoformat()}))
         work.set_state("last_run", json.dumps({"at": now.isoformat(), "runner": self.runner_id,
@@ -372,15 +388,9 @@ class Runner:
         reading = self._this_cycle
         # The Drive version if nobody else wrote since the read: then the pre-write read skips the big columns.
         unchanged_at = reading.version_if_alone(self.backend.counter.sheet_writes) if reading is not None else None
-        try:
-            plan = work.commit(unchanged_at)
-        except Exception:
-            # Nothing was written (no cursor moved, so nothing is lost); free the lease for the next runner.
-            try:
-                self.store.release_lease(work.snapshot, self.runner_id)
-            except Exception:  # noqa: BLE001 - the lease then expires on its own; the write's error matters
-                log.exception("could not release the lease after a failed write")
-            raise
+        # The write releases the lease too (and is refused whole if another runner took it over meanwhile); if
+        # it raises, nothing was written — no cursor moved, nothing lost — and ``_cycle`` frees the lease.
+        plan = work.commit(unchanged_at, release_lease=True)
         self._remember(work, plan)
         writes = self.backend.counter.sheet_writes
         failed_steps = work.run_after_write()

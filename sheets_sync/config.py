@@ -446,9 +446,11 @@ class LeaseConfig(Section):
 
     key: ClassVar[str] = "lease"
     minutes: Minutes = Field(10.0, description="after this a dead runner's lease expires")
+    # Accepted so that configurations written for earlier versions still load: the lease is now taken
+    # atomically (``tracker.lease``) and nothing waits for a rival's claim to land.
     settle_seconds: Annotated[float, Field(ge=0, le=60)] = Field(
-        2.0, description="after claiming the lease, wait this long for another runner's claim to land before "
-                         "reading it back (0: one machine only)")
+        2.0, description="no longer used: the lease is taken atomically, with no pause (kept so older "
+                         "configurations load)")
 
 
 class AccessConfig(Section):

@@ -33,3 +33,8 @@ class BudgetExhausted(SheetsSyncError):
 
 class SchemaError(SheetsSyncError):
     """A tab does not match ``sheet_schema.yaml`` in a way that makes writing unsafe."""
+
+
+class LeaseLost(SheetsSyncError):
+    """Another runner took this runner's lease over (this cycle overran ``lease.minutes``): the cycle's write was
+    refused whole — nothing written, no cursor moved. The next cycle starts afresh."""

@@ -318,8 +318,7 @@ def test_a_digest_waits_for_a_lease_held_by_another_runner(world: World, inbox_p
     """At 08:00 another machine's cycle may hold the lease: the daily job waits its turn, it does not skip."""
     inbox, _ = inbox_port
     other = world.runner("other machine")
-    snapshot = other.store.read([])
-    assert other.store.claim_lease(snapshot, "other machine", 10, settle=None)[0]
+    assert other.store.claim_lease("other machine", 10)[0]
     started = world.clock.now
     result = run_digest(world.runner("digest"))
     assert result.ran and len(inbox.envelopes) == len(EMAILS) + 1

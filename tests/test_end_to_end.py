@@ -110,18 +110,16 @@ def test_two_runners_started_together_post_once_and_add_rows_once(world):
     ticket = rows_by_comment(world)[ids["yt_pothole"]]["Ticket ID"]
     world.type_reply(ticket, "Repair crew scheduled this week.")
     world.comment("facebook", world.post("facebook", "Notice"), "Drainage overflow at Kondhwa", "Sita")
-    read_barrier, settle_barrier = threading.Barrier(2, timeout=30), threading.Barrier(2, timeout=30)
+    claim_barrier = threading.Barrier(2, timeout=30)
     runners = [world.runner("A"), world.runner("B")]
     for r in runners:
-        real_read = r.store.read
+        real_claim = r.store.claim_lease
 
-        def read_together(*args, real_read=real_read, **kwargs):
-            snapshot = real_read(*args, **kwargs)
-            read_barrier.wait()  # both start at once: each sees the lease free
-            return snapshot
+        def claim_together(*args, real_claim=real_claim, **kwargs):
+            claim_barrier.wait()  # both claim at the same moment: each finds the lease free
+            return real_claim(*args, **kwargs)
 
-        r.store.read = read_together
-        r.sleep = lambda s: settle_barrier.wait()  # the settle pause: both claims written before either checks
+        r.store.claim_lease = claim_together
     results = []
     threads = [threading.Thread(target=lambda r=r: results.append(r.cycle())) for r in runners]
     for t in threads:

@@ -38,8 +38,7 @@ def test_one_failing_job_is_logged_and_the_others_run(world, monkeypatch, caplog
 
 def test_a_live_lease_makes_a_second_runner_wait_and_a_stale_one_expires(world):
     first = world.runner("A")
-    snapshot = first.store.read([])
-    held, _ = first.store.claim_lease(snapshot, "A", 10)
+    held, _ = first.store.claim_lease("A", 10)
     assert held
     result = world.runner("B").cycle()
     assert not result.ran and result.holder == "A" and "held by A" in result.summary()

@@ -116,7 +116,7 @@ def _simulate_week(world: World, runner: Any, people: _People, days: int, starte
         runner.cycle()
         cycle += 1
         people.after_cycle(cycle, now)
-        # Cycles run on the half hour; the lease's settle pauses must not drift the schedule.
+        # Cycles run on the half hour; pauses within a cycle (retries' back-off) must not drift the schedule.
         world.clock.now = max(world.clock.now, begin + cycle * step)
         if started is not None and (cycle % 8 == 0 or cycle == total_cycles):
             _progress(cycle, total_cycles, world.clock.now.strftime("%a %d %b %H:%M"), started)

@@ -278,18 +278,16 @@ def _count_narrow_reads(runner: Any, report: Report) -> None:
 
 
 def _two_runners(world: World, person: Person, rng: random.Random, report: Report) -> None:
-    read_barrier, settle_barrier = threading.Barrier(2, timeout=20), threading.Barrier(2, timeout=20)
+    claim_barrier = threading.Barrier(2, timeout=20)
     runners = [world.runner(f"twin-{rng.randint(0, 10**6)}-{k}") for k in range(2)]
     for r in runners:
-        real_read = r.store.read
+        real_claim = r.store.claim_lease
 
-        def read(*args: Any, real_read: Any = real_read, **kwargs: Any) -> Any:
-            snapshot = real_read(*args, **kwargs)
-            read_barrier.wait()
-            return snapshot
+        def claim(*args: Any, real_claim: Any = real_claim, **kwargs: Any) -> Any:
+            claim_barrier.wait()  # both claim at the same moment
+            return real_claim(*args, **kwargs)
 
-        r.store.read = read
-        r.sleep = lambda _s: settle_barrier.wait()
+        r.store.claim_lease = claim
     _with_person_between_read_and_write(runners[0], person)
     errors: list[BaseException] = []
 

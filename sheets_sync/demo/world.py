@@ -117,7 +117,7 @@ class World:
         backend = SheetsBackend(client, self.backend.spreadsheet_id, "embedded", self.sheets)
         store = TrackerStore(backend, tz=IST, clock=self.clock)
         return Runner(config=self.config, backend=backend, connectors=self.connectors(), store=store,
-                      runner_id=runner_id, clock=self.clock, sleep=self.clock.sleep, settle_s=2.0, **kwargs)
+                      runner_id=runner_id, clock=self.clock, sleep=self.clock.sleep, **kwargs)
 
     # -- the platforms' side -----------------------------------------------------------------------------
 

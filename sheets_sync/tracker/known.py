@@ -35,6 +35,9 @@ class Known:
     version: int
     snapshot: Snapshot
     read_at: datetime
+    # The runner's sheet writes counted when this was made: its writes since (the next cycle's lease claim)
+    # move the version too, and are taken off before comparing.
+    writes: int = 0
 
     def usable(self, version: int | None, tabs: list[str], now: datetime, max_age_s: float) -> Snapshot | None:
         """The snapshot, when the sheet is still at its version, holds the tabs asked for, and was read in full

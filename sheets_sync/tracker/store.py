@@ -10,11 +10,10 @@ The runner's lease adds one small write and one small read.
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +22,12 @@ from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_URL, SPREADSHEET_VALUES_BATCH_URL
 
 from ..client import DRIVE_FILES_URL, SheetsBackend
-from ..errors import SchemaError
+from ..errors import LeaseLost, SchemaError
 from ..schema import Schema, Tab, load_schema
 from .archive_store import ARCHIVE, ArchiveStore
 from .cells import as_text, utc_now
 from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, WriteTarget, plan_write
+from .lease import Lease, parse_claim
 from .narrow import MIN_ROWS, narrow_columns, overlay
 from .table import SHARE_MIN_ROWS, Table, column_letter, quote_title, share_repeated, trim_header
 from .unit_of_work import UnitOfWork
@@ -95,6 +95,7 @@ class TrackerStore:
         self.tz = tz or ZoneInfo("Asia/Kolkata")
         self.clock = clock
         self.narrow_min_rows = MIN_ROWS  # tabs this large are re-read narrow (``tracker.narrow``)
+        self._lease: Lease | None = None
 
     @property
     def spreadsheet_id(self) -> str:
@@ -199,7 +200,7 @@ class TrackerStore:
                 return None
             tables[title] = table
         snapshot = self._snapshot(tables, [ARCHIVE])
-        if _parse_lease(snapshot.state.get("lease", ""))[0] not in ("", runner):
+        if parse_claim(snapshot.state.get("lease", ""))[0] not in ("", runner):
             return None
         snapshot.narrowed = frozenset(narrowed)
         return snapshot
@@ -301,45 +302,21 @@ class TrackerStore:
 
     # -- the runner's lease ----------------------------------------------------------------------------------
 
-    def claim_lease(self, snapshot: Snapshot, runner: str, minutes: float,
-                    settle: Callable[[], None] | None = None) -> tuple[bool, str]:
-        """Take the runner's lease in ``_state`` unless another live runner holds it.
+    @property
+    def lease(self) -> Lease:
+        """This store's view of the runner's lease (``tracker.lease``)."""
+        if self._lease is None or self._lease.spreadsheet_id != self.spreadsheet_id:
+            self._lease = Lease(self.http, self.spreadsheet_id, self.clock)
+        return self._lease
 
-        Sheets has no compare-and-set, so: write our claim, let a moment pass (``settle``) so a runner that
-        read before our write has written too, then read the cell back; whoever's claim is there holds it.
-        Returns (held, who holds it).
-        """
-        now = self.clock()
-        current = snapshot.state.get("lease", "")
-        holder, expires = _parse_lease(current)
-        if holder and holder != runner and expires and expires > now:
-            return False, holder
-        row = snapshot.state_rows.get("lease")
-        claim = json.dumps({"runner": runner, "expires": (now + timedelta(minutes=minutes)).isoformat()})
-        if row is None:
-            self.http.values_append(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!A1",
-                                    params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
-                                    body={"values": [["lease", claim, now.isoformat()]]})
-            return True, runner
-        self.http.values_update(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!B{row}:C{row}",
-                                params={"valueInputOption": "RAW"},
-                                body={"values": [[claim, now.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")]]})
-        if settle:
-            settle()
-        got = self.http.values_get(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!B{row}")
-        values = got.get("values") or [[""]]
-        holder, _ = _parse_lease(as_text(values[0][0] if values[0] else ""))
-        return holder == runner, holder or ""
+    def claim_lease(self, runner: str, minutes: float) -> tuple[bool, str]:
+        """Take the runner's lease for ``minutes`` unless another live runner holds it, atomically (one
+        ``batchUpdate``; ``tracker.lease``). Returns (held, who holds it). The cycle's write releases it."""
+        return self.lease.claim(runner, minutes)
 
-    def release_lease(self, snapshot: Snapshot, runner: str) -> None:
+    def release_lease(self) -> None:
         """Free the lease at once (a cycle that could not write must not keep others waiting)."""
-        row = snapshot.state_rows.get("lease")
-        if row is None:
-            return
-        past = (self.clock() - timedelta(seconds=1)).isoformat()
-        self.http.values_update(self.spreadsheet_id, f"{quote_title(STATE_TAB)}!B{row}",
-                                params={"valueInputOption": "RAW"},
-                                body={"values": [[json.dumps({"runner": runner, "expires": past})]]})
+        self.lease.release()
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -415,11 +392,16 @@ class TrackerStore:
                 reasons.append(f"{problem} ({dropped} changes to {tab} wait)")
         return reasons
 
-    def commit(self, changes: ChangeSet, snapshot: Snapshot, unchanged_at: int | None = None) -> Plan:
+    def commit(self, changes: ChangeSet, snapshot: Snapshot, unchanged_at: int | None = None,
+               release_lease: bool = False) -> Plan:
         """Write a cycle's changes: one fresh read (``fresh``: see ``unchanged_at`` there), then one atomic
-        ``batchUpdate`` (none when nothing changes)."""
+        ``batchUpdate`` (none when nothing changes). ``release_lease``: the write also releases this runner's
+        lease, and is refused whole (``LeaseLost``) if another runner took it over meanwhile."""
+        fence = self.lease.fence() if release_lease else None
         blocked = self._blocked(changes, snapshot)
         if not len(changes) and not changes.extra_requests:
+            if fence is not None:
+                self._write([fence], fence)
             return Plan([], [], [], blocked)
         fresh, sizes = self.fresh(changes, snapshot, unchanged_at)
         read_headers = {title: list(table.header) for title, table in snapshot.tables.items()}
@@ -435,9 +417,24 @@ class TrackerStore:
         plan.skipped[:0] = blocked
         for reason in plan.skipped:
             log.warning("write skipped: %s", reason)
-        if plan.requests:
-            self.http.batch_update(self.spreadsheet_id, {"requests": plan.requests})
+        if plan.requests or fence is not None:
+            self._write([*plan.requests, *([fence] if fence is not None else [])], fence)
         return plan
+
+    def _write(self, requests: list[dict[str, Any]], fence: dict[str, Any] | None) -> None:
+        """The cycle's one ``batchUpdate``; with the lease's ``fence`` in it, the lease is released by it."""
+        try:
+            self.http.batch_update(self.spreadsheet_id, {"requests": requests})
+        except APIError as exc:
+            if fence is not None and self.lease.lost(exc):
+                self.lease.released()
+                raise LeaseLost("another runner took this runner's lease over while its cycle ran (longer than "
+                                "lease.minutes): the cycle's write was refused whole — nothing written, no cursor "
+                                "moved; the next cycle reads afresh. Raise lease.minutes if cycles run this "
+                                "long.") from exc
+            raise
+        if fence is not None:
+            self.lease.released()
 
 
 def missing_tab_problem(title: str, existing: set[str]) -> str:
@@ -494,14 +491,6 @@ def _key_index(keys: list[Any]) -> tuple[dict[str, int], set[str]]:
         if key:
             key_rows[key] = offset + 2
     return key_rows, duplicates
-
-
-def _parse_lease(text: str) -> tuple[str, datetime | None]:
-    try:
-        data = json.loads(text) if text else {}
-        return str(data.get("runner", "")), datetime.fromisoformat(data["expires"]) if data.get("expires") else None
-    except (ValueError, TypeError, AttributeError):
-        return "", None
 
 
 def _narrow_ranges(titles: Sequence[str], narrowed: dict[str, list[int]]) -> list[str]:

@@ -250,11 +250,12 @@ class UnitOfWork:
         """Run ``step(store)`` once this cycle's write has landed (e.g. send what the write marked as sending)."""
         self._after_write.append((name, step))
 
-    def commit(self, unchanged_at: int | None = None) -> Plan:
+    def commit(self, unchanged_at: int | None = None, release_lease: bool = False) -> Plan:
         """Write everything asked this cycle in one atomic ``batchUpdate`` (none when nothing changes); changes
         to a blocked tab wait (``Plan.skipped`` says why), the rest is written. ``unchanged_at``: the Drive
-        version if nobody else wrote since the read (``TrackerStore.fresh``)."""
-        return self.store.commit(self.changes, self.snapshot, unchanged_at)
+        version if nobody else wrote since the read (``TrackerStore.fresh``); ``release_lease``: the write
+        releases the runner's lease, and is refused whole if the lease was taken over (``TrackerStore.commit``)."""
+        return self.store.commit(self.changes, self.snapshot, unchanged_at, release_lease)
 
     def run_after_write(self) -> list[str]:
         """Run the after-write steps, each on its own: one failing is noted and the others still run. Returns
