@@ -14,10 +14,11 @@ free port waking the runner, and ``Runner.run_forever`` in a thread.
             so only the webhook can bring them in time;
   polling — comments arrive on YouTube and X (no webhooks) with ``--every-minutes`` (default 0.1: 6 s).
 
-Latency is from just before the platform add to the first moment a separate client reads the row's Ticket
-ID in the sheet. That client polls the Drive file's ``version`` every 50 ms (one tiny request) and reads the
-Ticket ID column whenever the version moves: a row can only become readable when the version moves, so this
-sees it as soon as a 50 ms poll of the column would, without re-reading the column 20 times a second.
+Latency is from just before the platform add to the moment the row is in the sheet, as a separate client sees
+it. That client polls the Drive file's ``version`` every 50 ms (one tiny request) and reads the Ticket ID column
+whenever the version moves: a row can only become readable when the version moves. A row found in that read is
+timed at the poll that saw the version move when the version is the same after the read (the read's own
+download — long for a 100,000-row column — is the watcher's, not the tool's); else at the read's end.
 
 Prints one JSON line: p50/p95/max latency per mode and the cycles' durations; for polling, how many comments
 came within one interval plus one cycle, and within their own bound — the rest of the cycle running when the
@@ -78,9 +79,12 @@ class SheetWatcher(threading.Thread):
             now_version = self._version()
             if now_version == version:
                 continue
-            version = now_version
+            version, moved_at = now_version, time.monotonic()
             tickets = self._tickets()
-            at = time.monotonic()  # after the read returned: never earlier than the row was readable
+            # A row is readable from the moment the version moved to one that holds it: when the version is still
+            # the same after the column read, every Ticket ID read was there when the move was seen (not when a
+            # 100,000-row column finished downloading); else, after the read returned — never too early.
+            at = moved_at if self._version() == version else time.monotonic()
             with self.lock:
                 for ticket in self.awaited & tickets:
                     self.seen.setdefault(ticket, at)
