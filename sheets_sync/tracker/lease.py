@@ -89,17 +89,13 @@ class Lease:
             if exc.response.status_code == 400 and "parse range" in str(exc):
                 return None
             raise
-        for sheet in body.get("sheets", []):
-            if sheet.get("properties", {}).get("title") != LEASE_TAB:
-                continue
-            text = ""
-            for data in sheet.get("data", []):
-                for row in data.get("rowData", []):
-                    for cell in row.get("values", []):
-                        text = text or str((cell.get("userEnteredValue") or {}).get("stringValue", ""))
-            runner, expires = parse_claim(text)
-            return Holder(runner, expires, int(sheet["properties"].get("sheetId", 0)))
-        return None
+        sheet = next((s for s in body.get("sheets", []) if s.get("properties", {}).get("title") == LEASE_TAB), None)
+        if sheet is None:
+            return None
+        cells = [c for data in sheet.get("data", []) for row in data.get("rowData", []) for c in row.get("values", [])]
+        runner, expires = parse_claim(str((cells[0].get("userEnteredValue") or {}).get("stringValue", "")) if cells
+                                      else "")
+        return Holder(runner, expires, int(sheet["properties"].get("sheetId", 0)))
 
     def fence(self) -> dict[str, Any] | None:
         """The request that releases our lease inside the cycle's write (None when we hold none)."""
