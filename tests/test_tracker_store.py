@@ -209,19 +209,22 @@ def test_long_comment_is_cut_with_marker(store, clock):
 
 
 def test_repeated_texts_and_times_are_shared_and_nothing_else_changes():
-    from sheets_sync.tracker.table import share_repeated
+    from sheets_sync.tracker.store import rows_of_columns
 
     rows = [[f"FB-{i}", "Solid Waste Management".lower().title(), 46346.5 + 0.0, True if i % 2 else 1,
-             -0.0 if i % 2 else 0.0, *(["Replied"] if i % 3 else [])] for i in range(3000)]
-    before = [list(r) for r in rows]
-    share_repeated(rows)
-    assert rows == before  # every value as it was
-    assert all(a.__class__ is b.__class__ for r, s in zip(rows, before, strict=True) for a, b in zip(r, s, strict=True))
-    assert len({id(r[1]) for r in rows}) == 1 and len({id(r[2]) for r in rows}) == 1  # one object each
-    assert len({id(r[5]) for r in rows if len(r) > 5}) == 1  # ragged rows (trailing empties left out) too
-    assert [r[3] for r in rows[:2]] == [1, True] and rows[0][3] is not True  # 1 is not taken for True
-    assert [str(r[4]) for r in rows[:2]] == ["0.0", "-0.0"]  # nor -0.0 for 0.0
-    assert len({id(r[0]) for r in rows}) == 3000  # distinct keys stay as they are
+             -0.0 if i % 2 else 0.0, *(["Replied"] if i % 3 else [])] for i in range(3000)] + [[], ["FB-x"]]
+    columns = [[r[c] if c < len(r) else "" for r in rows] for c in range(6)]
+    for column in columns:  # as a COLUMNS read leaves them: no trailing empty cells
+        while column and column[-1] == "":
+            column.pop()
+    got = rows_of_columns(columns)
+    assert got == rows  # every value as it was, the rows as a ROWS read gives them
+    assert all(a.__class__ is b.__class__ for r, s in zip(got, rows, strict=True) for a, b in zip(r, s, strict=True))
+    assert len({id(r[1]) for r in got[:3000]}) == 1 and len({id(r[2]) for r in got[:3000]}) == 1  # one object each
+    assert len({id(r[5]) for r in got if len(r) > 5}) == 1  # ragged rows (trailing empties left out) too
+    assert [r[3] for r in got[:2]] == [1, True] and got[0][3] is not True  # 1 is not taken for True
+    assert [str(r[4]) for r in got[:2]] == ["0.0", "-0.0"]  # nor -0.0 for 0.0
+    assert len({id(r[0]) for r in got if r}) == 3001  # distinct keys stay as they are
 
 
 def test_a_large_tab_read_shares_its_repeated_cells(store, clock):
