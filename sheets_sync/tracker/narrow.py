@@ -21,7 +21,7 @@ from typing import Any
 
 from ..schema import Tab
 from .cells import as_text
-from .table import Table, rearranged, trim_header
+from .table import SHARE_MIN_ROWS, Table, rearranged, share_repeated, trim_header
 
 __all__ = ["MIN_ROWS", "narrow_columns", "overlay"]
 
@@ -41,13 +41,14 @@ def narrow_columns(table: Table, min_rows: int = MIN_ROWS) -> list[int] | None:
     return [table.col[spec.key], *people]
 
 
-def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[Any]]) -> Table | None:
+def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, list[Any]]) -> Table | None:
     """The tab as it is now: ``columns`` (index → the column's cells from row 2, as a ``majorDimension=COLUMNS``
     read returns them: trailing empty cells left out) laid over ``kept`` by key; None when a full read is
     needed (see the module's docstring).
 
     A row whose people's cells read as kept *is* the kept row (the same list): only rows people changed are
-    copied, and the kept table's parsed cells and scanned columns move with their rows."""
+    copied, and the kept table's parsed cells and scanned columns move with their rows. The ``columns`` lists
+    are padded and their repeated cells shared in place (``table.share_repeated``): they are the read's own."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
     fresh = _padded(columns)  # the key column's too, raw
@@ -60,16 +61,29 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, Sequence[A
                for c, values in fresh.items()}
     rows = _rows(kept, source, fresh, changed)
     every_key_once = all(keys) and len(set(keys)) == len(keys)
+    # Indexed by the rows' own key cells — the kept rows' strings — not by the read's equal copies, which are
+    # then freed (100,000 Ticket IDs: 6 MB).
     table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id,
-                  known_keys={key: i + 2 for i, key in enumerate(keys)} if every_key_once else None)
+                  known_keys=_key_index(rows, key_index) if every_key_once else None)
     table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
     return table
 
 
-def _padded(columns: Mapping[int, Sequence[Any]]) -> dict[int, list[Any]]:
-    """The columns as lists of one height (a read leaves out trailing empty cells)."""
+def _padded(columns: Mapping[int, list[Any]]) -> dict[int, list[Any]]:
+    """The columns as lists of one height (a read leaves out trailing empty cells), padded in place, a tall
+    one's repeated cells shared first: the rows people changed take them, the rest are freed at once."""
     height = max((len(v) for v in columns.values()), default=0)
-    return {i: [*values, *[""] * (height - len(values))] for i, values in columns.items()}
+    for values in columns.values():
+        if height >= SHARE_MIN_ROWS:
+            share_repeated(values)
+        values.extend([""] * (height - len(values)))
+    return dict(columns)
+
+
+def _key_index(rows: list[list[Any]], key_index: int) -> dict[str, int]:
+    """Key → row number, for rows known to hold each key once."""
+    cells = (row[key_index] if key_index < len(row) else "" for row in rows)
+    return {(v.strip() if v.__class__ is str else as_text(v).strip()): i + 2 for i, v in enumerate(cells)}
 
 
 def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
