@@ -34,6 +34,7 @@ from sheets_sync.connectors.base import Connector
 from sheets_sync.tracker.cells import utc_now
 from sheets_sync.tracker.init import needs_upgrade, run_init
 from sheets_sync.tracker.known import Known, after_write
+from sheets_sync.tracker.lease import parse_claim
 from sheets_sync.tracker.store import Snapshot, TrackerStore
 from sheets_sync.tracker.unit_of_work import UnitOfWork
 
@@ -248,6 +249,10 @@ class Runner:
                                 narrow_for=self.runner_id if reading.narrow else None)
         if reading.narrow and not work.snapshot.narrowed:
             reading = replace(reading, read_at=self.clock())  # read in full after all
+        older = self._older_version_in_its_cycle(work)
+        if older:
+            self._release_quietly()
+            return CycleResult(ran=False, holder=older)
         self._this_cycle = reading
         work = self._upgraded(work, tabs)
         ctx = self._begin(work)
@@ -262,6 +267,18 @@ class Runner:
                              problems=work.problems, cpu_seconds=ctx.cpu_seconds)
         log.info(result.summary())
         return result
+
+    def _older_version_in_its_cycle(self, work: UnitOfWork) -> str:
+        """The runner of an earlier version of the tool in its cycle now, if any: that version kept the lease in
+        ``_state`` (a claim whose expiry is ahead), which this version only ever writes as released. It does
+        not see the ``_lease`` tab, so this one waits for it — a machine upgraded before the others never runs
+        beside one not yet upgraded while that one is in a cycle."""
+        holder, expires = parse_claim(work.snapshot.state.get("lease", ""))
+        if holder and holder != self.runner_id and expires is not None and expires > self.clock():
+            log.warning("cycle skipped: %s, an earlier version of sheets-sync, holds the lease in _state until %s "
+                        "— upgrade it: all machines must run the same version", holder, expires.isoformat())
+            return holder
+        return ""
 
     def _release_quietly(self) -> None:
         """Release the lease after a cycle that raised; a failure here only leaves it to expire."""

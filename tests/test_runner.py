@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -136,3 +136,17 @@ def test_job_status_on_demand_checks_now_whatever_the_throttle(world):
     assert platform_status() == "visible"  # throttled: checked at most every status_every_minutes
     world.runner("r3").cycle(["check", "status"], on_demand=True)  # `sheets-sync job status`
     assert platform_status() == "hidden"
+
+
+def test_a_runner_waits_for_an_earlier_version_holding_the_lease_in_state(world):
+    """Earlier versions kept the lease in a ``_state`` cell and do not see the ``_lease`` tab: while one is in
+    its cycle (its claim's expiry ahead), this version skips its own and frees the tab at once."""
+    reader = world.runner("reader")
+    claim = {"runner": "old-version machine", "expires": (world.clock.now + timedelta(minutes=10)).isoformat()}
+    reader.store.write_state({"lease": json.dumps(claim)})
+    result = world.runner("A").cycle()
+    assert not result.ran and result.holder == "old-version machine"
+    assert "_lease" not in reader.store.tabs_meta()  # the claim this cycle made is released
+    world.clock.advance(minutes=11)  # the old runner's lease expires (it finished, or died)
+    assert world.runner("A").cycle().ran
+
