@@ -45,6 +45,7 @@ from .learned_category import (
     CategoryExample,
     category_examples_from_table,
     category_keyword_examples,
+    route_writes_from_audit,
     scan_rows,
     scan_table,
     tool_categories_from_audit,
@@ -297,13 +298,7 @@ def vote(probabilities: Mapping[str, float], scores: Mapping[str, float],
 def tool_departments_from_audit(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Ticket ID → the Department the tool last wrote, from the Audit tab's rows (Job, Ticket ID, Column,
     New); later rows win."""
-    found: dict[str, str] = {}
-    for row in rows:
-        if as_text(row.get("Column")).strip() == "Department" and as_text(row.get("Job")).strip() == "route":
-            ticket = as_text(row.get("Ticket ID")).strip()
-            if ticket:
-                found[ticket] = as_text(row.get("New")).strip()
-    return found
+    return route_writes_from_audit(rows, "Department")
 
 
 class _ToolChoice:

@@ -33,6 +33,7 @@ __all__ = [
     "category_examples_from_table",
     "category_keyword_examples",
     "mark_category",
+    "route_writes_from_audit",
     "tool_categories_from_audit",
     "tool_category",
 ]
@@ -69,15 +70,21 @@ def tool_category(assigned_by: str) -> str | None:
     return words[0] if words and words[0] in CATEGORIES else None
 
 
-def tool_categories_from_audit(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Ticket ID → the Category the route job last wrote, from the Audit tab's rows; later rows win."""
+def route_writes_from_audit(rows: Iterable[Mapping[str, Any]], column: str) -> dict[str, str]:
+    """Ticket ID → what the route job last wrote under ``column``, from the Audit tab's rows (Job, Ticket ID,
+    Column, New); later rows win."""
     found: dict[str, str] = {}
     for row in rows:
-        if as_text(row.get("Column")).strip() == "Category" and as_text(row.get("Job")).strip() == "route":
+        if as_text(row.get("Column")).strip() == column and as_text(row.get("Job")).strip() == "route":
             ticket = as_text(row.get("Ticket ID")).strip()
             if ticket:
                 found[ticket] = as_text(row.get("New")).strip()
     return found
+
+
+def tool_categories_from_audit(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Ticket ID → the Category the route job last wrote, from the Audit tab's rows; later rows win."""
+    return route_writes_from_audit(rows, "Category")
 
 
 def category_keyword_examples(rules: Iterable[Rule]) -> list[CategoryExample]:

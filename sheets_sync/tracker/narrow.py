@@ -21,7 +21,7 @@ from typing import Any
 
 from ..schema import Tab
 from .cells import as_text
-from .table import SHARE_MIN_ROWS, Table, rearranged, share_repeated, trim_header
+from .table import Table, even_columns, rearranged, trim_header
 
 __all__ = ["MIN_ROWS", "narrow_columns", "overlay"]
 
@@ -59,31 +59,19 @@ def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, list[Any]]
         return None
     changed = {c: _differing(rearranged(kept.column(kept.header[c]), source, ""), values)
                for c, values in fresh.items()}
-    rows = _rows(kept, source, fresh, changed)
-    every_key_once = all(keys) and len(set(keys)) == len(keys)
-    # Indexed by the rows' own key cells — the kept rows' strings — not by the read's equal copies, which are
-    # then freed (100,000 Ticket IDs: 6 MB).
-    table = Table(kept.tab, list(kept.header), rows, kept.tz, sheet_id=kept.sheet_id,
-                  known_keys=_key_index(rows, key_index) if every_key_once else None)
+    # The table indexes its rows' own key cells — the kept rows' strings — not the read's equal copies, which
+    # are then freed (100,000 Ticket IDs: 6 MB).
+    table = Table(kept.tab, list(kept.header), _rows(kept, source, fresh, changed), kept.tz,
+                  sheet_id=kept.sheet_id)
     table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
     return table
 
 
 def _padded(columns: Mapping[int, list[Any]]) -> dict[int, list[Any]]:
-    """The columns as lists of one height (a read leaves out trailing empty cells), padded in place, a tall
-    one's repeated cells shared first: the rows people changed take them, the rest are freed at once."""
-    height = max((len(v) for v in columns.values()), default=0)
-    for values in columns.values():
-        if height >= SHARE_MIN_ROWS:
-            share_repeated(values)
-        values.extend([""] * (height - len(values)))
+    """The columns as lists of one height, padded and their repeated cells shared in place
+    (``table.even_columns``): the rows people changed take the shared cells, the rest are freed at once."""
+    even_columns(columns.values())
     return dict(columns)
-
-
-def _key_index(rows: list[list[Any]], key_index: int) -> dict[str, int]:
-    """Key → row number, for rows known to hold each key once."""
-    cells = (row[key_index] if key_index < len(row) else "" for row in rows)
-    return {(v.strip() if v.__class__ is str else as_text(v).strip()): i + 2 for i, v in enumerate(cells)}
 
 
 def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:

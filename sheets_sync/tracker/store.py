@@ -4,7 +4,7 @@ requests for the jobs.
 A cycle costs: one ``values:batchGet`` (everything the jobs need), one ``spreadsheets.get`` just before writing
 (sheet ids, header rows, the key column and the shared columns about to change — so rows are placed where they
 are *now*), and one ``spreadsheets.batchUpdate`` (every change, new row, state key and Audit row, atomically).
-The runner's lease adds one small write and one small read.
+The runner's lease adds one small ``batchUpdate`` (``tracker.lease``), released inside the cycle's own.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .cells import as_text, utc_now
 from .changes import AUDIT_TAB, STATE_TAB, ChangeSet, Fresh, Plan, WriteTarget, plan_write
 from .lease import Lease, parse_claim
 from .narrow import MIN_ROWS, narrow_columns, overlay
-from .table import SHARE_MIN_ROWS, Table, column_letter, quote_title, share_repeated, trim_header
+from .table import Table, column_letter, even_columns, quote_title, trim_header
 from .unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -515,14 +515,9 @@ def _overlaid(kept: Table, columns: list[int], answers: Iterator[list[list[Any]]
 
 def rows_of_columns(columns: list[list[Any]]) -> list[list[Any]]:
     """A ``majorDimension=COLUMNS`` answer as the ``ROWS`` answer for the same range: rows without trailing empty
-    cells, no trailing empty rows. A tall one's repeated cells are shared first (``table.share_repeated``); the
-    columns are padded and changed in place."""
-    height = max(map(len, columns), default=0)
-    for column in columns:
-        if height >= SHARE_MIN_ROWS:
-            share_repeated(column)
-        if len(column) < height:
-            column.extend([""] * (height - len(column)))
+    cells, no trailing empty rows. The columns are padded, and a tall one's repeated cells shared, in place
+    (``table.even_columns``)."""
+    even_columns(columns)
     rows = list(map(list, zip(*columns, strict=True)))
     for row in rows:
         while row and row[-1] == "":

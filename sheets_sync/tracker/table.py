@@ -72,6 +72,17 @@ def share_repeated(column: list[Any]) -> None:
                  times.setdefault(v, v) if v.__class__ is float and v else v for v in column]
 
 
+def even_columns(columns: Iterable[list[Any]]) -> None:
+    """Columns as a ``majorDimension=COLUMNS`` read returns them (trailing empty cells left out) padded to one
+    height, in place — a tall one's repeated cells shared first (``share_repeated``)."""
+    columns = list(columns)
+    height = max(map(len, columns), default=0)
+    for column in columns:
+        if height >= SHARE_MIN_ROWS:
+            share_repeated(column)
+        column.extend([""] * (height - len(column)))
+
+
 def column_letter(index: int) -> str:
     """0-based column index → A1 letters (0 → A, 26 → AA)."""
     return rowcol_to_a1(1, index + 1).rstrip("0123456789")
@@ -103,8 +114,8 @@ class Table:
     rows: list[list[Any]]
     tz: ZoneInfo
     sheet_id: int | None = None
-    # The key index when the caller already knows it — rows the tool rearranged or appended to, every key on
-    # one row — so a 100,000-row table is not indexed again (``tracker.known``, ``tracker.narrow``).
+    # The key index when the caller already knows it — rows the tool wrote and appended to, every key on
+    # one row — so a 100,000-row table is not indexed again (``tracker.known``).
     known_keys: dict[str, int] | None = field(default=None, repr=False, compare=False)
     col: dict[str, int] = field(init=False)
     problems: list[str] = field(init=False, default_factory=list)
