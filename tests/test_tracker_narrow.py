@@ -75,7 +75,7 @@ def test_overlay(name: str) -> None:
     for n in kept.row_numbers():  # parsed once, as a runner's kept sheet is
         kept.typed(n, "Received At"), kept.typed(n, "Status")
     now = person(edit)
-    got = overlay(kept, HEADER, read_now(now))
+    got = overlay(kept, HEADER, read_now(now).items())
     if not vouched:
         assert got is None
         return
@@ -91,7 +91,7 @@ def test_a_moved_header_means_a_full_read() -> None:
     kept = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
     moved = list(HEADER)
     moved[3], moved[4] = moved[4], moved[3]
-    assert overlay(kept, moved, read_now(KEPT)) is None
+    assert overlay(kept, moved, read_now(KEPT).items()) is None
 
 
 def test_only_large_tabs_with_tool_columns_are_narrowed() -> None:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..schema import Tab
 from .cells import as_text
-from .table import Table, even_columns, rearranged, trim_header
+from .table import Table, rearranged, trim_header
 
 __all__ = ["MIN_ROWS", "narrow_columns", "overlay"]
 
@@ -41,37 +41,43 @@ def narrow_columns(table: Table, min_rows: int = MIN_ROWS) -> list[int] | None:
     return [table.col[spec.key], *people]
 
 
-def overlay(kept: Table, header: Sequence[Any], columns: Mapping[int, list[Any]]) -> Table | None:
-    """The tab as it is now: ``columns`` (index → the column's cells from row 2, as a ``majorDimension=COLUMNS``
-    read returns them: trailing empty cells left out) laid over ``kept`` by key; None when a full read is
-    needed (see the module's docstring).
+def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, list[Any]]]) -> Table | None:
+    """The tab as it is now: ``columns`` — (index, the column's cells from row 2, as a ``majorDimension=COLUMNS``
+    read returns them: trailing empty cells left out), the key column first, then the people's — laid over
+    ``kept`` by key; None when a full read is needed (see the module's docstring).
 
-    A row whose people's cells read as kept *is* the kept row (the same list): only rows people changed are
-    copied, and the kept table's parsed cells and scanned columns move with their rows. The ``columns`` lists
-    are padded and their repeated cells shared in place (``table.share_repeated``): they are the read's own."""
+    The columns may come one at a time as the read is parsed (``store``'s streamed answer): each is compared
+    with the kept one as it comes and only the cells people changed are held, so a 100,000-row tab's million
+    narrow cells never sit in memory together. A row whose people's cells read as kept *is* the kept row (the
+    same list): only rows people changed are copied, and the kept table's parsed cells and scanned columns move
+    with their rows."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
-    fresh = _padded(columns)  # the key column's too, raw
+    pairs = iter(columns)
     key_index = kept.col[kept.tab.key]
-    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in fresh.get(key_index, [])]
-    source = _sources(kept, keys, fresh)
+    index, raw_keys = next(pairs, (key_index, []))
+    if index != key_index:
+        raise ValueError("overlay: the key column comes first")
+    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in raw_keys]
+    keyless = [i for i, key in enumerate(keys) if not key]
+    typed_in = {i for i in keyless if raw_keys[i] != ""}  # rows without a key in which people typed something
+    del raw_keys  # the read's copies of the keys: the table indexes its rows' own key cells
+    source = _sources_by_key(kept, keys)
     if source is None:
         return None
-    changed = {c: _differing(rearranged(kept.column(kept.header[c]), source, ""), values)
-               for c, values in fresh.items()}
-    # The table indexes its rows' own key cells — the kept rows' strings — not the read's equal copies, which
-    # are then freed (100,000 Ticket IDs: 6 MB).
-    table = Table(kept.tab, list(kept.header), _rows(kept, source, fresh, changed), kept.tz,
-                  sheet_id=kept.sheet_id)
-    table.carry(kept, source, {kept.header[c]: at for c, at in changed.items() if at})
+    changed: dict[int, dict[int, Any]] = {}
+    for c, values in pairs:
+        if len(values) > len(keys):
+            return None  # a cell below the last key: typed into a row without one
+        values.extend([""] * (len(keys) - len(values)))  # not shared: only its changed cells are kept
+        typed_in.update(i for i in keyless if values[i] != "")
+        at = _differing(rearranged(kept.column(kept.header[c]), source, ""), values)
+        changed[c] = {i: values[i] for i in at}
+    if keyless and not _keyless_are_empty(kept, keys, keyless, typed_in):
+        return None
+    table = Table(kept.tab, list(kept.header), _rows(kept, source, changed), kept.tz, sheet_id=kept.sheet_id)
+    table.carry(kept, source, {kept.header[c]: list(cells) for c, cells in changed.items() if cells})
     return table
-
-
-def _padded(columns: Mapping[int, list[Any]]) -> dict[int, list[Any]]:
-    """The columns as lists of one height, padded and their repeated cells shared in place
-    (``table.even_columns``): the rows people changed take the shared cells, the rest are freed at once."""
-    even_columns(columns.values())
-    return dict(columns)
 
 
 def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
@@ -79,17 +85,16 @@ def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
     return list(itertools.compress(range(len(now)), map(operator.ne, then, now)))
 
 
-def _rows(kept: Table, source: list[int], fresh: Mapping[int, list[Any]],
-          changed: Mapping[int, list[int]]) -> list[list[Any]]:
+def _rows(kept: Table, source: list[int], changed: Mapping[int, Mapping[int, Any]]) -> list[list[Any]]:
     """The rows now: the kept row itself where people changed nothing in it, else a copy with their cells."""
     rows = [kept.rows[j] if j >= 0 else [] for j in source]
     copied: set[int] = set()
-    for c, at in changed.items():
-        for i in at:
+    for c, cells in changed.items():
+        for i, value in cells.items():
             if i not in copied:
                 copied.add(i)
                 rows[i] = list(rows[i])
-            _place(rows[i], c, fresh[c][i])
+            _place(rows[i], c, value)
     for i in copied:
         row = rows[i]
         while row and row[-1] == "":
@@ -97,43 +102,41 @@ def _rows(kept: Table, source: list[int], fresh: Mapping[int, list[Any]],
     return rows
 
 
-def _sources(kept: Table, keys: list[str], fresh: Mapping[int, list[Any]]) -> list[int] | None:
-    """Per row now, the kept row it is (its index), or -1 for an empty row without a key; None when some row
-    cannot be vouched for (``_base``)."""
+def _sources_by_key(kept: Table, keys: list[str]) -> list[int] | None:
+    """Per row now, the kept row with its key (its index), or -1 for a row without a key (``_keyless_are_empty``
+    then vouches for it); None when a key is not one the tool left there, or is on two rows."""
     numbers = list(map(kept.key_rows.get, keys))
     if None not in numbers and len(set(keys)) == len(keys):
         return [n - 2 for n in numbers]  # every row has a key the tool left there, once: the usual case
-    present = set(keys)
     seen: set[str] = set()
     source: list[int] = []
-    for i, key in enumerate(keys):
-        typed_in = not key and any(values[i] != "" for values in fresh.values())
-        base = _base(kept, key, i, typed_in, present, seen)
-        if base is None:
-            return None
-        source.append(base)
-    return source
-
-
-def _base(kept: Table, key: str, index: int, typed_in: bool, keys: set[str], seen: set[str]) -> int | None:
-    """The kept row (its index) that row ``index`` (0 = row 2) is: the one with this key. A row without a key
-    is empty (-1) — but is read in full (None) when people typed in it, or when the kept table had there a row
-    without a key, or one whose key is now nowhere (its key deleted, or the row deleted and a blank one
-    inserted?): only a full read can say what such a row holds."""
-    if key:
-        number = kept.key_rows.get(key)
+    for key, number in zip(keys, numbers, strict=True):
+        if not key:
+            source.append(-1)
+            continue
         if number is None or key in seen:
             return None
         seen.add(key)
-        return number - 2
-    if typed_in:
-        return None
-    old = kept.rows[index] if index < len(kept.rows) else []
-    if not any(v != "" for v in old):
-        return -1
+        source.append(number - 2)
+    return source
+
+
+def _keyless_are_empty(kept: Table, keys: list[str], keyless: list[int], typed_in: set[int]) -> bool:
+    """Whether the rows without a key (0-based) are empty rows: False — read in full — when people typed in
+    one, or when the kept table had there a row without a key, or one whose key is now nowhere (its key deleted,
+    or the row deleted and a blank one inserted?): only a full read can say what such a row holds."""
+    present = set(keys)
     k = kept.col[kept.tab.key or ""]
-    old_key = as_text(old[k]).strip() if k < len(old) else ""
-    return -1 if old_key and old_key in keys else None
+    for i in keyless:
+        if i in typed_in:
+            return False
+        old = kept.rows[i] if i < len(kept.rows) else []
+        if not any(v != "" for v in old):
+            continue
+        old_key = as_text(old[k]).strip() if k < len(old) else ""
+        if not (old_key and old_key in present):
+            return False
+    return True
 
 
 def _place(row: list[Any], index: int, value: Any) -> None:
