@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import gspread
 import requests
+from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from requests.adapters import HTTPAdapter
 from tenacity import retry_if_exception
@@ -111,13 +112,18 @@ class RetryingHTTPClient(HTTPClient):
         self.timeout = retry.REQUEST_TIMEOUT_S
         self.counter = RequestCounter()
 
-    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:
-        """Send one request; retries what is safe to retry, raises ``AmbiguousWriteError`` otherwise."""
+    def request(self, method: str, endpoint: str, *args: Any, stream: bool = False,
+                **kwargs: Any) -> requests.Response:
+        """Send one request; retries what is safe to retry, raises ``AmbiguousWriteError`` otherwise. With
+        ``stream`` the answer's body is left to be read (``response.raw``): the caller parses it as it comes
+        and closes the response; a connection lost while it reads is the caller's to handle."""
         idempotent = _is_idempotent(method, endpoint)
 
         def once() -> requests.Response:
             self.counter.add(method, endpoint)
             try:
+                if stream:
+                    return self._streamed(method, endpoint, *args, **kwargs)
                 return HTTPClient.request(self, method, endpoint, *args, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 connect_failed = isinstance(exc, requests.ConnectTimeout)
@@ -135,6 +141,16 @@ class RetryingHTTPClient(HTTPClient):
         if method.upper() != "GET" and _SHEET_WRITE.search(urlsplit(endpoint).path):
             self.counter.add_sheet_write()
         return response
+
+
+    def _streamed(self, method: str, endpoint: str, params: Any = None) -> requests.Response:
+        """``HTTPClient.request`` (the same errors: ``APIError`` for an answer that is not ok), the body not
+        read yet."""
+        response = self.session.request(method=method, url=endpoint, params=params, timeout=self.timeout,
+                                        stream=True)
+        if response.ok:
+            return response
+        raise APIError(response)
 
 
 class RewriteAdapter(HTTPAdapter):

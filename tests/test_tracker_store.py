@@ -233,3 +233,68 @@ def test_a_large_tab_read_shares_its_repeated_cells(store, clock):
     statuses = table.column("Status")
     assert statuses.count("New") == 1200 and len({id(s) for s in statuses}) == 1
     assert table.column("Ticket ID")[:3] == ["FB-0", "FB-1", "FB-2"]
+
+
+class _Raw:
+    """A response body arriving in small pieces, optionally broken off after ``break_at`` bytes."""
+
+    def __init__(self, data: bytes, break_at: int | None = None) -> None:
+        self.data, self.at, self.break_at, self.decode_content = data, 0, break_at, False
+
+    def read(self, n: int = -1) -> bytes:
+        if self.break_at is not None and self.at >= self.break_at:
+            import urllib3
+
+            raise urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead")
+        n = 7 if n is None or n < 0 else min(n, 7)  # tiny pieces: values split across reads
+        piece, self.at = self.data[self.at:self.at + n], self.at + n
+        return piece
+
+
+class _Response:
+    def __init__(self, raw: _Raw) -> None:
+        self.raw, self.closed = raw, False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_streamed_ranges_parse_as_a_whole_body_parse_does(seed: int) -> None:
+    """Table-driven by random answers: what the streamed parse yields per range is what ``json.loads`` makes of
+    the whole body — texts with escapes, emoji and Devanagari, numbers, booleans, ranges without values —
+    whether Google pretty-prints it or not, in whatever pieces it arrives."""
+    import json
+    import random
+
+    from sheets_sync.tracker.store import _streamed_ranges
+
+    rng = random.Random(seed)
+    cells = ["", " ", "a\"b\\c", "line\nbreak", "कचरा उचलला नाही", "😀 ok", "=SUM(A1)", "<&'>", "\u0000x",
+             0, 7, -3, 2**53, 46346.4, -0.0, 1e-7, 1.5e300, True, False]
+    ranges = []
+    for _ in range(rng.randint(0, 5)):
+        columns = [[rng.choice(cells) for _ in range(rng.randint(0, 30))] for _ in range(rng.randint(0, 4))]
+        ranges.append({"range": "Tracker!A1:Z", "majorDimension": "COLUMNS", **({"values": columns} if columns
+                                                                               else {})})
+    doc = {"spreadsheetId": "x", "valueRanges": ranges}
+    text = json.dumps(doc, ensure_ascii=rng.random() < 0.5, indent=2 if rng.random() < 0.5 else None)
+    response = _Response(_Raw(text.encode()))
+    got = list(_streamed_ranges(response))
+    assert got == [r.get("values") or [] for r in json.loads(text)["valueRanges"]]
+    assert [[[type(v) for v in c] for c in r] for r in got] == \
+        [[[type(v) for v in c] for c in r.get("values") or []] for r in json.loads(text)["valueRanges"]]
+    assert response.closed
+
+
+def test_a_connection_lost_while_the_answer_streams_is_a_connection_error_and_closes_it() -> None:
+    import requests
+
+    from sheets_sync.tracker.store import _streamed_ranges
+
+    body = b'{"valueRanges": [{"values": [["a", "b"]]}, {"values": [["c", "d", "e"]]}]}'
+    response = _Response(_Raw(body, break_at=40))
+    ranges = _streamed_ranges(response)
+    with pytest.raises(requests.ConnectionError, match="connection lost while reading the answer"):
+        list(ranges)
+    assert response.closed

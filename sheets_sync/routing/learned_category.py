@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..tracker.cells import as_text
+from ..tracker.cells import as_text, moment_of
 from ..tracker.table import Table
 from ..vocabulary import is_finished
 from .rules import CATEGORIES, Rule
@@ -160,11 +160,13 @@ def scan_table(table: Table, scan: Any, headers: Sequence[str], make: Callable[.
     # Cells come back from the API as text already; as_text only for the odd number or boolean.
     columns = [[v if type(v) is str else as_text(v) for v in table.column(h)] if h in table.col
                else [""] * len(table.rows) for h in headers]
+    # The times as the Dashboard keeps them (int64), not 100,000 parsed datetimes kept on the table.
+    received = table.micros("Received At") if "Received At" in table.col else None
     found: list[E] = []
     for offset in scan.candidates(*columns):
         cells = [column[offset] for column in columns]
         source = scan.source(*cells)
         if source:
-            when = table.typed(offset + 2, "Received At") if "Received At" in table.col else None
-            found.append(make(cells[1].strip(), cells[2].strip(), source, when if isinstance(when, datetime) else None))
+            when = moment_of(int(received[offset]), table.tz) if received is not None else None
+            found.append(make(cells[1].strip(), cells[2].strip(), source, when))
     return found

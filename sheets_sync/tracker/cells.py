@@ -166,3 +166,8 @@ def microseconds(moment: Any) -> int:
         return (moment - _EPOCH) // _MICROSECOND
     return NO_TIME
 
+
+def moment_of(micros: int, tz: ZoneInfo) -> datetime | None:
+    """``microseconds`` undone: the moment in ``tz``, or None for ``NO_TIME``."""
+    return None if micros == NO_TIME else (_EPOCH + micros * _MICROSECOND).astimezone(tz)
+

@@ -75,7 +75,10 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
         changed[c] = {i: values[i] for i in at}
     if keyless and not _keyless_are_empty(kept, keys, keyless, typed_in):
         return None
-    table = Table(kept.tab, list(kept.header), _rows(kept, source, changed), kept.tz, sheet_id=kept.sheet_id)
+    # Nobody moved a row (the usual case): the kept key index is this table's too — not built again beside it.
+    same_rows = len(source) == len(kept.rows) == len(kept.key_rows) and _in_order(source, 0)
+    table = Table(kept.tab, list(kept.header), _rows(kept, source, changed), kept.tz, sheet_id=kept.sheet_id,
+                  known_keys=kept.key_rows if same_rows else None)
     table.carry(kept, source, {kept.header[c]: list(cells) for c, cells in changed.items() if cells})
     return table
 
@@ -106,7 +109,7 @@ def _sources_by_key(kept: Table, keys: list[str]) -> list[int] | None:
     """Per row now, the kept row with its key (its index), or -1 for a row without a key (``_keyless_are_empty``
     then vouches for it); None when a key is not one the tool left there, or is on two rows."""
     numbers = list(map(kept.key_rows.get, keys))
-    if None not in numbers and len(set(keys)) == len(keys):
+    if None not in numbers and (_in_order(numbers, 2) or len(set(keys)) == len(keys)):
         return [n - 2 for n in numbers]  # every row has a key the tool left there, once: the usual case
     seen: set[str] = set()
     source: list[int] = []
@@ -119,6 +122,12 @@ def _sources_by_key(kept: Table, keys: list[str]) -> list[int] | None:
         seen.add(key)
         source.append(number - 2)
     return source
+
+
+def _in_order(numbers: list[int], first: int) -> bool:
+    """Whether ``numbers`` count up from ``first`` (nobody sorted, inserted or deleted rows): then the keys they
+    came from are distinct (compared in C)."""
+    return all(map(operator.eq, numbers, itertools.count(first)))
 
 
 def _keyless_are_empty(kept: Table, keys: list[str], keyless: list[int], typed_in: set[int]) -> bool:

@@ -292,7 +292,12 @@ class Table:
         only the cells that changed are converted again. Do not change the array."""
         times = self._micros.get(header)
         if times is None:
-            times = np.fromiter(map(microseconds, self.typed_column(header)), np.int64, len(self.rows))
+            parsed = self._typed.get(header)
+            if parsed is not None and _UNPARSED not in parsed:
+                cells = map(microseconds, parsed)
+            else:  # parsed and let go: 100,000 datetime objects held beside their times are 5 MB for nothing
+                cells = (microseconds(self._parse_value(raw, header)) for raw in self.column(header))
+            times = np.fromiter(cells, np.int64, len(self.rows))
         else:
             for i in np.flatnonzero(times == _STALE_TIME).tolist():
                 times[i] = microseconds(self.typed(i + 2, header))
@@ -337,7 +342,9 @@ class Table:
         older._typed, older._micros, older._columns, older._filled = {}, {}, {}, {}
 
     def _parse(self, row_number: int, header: str) -> Any:
-        raw = self.raw(row_number, header)
+        return self._parse_value(self.raw(row_number, header), header)
+
+    def _parse_value(self, raw: Any, header: str) -> Any:
         try:
             kind = self.tab.column(header).type
         except KeyError:
