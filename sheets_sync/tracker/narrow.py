@@ -71,12 +71,13 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
             return None  # a cell below the last key: typed into a row without one
         values.extend([""] * (len(keys) - len(values)))  # not shared: only its changed cells are kept
         typed_in.update(i for i in keyless if values[i] != "")
-        at = _differing(rearranged(kept.column(kept.header[c]), source, ""), values)
+        then = kept.column(kept.header[c])
+        at = _differing(then if isinstance(source, range) else rearranged(then, source, ""), values)
         changed[c] = {i: values[i] for i in at}
     if keyless and not _keyless_are_empty(kept, keys, keyless, typed_in):
         return None
     # Nobody moved a row (the usual case): the kept key index is this table's too — not built again beside it.
-    same_rows = len(source) == len(kept.rows) == len(kept.key_rows) and _in_order(source, 0)
+    same_rows = isinstance(source, range) and len(source) == len(kept.rows) == len(kept.key_rows)
     table = Table(kept.tab, list(kept.header), _rows(kept, source, changed), kept.tz, sheet_id=kept.sheet_id,
                   known_keys=kept.key_rows if same_rows else None)
     table.carry(kept, source, {kept.header[c]: list(cells) for c, cells in changed.items() if cells})
@@ -88,9 +89,9 @@ def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
     return list(itertools.compress(range(len(now)), map(operator.ne, then, now)))
 
 
-def _rows(kept: Table, source: list[int], changed: Mapping[int, Mapping[int, Any]]) -> list[list[Any]]:
+def _rows(kept: Table, source: Sequence[int], changed: Mapping[int, Mapping[int, Any]]) -> list[list[Any]]:
     """The rows now: the kept row itself where people changed nothing in it, else a copy with their cells."""
-    rows = [kept.rows[j] if j >= 0 else [] for j in source]
+    rows = kept.rows[:len(source)] if isinstance(source, range) else [kept.rows[j] if j >= 0 else [] for j in source]
     copied: set[int] = set()
     for c, cells in changed.items():
         for i, value in cells.items():
@@ -105,12 +106,15 @@ def _rows(kept: Table, source: list[int], changed: Mapping[int, Mapping[int, Any
     return rows
 
 
-def _sources_by_key(kept: Table, keys: list[str]) -> list[int] | None:
+def _sources_by_key(kept: Table, keys: list[str]) -> Sequence[int] | None:
     """Per row now, the kept row with its key (its index), or -1 for a row without a key (``_keyless_are_empty``
-    then vouches for it); None when a key is not one the tool left there, or is on two rows."""
+    then vouches for it); None when a key is not one the tool left there, or is on two rows. A ``range`` when
+    every row is where it was (the usual case: nobody sorted, inserted or deleted a row above the last)."""
     numbers = list(map(kept.key_rows.get, keys))
-    if None not in numbers and (_in_order(numbers, 2) or len(set(keys)) == len(keys)):
-        return [n - 2 for n in numbers]  # every row has a key the tool left there, once: the usual case
+    if None not in numbers and _in_order(numbers, 2):
+        return range(len(numbers))
+    if None not in numbers and len(set(keys)) == len(keys):
+        return [n - 2 for n in numbers]  # every row has a key the tool left there, once
     seen: set[str] = set()
     source: list[int] = []
     for key, number in zip(keys, numbers, strict=True):

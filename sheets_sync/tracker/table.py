@@ -21,6 +21,9 @@ from ..schema import Tab
 from .cells import NO_TIME, CellValueError, as_text, microseconds, parse_cell
 
 _UNPARSED = object()
+# Columns whose parsed cell is the raw text itself, or that text stripped: parsed at each ask rather than kept —
+# a kept list per column is 0.8 MB at 100,000 rows, and a Tracker has eleven such columns the jobs ask about.
+_TEXT_KINDS = frozenset({"text", "enum", "id", "link"})
 _STALE_TIME = NO_TIME + 1  # in a kept ``micros`` array: to be converted again
 
 
@@ -131,6 +134,7 @@ class Table:
     _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
     _filled: dict[str, list[bool]] = field(init=False, default_factory=dict, repr=False)
     _micros: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
+    _kinds: dict[str, str] = field(init=False, default_factory=dict, repr=False)
     # Which read of the tab this is, and — for a table a runner derived from the previous one by applying that
     # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
     # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
@@ -234,6 +238,9 @@ class Table:
 
     def typed(self, row_number: int, header: str) -> Any:
         """One cell, parsed as its column's type (unparsable → None/False/text as in ``record``)."""
+        kind = self._kind(header)
+        if kind is None or kind in _TEXT_KINDS:
+            return self._parse(row_number, header)  # the text itself: nothing worth keeping a column for
         parsed = self._typed.get(header)
         if parsed is None:
             parsed = self._typed[header] = [_UNPARSED] * len(self.rows)
@@ -275,6 +282,9 @@ class Table:
         """Take over ``older``'s parsed cells, scanned columns and times: row i of this table is ``older``'s row
         ``source[i]`` (-1: a row of its own, taken afresh), except the ``stale`` cells (header → 0-based
         rows), which are taken afresh too."""
+        if isinstance(source, range) and source.start == 0 and source.step == 1:
+            self._take_over(older, *_in_place(len(source), len(source)), (), stale)  # every row where it was
+            return
         picks = np.asarray(source, dtype=np.int64)
         own = np.flatnonzero(picks < 0).tolist()
         kept = len(picks) - len(own)
@@ -341,13 +351,19 @@ class Table:
         # would rebuild what it is asked for from its rows.
         older._typed, older._micros, older._columns, older._filled = {}, {}, {}, {}
 
+    def _kind(self, header: str) -> str | None:
+        """The column's type in the schema (None: not the schema's)."""
+        kinds = self._kinds
+        if not kinds:
+            kinds = self._kinds = {c.header: c.type for c in self.tab.columns}
+        return kinds.get(header)
+
     def _parse(self, row_number: int, header: str) -> Any:
         return self._parse_value(self.raw(row_number, header), header)
 
     def _parse_value(self, raw: Any, header: str) -> Any:
-        try:
-            kind = self.tab.column(header).type
-        except KeyError:
+        kind = self._kind(header)
+        if kind is None:
             return as_text(raw)
         try:
             return parse_cell(raw, kind, self.tz)
