@@ -74,11 +74,11 @@ def check(ctx: CycleContext) -> None:
         ticket = raw.strip() if raw.__class__ is str else as_text(raw).strip()
         if read.get(ticket) != n:
             continue  # no key, or a key on two rows (reported above)
-        row = table.rows[i]
+        version = table.row_version(i)
         context = (n, shared)
-        problems = memo.get(ticket, row, context)
+        problems = memo.get(ticket, version, context)
         if problems is MISS:
-            problems = memo.put(ticket, row, context, _row_problems(ctx, ticket, n, allowed))
+            problems = memo.put(ticket, version, context, _row_problems(ctx, ticket, n, allowed))
         problems = list(problems)
         if problems:
             found += len(problems)

@@ -77,14 +77,14 @@ def run(ctx: CycleContext) -> None:
     read = tracker.read_keys()
     for ticket in _to_check(ctx):
         n = read.get(ticket) if ticket not in touched else None
-        row = tracker.table.rows[n - 2] if n is not None else None
-        if row is not None:
-            next_change = memo.get(ticket, row, context)
+        version = tracker.table.row_version(n - 2) if n is not None else None
+        if version is not None:
+            next_change = memo.get(ticket, version, context)
             if next_change is not MISS and ctx.now < next_change:
                 continue
         next_change = _refresh(ctx, ticket, hours_by_dept)
-        if row is not None and next_change is not None:
-            memo.put(ticket, row, context, next_change)
+        if version is not None and next_change is not None:
+            memo.put(ticket, version, context, next_change)
 
 
 def _refresh(ctx: CycleContext, ticket: str, hours_by_dept: dict[str, str]) -> datetime | None:

@@ -57,8 +57,9 @@ def assert_same(known: Snapshot, fresh: Snapshot) -> None:
             assert [a.raw(n, h) for h in b.header if h] == [b.raw(n, h) for h in b.header if h], (title, n)
             # Parsed values too: the runner keeps what earlier cycles parsed, and must drop what it wrote over.
             assert [a.typed(n, h) for h in b.header if h] == [b.typed(n, h) for h in b.header if h], (title, n)
-        for header in list(a._columns):  # the scanned columns carried over from earlier cycles, as read now
+        for header in b.header:  # the columns, kept and written to in place across cycles, as read now
             assert a.column(header) == b.column(header), (title, header)
+        assert list(a.rows) == list(b.rows), title
         for header in list(a._micros):  # and the times as microseconds
             assert a.micros(header).tolist() == b.micros(header).tolist(), (title, header)
     assert known.state == fresh.state and known.state_rows == fresh.state_rows

@@ -125,20 +125,56 @@ def test_carry_moves_parsed_cells_and_times_with_their_rows_and_takes_stale_ones
     assert new.column("Status") == truth.column("Status")
 
 
-def test_carry_in_order_reuses_the_older_lists_and_the_older_table_rebuilds_its_own() -> None:
+def test_moved_in_place_takes_over_the_kept_columns_and_spends_the_kept_table() -> None:
+    """Nobody moved a row: the new table's columns are the kept table's own lists, people's cells set in place;
+    parsed cells, times and row versions move with them, and the kept table can no longer be taken over."""
     old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
-    old.micros("Received At"), old.typed_column("Status"), old.column("Status"), old.filled("Reply")
+    old.micros("Received At"), old.typed_column("Status")
+    versions = [old.row_version(i) for i in range(3)]
     old_status = old.column("Status")
-    rows = [list(r) for r in KEPT] + [row("FB-4", "drain", "New")]  # nobody sorted; a row appended
+    new = old.moved(range(3), {HEADER.index("Status"): {1: "Closed"}})
+    rows = [list(r) for r in KEPT]
     set_cell(rows[1], "Status", "Closed")
-    new = Table(SPEC, list(HEADER), rows, TZ)
-    new.carry(old, [0, 1, 2, -1], {"Status": [1]})
-    truth = Table(SPEC, list(HEADER), [list(r) for r in rows], TZ)
-    assert new.column("Status") is old_status  # extended in place, not copied
-    assert new.column("Status") == truth.column("Status") == ["Assigned", "Closed", "Assigned", "New"]
+    truth = Table(SPEC, list(HEADER), rows, TZ)
+    assert new.column("Status") is old_status  # the kept list, changed in place, not copied
+    assert new.column("Status") == truth.column("Status") == ["Assigned", "Closed", "Assigned"]
+    assert new.rows == truth.rows and new.key_rows == truth.key_rows
     assert new.typed_column("Status") == truth.typed_column("Status")
     assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
-    assert new.filled("Reply") == truth.filled("Reply")
-    # The older table handed its lists over: asked again, it answers from its own rows.
-    assert old.column("Status") == ["Assigned", "Replied", "Assigned"]
-    assert old.typed_column("Status") == ["Assigned", "Replied", "Assigned"]
+    got = [new.row_version(i) for i in range(3)]
+    assert got[0] == versions[0] and got[2] == versions[2] and got[1] not in versions  # the changed row only
+    with pytest.raises(RuntimeError, match="taken over"):
+        old.moved(range(3), {})
+
+
+def test_written_appends_in_place_and_renews_only_the_written_rows_versions() -> None:
+    old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
+    old.micros("Received At"), old.typed_column("Status")
+    versions = [old.row_version(i) for i in range(3)]
+    old_ticket = old.column("Ticket ID")
+    added = row("FB-4", "drain", "New")
+    new = old.written([(1, HEADER.index("Status"), "Closed")], [added], {"Status": {3}})
+    rows = [list(r) for r in KEPT] + [list(added)]
+    set_cell(rows[1], "Status", "Closed")
+    truth = Table(SPEC, list(HEADER), rows, TZ)
+    assert new.column("Ticket ID") is old_ticket and new.rows == truth.rows and new.key_rows == truth.key_rows
+    assert new.typed_column("Status") == truth.typed_column("Status")
+    assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
+    got = [new.row_version(i) for i in range(4)]
+    assert got[0] == versions[0] and got[2] == versions[2]
+    assert len({got[1], got[3], *versions}) == 5  # the written row and the new one: versions never seen
+    with pytest.raises(RuntimeError, match="taken over"):
+        old.written([], [], {})
+
+
+def test_a_full_read_keeps_the_versions_of_rows_that_read_the_same() -> None:
+    """After a full read (people sorted the rows and edited one), unchanged rows keep their versions, matched
+    by key: the jobs' per-row memos stay valid; the edited row gets a new one."""
+    old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
+    versions = {old.rows[i][0]: old.row_version(i) for i in range(3)}
+    rows = [list(KEPT[2]), list(KEPT[0]), list(KEPT[1])]
+    set_cell(rows[2], "Reply", "Done, thank you")
+    new = Table(SPEC, list(HEADER), rows, TZ)
+    new.adopt_parsed(old)
+    assert new.row_version(0) == versions["FB-3"] and new.row_version(1) == versions["FB-1"]
+    assert new.row_version(2) not in versions.values()

@@ -209,7 +209,9 @@ def test_long_comment_is_cut_with_marker(store, clock):
 
 
 def test_repeated_texts_and_times_are_shared_and_nothing_else_changes():
-    from sheets_sync.tracker.store import rows_of_columns
+    from zoneinfo import ZoneInfo
+
+    from sheets_sync.tracker.table import Table
 
     rows = [[f"FB-{i}", "Solid Waste Management".lower().title(), 46346.5 + 0.0, True if i % 2 else 1,
              -0.0 if i % 2 else 0.0, *(["Replied"] if i % 3 else [])] for i in range(3000)] + [[], ["FB-x"]]
@@ -217,7 +219,10 @@ def test_repeated_texts_and_times_are_shared_and_nothing_else_changes():
     for column in columns:  # as a COLUMNS read leaves them: no trailing empty cells
         while column and column[-1] == "":
             column.pop()
-    got = rows_of_columns(columns)
+    table = Table.of_columns(load_schema()["Tracker"], [[f"h{c}", *column] for c, column in enumerate(columns)],
+                             ZoneInfo("Asia/Kolkata"))
+    got = list(table.rows)
+    assert table.header == [f"h{c}" for c in range(6)]
     assert got == rows  # every value as it was, the rows as a ROWS read gives them
     assert all(a.__class__ is b.__class__ for r, s in zip(got, rows, strict=True) for a, b in zip(r, s, strict=True))
     assert len({id(r[1]) for r in got[:3000]}) == 1 and len({id(r[2]) for r in got[:3000]}) == 1  # one object each

@@ -29,9 +29,11 @@ CHECKBOX = [
 ]
 
 
-def departments_table(active: object) -> Table:
+def departments_table(active: object, **cells: object) -> Table:
     header = SCHEMA["Departments"].headers
     row = ["Roads", "पथ विभाग", "", "", "roads@pmc.example", "", active]
+    for name, value in cells.items():
+        row[header.index(name.replace("_", " "))] = value
     return Table(SCHEMA["Departments"], header, [row], IST)
 
 
@@ -66,8 +68,7 @@ NUMBERS = [("24", 24.0), (36.5, 36.5), ("36.5", 36.5), ("1,000", 1000.0), ("1,00
 def test_a_number_cell_means_the_same_to_the_sla_the_rules_and_the_cell_check(typed: object, meaning: object) -> None:
     policy = SlaPolicy.from_config({})
     rules, problems = rules_from_rows([{"Keyword": "kachra", "Department": "Roads", "Weight": typed}])
-    table = departments_table(True)
-    table.rows[0][SCHEMA["Departments"].headers.index("Reply Hours")] = typed
+    table = departments_table(True, Reply_Hours=typed)
     cell_problems = table.cell_problems(2)
     if meaning is None:
         with pytest.raises(ValueError, match="Reply Hours"):

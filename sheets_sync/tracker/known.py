@@ -70,14 +70,14 @@ def _mirrorable(snapshot: Snapshot, changes: ChangeSet, plan: Plan) -> bool:
     return not any(row.tab in snapshot.key_only for row in plan.appended)
 
 
-def _keys_after(old: Table, rows: list[list[Any]]) -> dict[str, int] | None:
-    """The key index of ``old`` with ``rows`` (its rows, some cells written, rows appended): the old index plus
-    the appended rows' keys — or None (index afresh) when the old one had a key on two rows or an appended
-    row's key is empty or already there. The tool never writes an existing row's key."""
+def _keys_after(old: Table, appended: list[list[Any]]) -> dict[str, int] | None:
+    """The key index of ``old`` with the ``appended`` rows below its own: the old index plus their keys — or
+    None (index afresh) when the old one had a key on two rows or an appended row's key is empty or already
+    there. The tool never writes an existing row's key."""
     if old.tab.key is None or old.tab.key not in old.col or old.duplicate_keys:
         return None
     keys, k = dict(old.key_rows), old.col[old.tab.key]
-    for number, row in enumerate(rows[len(old.rows):], start=len(old.rows) + 2):
+    for number, row in enumerate(appended, start=len(old.rows) + 2):
         key = as_text(row[k]).strip() if k < len(row) else ""
         if not key or key in keys:
             return None
@@ -87,63 +87,60 @@ def _keys_after(old: Table, rows: list[list[Any]]) -> dict[str, int] | None:
 
 def after_write(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo) -> Snapshot | None:
     """The sheet after this cycle's write, as a read would return it, if nobody else wrote; None when the write
-    cannot be mirrored exactly (the next cycle then reads)."""
+    cannot be mirrored exactly (the next cycle then reads). The tables written take over the snapshot's
+    (``Table.written``, in place): the runner keeps only the newer."""
     if not _mirrorable(snapshot, changes, plan) or plan.written_at is None:
         return None
-    rows: dict[str, list[list[Any]]] = {}
-    copied: set[tuple[str, int]] = set()
-
-    def rows_of(tab: str) -> list[list[Any]] | None:
-        if tab not in snapshot.tables:
-            return None  # not read (Audit, Dashboard): nothing to mirror
-        if tab not in rows:
-            rows[tab] = list(snapshot.tables[tab].rows)  # unchanged rows are shared, changed ones copied
-        return rows[tab]
-
-    def row_of(tab: str, target: list[list[Any]], index: int) -> list[Any]:
-        if (tab, index) not in copied:
-            copied.add((tab, index))
-            target[index] = list(target[index])
-        return target[index]
-
+    # Everything is checked before anything is taken over: a write that cannot be mirrored leaves the
+    # snapshot as it was.
+    cells: dict[str, list[tuple[int, int, Any]]] = {}
+    stale: dict[str, dict[str, set[int]]] = {}
     for change in plan.applied:
-        table, target = snapshot.tables.get(change.tab), rows_of(change.tab)
-        if table is None or target is None:
-            continue
+        table = snapshot.tables.get(change.tab)
+        if table is None:
+            continue  # not read (Audit, Dashboard): nothing to mirror
         row = table.key_rows.get(change.key)
         if row is None or change.header not in table.col:
             return None
-        _set(row_of(change.tab, target, row - 2), table.col[change.header], _raw(change.new, tz))
+        cells.setdefault(change.tab, []).append((row - 2, table.col[change.header], _raw(change.new, tz)))
+        stale.setdefault(change.tab, {}).setdefault(change.header, set()).add(row)
+    appended: dict[str, list[list[Any]]] = {}
     for new in plan.appended:
-        table, target = snapshot.tables.get(new.tab), rows_of(new.tab)
-        if table is not None and target is not None:
-            target.append([_raw(new.values.get(h, ""), tz) for h in table.header])
-    state, state_rows = dict(snapshot.state), dict(snapshot.state_rows)
-    if changes.state:
-        target = rows_of(STATE_TAB)
-        if target is None:
-            return None
-        stamp = _raw(plan.written_at, tz)
-        for key, value in sorted(changes.state.items()):  # the order _plan_state appends new keys in
-            state[key] = value
-            if key in state_rows:
-                row = row_of(STATE_TAB, target, state_rows[key] - 2)
-                _set(row, 1, _raw(value, tz))
-                _set(row, 2, stamp)
-            else:
-                target.append([key, _raw(value, tz), stamp])
-                state_rows[key] = len(target) + 1
+        table = snapshot.tables.get(new.tab)
+        if table is not None:
+            appended.setdefault(new.tab, []).append([_raw(new.values.get(h, ""), tz) for h in table.header])
+    if changes.state and STATE_TAB not in snapshot.tables:
+        return None
     tables = dict(snapshot.tables)
-    for tab, new_rows in rows.items():
-        old = snapshot.tables[tab]
-        tables[tab] = Table(old.tab, list(old.header), new_rows, old.tz, sheet_id=old.sheet_id,
-                            known_keys=_keys_after(old, new_rows))
-        if tab == STATE_TAB:
-            tables[tab].parent_token = old.token
-            continue  # its rows change by key, outside plan.applied: parsed afresh
-        stale: dict[str, set[int]] = {}
-        for change in plan.applied:
-            if change.tab == tab:
-                stale.setdefault(change.header, set()).add(old.key_rows[change.key])
-        tables[tab].keep_parsed(old, stale)
+    for tab in {*cells, *appended} - {STATE_TAB}:
+        old, added = snapshot.tables[tab], appended.get(tab, [])
+        tables[tab] = old.written(cells.get(tab, []), added, stale.get(tab, {}), known_keys=_keys_after(old, added))
+    state, state_rows = dict(snapshot.state), dict(snapshot.state_rows)
+    if changes.state or STATE_TAB in cells or STATE_TAB in appended:
+        tables[STATE_TAB] = _state_after(snapshot, changes, plan, tz, cells.get(STATE_TAB, []),
+                                         appended.get(STATE_TAB, []), state, state_rows)
     return Snapshot(tables, state, state_rows, snapshot.key_only)
+
+
+def _state_after(snapshot: Snapshot, changes: ChangeSet, plan: Plan, tz: ZoneInfo, cells: list[tuple[int, int, Any]],
+                 appended: list[list[Any]], state: dict[str, str], state_rows: dict[str, int]) -> Table:
+    """The ``_state`` tab after the write (a few rows: copied, and parsed afresh — its rows change by key,
+    outside ``plan.applied``); ``state`` and ``state_rows`` updated to match."""
+    old = snapshot.tables[STATE_TAB]
+    rows = [list(row) for row in old.rows]
+    for i, c, value in cells:
+        _set(rows[i], c, value)
+    rows += appended
+    stamp = _raw(plan.written_at, tz)
+    for key, value in sorted(changes.state.items()):  # the order _plan_state appends new keys in
+        state[key] = value
+        if key in state_rows:
+            row = rows[state_rows[key] - 2]
+            _set(row, 1, _raw(value, tz))
+            _set(row, 2, stamp)
+        else:
+            rows.append([key, _raw(value, tz), stamp])
+            state_rows[key] = len(rows) + 1
+    table = Table(old.tab, list(old.header), rows, old.tz, sheet_id=old.sheet_id)
+    table.parent_token = old.token
+    return table

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..schema import Tab
@@ -78,32 +78,12 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
         return None
     # Nobody moved a row (the usual case): the kept key index is this table's too — not built again beside it.
     same_rows = isinstance(source, range) and len(source) == len(kept.rows) == len(kept.key_rows)
-    table = Table(kept.tab, list(kept.header), _rows(kept, source, changed), kept.tz, sheet_id=kept.sheet_id,
-                  known_keys=kept.key_rows if same_rows else None)
-    table.carry(kept, source, {kept.header[c]: list(cells) for c, cells in changed.items() if cells})
-    return table
+    return kept.moved(source, changed, known_keys=kept.key_rows if same_rows else None)
 
 
 def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
     """The indexes where two equally long columns differ (compared in C)."""
     return list(itertools.compress(range(len(now)), map(operator.ne, then, now)))
-
-
-def _rows(kept: Table, source: Sequence[int], changed: Mapping[int, Mapping[int, Any]]) -> list[list[Any]]:
-    """The rows now: the kept row itself where people changed nothing in it, else a copy with their cells."""
-    rows = kept.rows[:len(source)] if isinstance(source, range) else [kept.rows[j] if j >= 0 else [] for j in source]
-    copied: set[int] = set()
-    for c, cells in changed.items():
-        for i, value in cells.items():
-            if i not in copied:
-                copied.add(i)
-                rows[i] = list(rows[i])
-            _place(rows[i], c, value)
-    for i in copied:
-        row = rows[i]
-        while row and row[-1] == "":
-            row.pop()  # as a read returns a row: without trailing empty cells
-    return rows
 
 
 def _sources_by_key(kept: Table, keys: list[str]) -> Sequence[int] | None:
@@ -150,11 +130,3 @@ def _keyless_are_empty(kept: Table, keys: list[str], keyless: list[int], typed_i
         if not (old_key and old_key in present):
             return False
     return True
-
-
-def _place(row: list[Any], index: int, value: Any) -> None:
-    if index >= len(row):
-        if value == "":
-            return
-        row.extend([""] * (index + 1 - len(row)))
-    row[index] = value

@@ -8,8 +8,8 @@ from __future__ import annotations
 import difflib
 import itertools
 import operator
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,53 +104,139 @@ def quote_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-@dataclass
+class Rows(Sequence[list[Any]]):
+    """A table's rows as a read returns them (``majorDimension=ROWS``: each without trailing empty cells), made
+    from its columns on demand: a 100,000-row Tracker is held once, by column, not also as 100,000 row lists
+    (27 MB). Each row asked for is a new list; changing it changes nothing."""
+
+    def __init__(self, columns: list[list[Any]], height: int) -> None:
+        self._columns, self._height = columns, height
+
+    def __len__(self) -> int:
+        return self._height
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._height))]
+        if index < 0:
+            index += self._height
+        if not 0 <= index < self._height:
+            raise IndexError("row index out of range")
+        return _trimmed([column[index] for column in self._columns])
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        if not self._columns:
+            return iter([[] for _ in range(self._height)])
+        return map(_trimmed, map(list, zip(*self._columns, strict=True)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rows | list):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Rows({list(self)!r})"
+
+
+def _trimmed(row: list[Any]) -> list[Any]:
+    while row and row[-1] == "":
+        row.pop()
+    return row
+
+
+def columns_of_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[list[Any]], int]:
+    """Rows (of any lengths) as columns of one height, short rows padded with empty cells; and the height."""
+    rows = list(rows)
+    return [list(column) for column in itertools.zip_longest(*rows, fillvalue="")], len(rows)
+
+
+_VERSION_LOCK = threading.Lock()
+_next_version = 1
+
+
+def _new_versions(n: int) -> np.ndarray:
+    """``n`` row versions never given out before in this process (runners may share one, in threads)."""
+    global _next_version
+    with _VERSION_LOCK:
+        first, _next_version = _next_version, _next_version + n
+    return np.arange(first, first + n, dtype=np.int64)
+
+
+def _set_cells(columns: list[list[Any]], height: int, cells: Iterable[tuple[int, int, Any]]) -> None:
+    """Set cells (0-based row, column index, raw value) in columns of ``height``, adding empty columns for a
+    cell past the last."""
+    for i, c, value in cells:
+        while c >= len(columns):
+            columns.append([""] * height)
+        columns[c][i] = value
+
+
 class Table:
     """A tab's values as read, with its header mapped by text.
 
-    Rows are kept raw (as the API returned them) and parsed only when asked, so a 100,000-row Tracker costs
-    little when a job needs a few columns.
+    Cells are kept raw (as the API returned them), by column, and parsed only when asked, so a 100,000-row
+    Tracker costs little when a job needs a few columns. ``rows`` gives them row by row.
     """
 
-    tab: Tab
-    header: list[str]
-    rows: list[list[Any]]
-    tz: ZoneInfo
-    sheet_id: int | None = None
-    # The key index when the caller already knows it — rows the tool wrote and appended to, every key on
-    # one row — so a 100,000-row table is not indexed again (``tracker.known``).
-    known_keys: dict[str, int] | None = field(default=None, repr=False, compare=False)
-    col: dict[str, int] = field(init=False)
-    problems: list[str] = field(init=False, default_factory=list)
-    missing: list[str] = field(init=False, default_factory=list)
-    duplicated_headers: list[str] = field(init=False, default_factory=list)
-    key_rows: dict[str, int] = field(init=False, default_factory=dict)
-    duplicate_keys: dict[str, list[int]] = field(init=False, default_factory=dict)
-    # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed once
-    # per process, not once per job per cycle — a runner keeps the table between cycles (``tracker.known``).
-    _typed: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
-    # Scanned columns (``column``, ``filled``) and date-time columns as int64 microseconds (``micros``); the
-    # first and last are carried across cycles like the parsed cells.
-    _columns: dict[str, list[Any]] = field(init=False, default_factory=dict, repr=False)
-    _filled: dict[str, list[bool]] = field(init=False, default_factory=dict, repr=False)
-    _micros: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
-    _kinds: dict[str, str] = field(init=False, default_factory=dict, repr=False)
-    # Which read of the tab this is, and — for a table a runner derived from the previous one by applying that
-    # cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows use them
-    # to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
-    token: int = field(init=False, default_factory=lambda: next(_TOKENS), repr=False, compare=False)
-    parent_token: int | None = field(init=False, default=None, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self.header = trim_header(self.header)
+    def __init__(self, tab: Tab, header: list[Any], rows: Iterable[Sequence[Any]] | None, tz: ZoneInfo,
+                 sheet_id: int | None = None, known_keys: dict[str, int] | None = None, *,
+                 columns: tuple[list[list[Any]], int] | None = None) -> None:
+        """``rows`` as a read returns them, or ``columns`` (each of the same height, and that height) — taken
+        as they are, not copied. ``known_keys``: the key index when the caller already knows it (rows the tool
+        wrote and appended to, every key on one row), so a 100,000-row table is not indexed again."""
+        self.tab, self.tz, self.sheet_id = tab, tz, sheet_id
+        self._cells, self._height = columns if columns is not None else columns_of_rows(rows or [])
+        self.problems: list[str] = []
+        self.missing: list[str] = []
+        self.duplicated_headers: list[str] = []
+        self.key_rows: dict[str, int] = {}
+        self.duplicate_keys: dict[str, list[int]] = {}
+        # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed
+        # once per process, not once per job per cycle — a runner keeps the table between cycles
+        # (``tracker.known``). Date-time columns as int64 microseconds (``micros``) and the rows' versions
+        # (``row_version``) are carried across cycles the same way; ``filled`` is built once per table.
+        self._typed: dict[str, list[Any]] = {}
+        self._filled: dict[str, list[bool]] = {}
+        self._micros: dict[str, np.ndarray] = {}
+        self._versions: np.ndarray | None = None
+        self._kinds: dict[str, str] = {}
+        self._blank: list[Any] | None = None
+        # Set once a newer table took this one's columns over (``moved``, ``written``): it may not be read.
+        self._spent = False
+        # Which read of the tab this is, and — for a table a runner derived from the previous one by applying
+        # that cycle's own write (``tracker.known``) — that one's: jobs whose output depends only on the rows
+        # use them to tell "the rows I last worked from" (``jobs.cycle.unchanged_since_last``).
+        self.token: int = next(_TOKENS)
+        self.parent_token: int | None = None
+        self.header = trim_header(list(header))
         self._map_header()
         self._report_headers()
         if self.tab.key and self.tab.key in self.col:
-            if self.known_keys is not None:
-                self.key_rows = self.known_keys
+            if known_keys is not None:
+                self.key_rows = known_keys
             else:
                 self._index_keys(self.col[self.tab.key])
-        self.known_keys = None
+
+    @classmethod
+    def of_columns(cls, tab: Tab, columns: list[list[Any]], tz: ZoneInfo, sheet_id: int | None = None) -> Table:
+        """A tab from a ``majorDimension=COLUMNS`` read of it (header row included; trailing empty cells left
+        out): the columns are padded, their repeated cells shared, and the header cells taken off, in place."""
+        even_columns(columns)
+        header = [column[0] if column else "" for column in columns]
+        for column in columns:
+            del column[:1]
+        height = len(columns[0]) if columns else 0
+        return cls(tab, header, None, tz, sheet_id, columns=(columns, height))
+
+    @property
+    def rows(self) -> Rows:
+        """The rows, each as a read returns it (see ``Rows``)."""
+        return Rows(self._cells, self._height)
+
+    def __repr__(self) -> str:
+        return f"Table({self.tab.title!r}, {self._height} rows)"
 
     def _map_header(self) -> None:
         """Header text → column index (first occurrence); repeated required headers are remembered."""
@@ -196,8 +282,7 @@ class Table:
     def _index_keys(self, k: int) -> None:
         """Key → row for keys on one row; keys on several rows are reported and left out."""
         first: dict[str, int] = {}
-        for offset, row in enumerate(self.rows):
-            raw = row[k] if k < len(row) else ""
+        for offset, raw in enumerate(self._cells[k] if k < len(self._cells) else ()):
             key = raw.strip() if raw.__class__ is str else as_text(raw).strip()
             if not key:
                 continue
@@ -231,10 +316,9 @@ class Table:
     def raw(self, row_number: int, header: str) -> Any:
         """The raw value at a 1-based sheet row under ``header`` ("" when empty or absent)."""
         i = self.col.get(header)
-        if i is None:
+        if i is None or i >= len(self._cells) or not 0 <= row_number - 2 < self._height:
             return ""
-        row = self.rows[row_number - 2] if 0 <= row_number - 2 < len(self.rows) else []
-        return row[i] if i < len(row) else ""
+        return self._cells[i][row_number - 2]
 
     def typed(self, row_number: int, header: str) -> Any:
         """One cell, parsed as its column's type (unparsable → None/False/text as in ``record``)."""
@@ -243,7 +327,7 @@ class Table:
             return self._parse(row_number, header)  # the text itself: nothing worth keeping a column for
         parsed = self._typed.get(header)
         if parsed is None:
-            parsed = self._typed[header] = [_UNPARSED] * len(self.rows)
+            parsed = self._typed[header] = [_UNPARSED] * self._height
         i = row_number - 2
         if not 0 <= i < len(parsed):
             return self._parse(row_number, header)
@@ -257,7 +341,7 @@ class Table:
         kept, so across cycles only the cells that changed are parsed again. Do not change the list."""
         parsed = self._typed.get(header)
         if parsed is None:
-            parsed = self._typed[header] = [_UNPARSED] * len(self.rows)
+            parsed = self._typed[header] = [_UNPARSED] * self._height
         if _UNPARSED in parsed:
             for i, value in enumerate(parsed):
                 if value is _UNPARSED:
@@ -265,21 +349,30 @@ class Table:
         return parsed
 
     def adopt_parsed(self, older: Table) -> None:
-        """Reuse ``older``'s parsed cells (an earlier read of the same tab) for the rows that read exactly as
-        they did then, matched by key — people sort and insert rows — so a re-read after a person's edit parses
-        only the rows that changed. Rows compare in C; nothing is reused when the header moved."""
-        if older.header != self.header or not older._typed or not self.tab.key:
+        """Reuse ``older``'s parsed cells, times and row versions (an earlier read of the same tab) for the rows
+        that read exactly as they did then, matched by key — people sort and insert rows — so a re-read after a
+        person's edit parses only the rows that changed. Columns compare in C; nothing is reused when the
+        header moved, or when ``older`` was already taken over."""
+        if older._spent or older.header != self.header or not self.tab.key:
             return
-        old_rows, rows, older_keys = older.rows, self.rows, older.key_rows
-        source = [-1] * len(rows)
+        if not older._typed and not older._micros and older._versions is None:
+            return
+        older_keys = older.key_rows
+        source = [-1] * self._height
         for key, number in self.key_rows.items():
             then = older_keys.get(key)
-            if then is not None and old_rows[then - 2] == rows[number - 2]:
+            if then is not None:
                 source[number - 2] = then - 2
+        width = max(len(self._cells), len(older._cells))
+        for c in range(width):
+            then = rearranged(older._cells[c] if c < len(older._cells) else older._blank_column(), source, _UNPARSED)
+            now = self._cells[c] if c < len(self._cells) else self._blank_column()
+            for i in itertools.compress(range(self._height), map(operator.ne, then, now)):
+                source[i] = -1  # a row that reads otherwise now (or is new): its own
         self.carry(older, source, {})
 
     def carry(self, older: Table, source: Sequence[int], stale: Mapping[str, Collection[int]]) -> None:
-        """Take over ``older``'s parsed cells, scanned columns and times: row i of this table is ``older``'s row
+        """Take over ``older``'s parsed cells, times and row versions: row i of this table is ``older``'s row
         ``source[i]`` (-1: a row of its own, taken afresh), except the ``stale`` cells (header → 0-based
         rows), which are taken afresh too."""
         if isinstance(source, range) and source.start == 0 and source.step == 1:
@@ -288,13 +381,68 @@ class Table:
         picks = np.asarray(source, dtype=np.int64)
         own = np.flatnonzero(picks < 0).tolist()
         kept = len(picks) - len(own)
-        if kept <= len(older.rows) and np.array_equal(picks[:kept], np.arange(kept)) and (picks[kept:] < 0).all():
+        if kept <= older._height and np.array_equal(picks[:kept], np.arange(kept)) and (picks[kept:] < 0).all():
             # Nobody sorted: the rows are the older table's, in order, then new ones — its lists are reused.
             self._take_over(older, *_in_place(kept, len(picks)), own, stale)
             return
         self._take_over(older, lambda values, missing: rearranged(values, source, missing),
                         lambda times: np.concatenate([times, np.array([_STALE_TIME], dtype=np.int64)])[picks],
                         own, stale)
+
+    def moved(self, source: Sequence[int], changed: Mapping[int, Mapping[int, Any]],
+              known_keys: dict[str, int] | None = None) -> Table:
+        """This tab as it is now, when row i is this table's row ``source[i]`` (-1: an empty row; a ``range``
+        when every row is where it was) with the ``changed`` cells (column index → row index → raw value) —
+        what a narrow re-read found (``tracker.narrow``). The new table takes over this one's columns (in
+        place when no row moved), parsed cells, times and row versions; this one is spent."""
+        self._require_unspent()
+        if isinstance(source, range):
+            columns = self._cells
+            for column in columns:
+                del column[len(source):]  # rows deleted below the last
+        else:
+            columns = [rearranged(column, source, "") for column in self._cells]
+        height = len(source)
+        _set_cells(columns, height, ((i, c, value) for c, cells in changed.items() for i, value in cells.items()))
+        table = Table(self.tab, list(self.header), None, self.tz, self.sheet_id, known_keys,
+                      columns=(columns, height))
+        table.carry(self, source, {self.header[c]: list(cells) for c, cells in changed.items()
+                                   if cells and c < len(self.header)})
+        self._spent = True
+        return table
+
+    def written(self, cells: Iterable[tuple[int, int, Any]], appended: Sequence[Sequence[Any]],
+                stale: Mapping[str, Collection[int]], known_keys: dict[str, int] | None = None) -> Table:
+        """This tab after the tool's own write (``tracker.known``): the ``cells`` (0-based row, column index,
+        raw value) set and the ``appended`` rows added below; ``stale``, the written cells by header (row
+        numbers). The new table takes over this one's columns in place, parsed cells, times and row versions;
+        this one is spent."""
+        self._require_unspent()
+        columns, height = self._cells, self._height
+        width = max([len(columns), *map(len, appended)])
+        columns.extend([""] * height for _ in range(width - len(columns)))
+        for row in appended:
+            for c, column in enumerate(columns):
+                column.append(row[c] if c < len(row) else "")
+        height += len(appended)
+        _set_cells(columns, height, cells)
+        table = Table(self.tab, list(self.header), None, self.tz, self.sheet_id, known_keys,
+                      columns=(columns, height))
+        table.keep_parsed(self, stale)
+        self._spent = True
+        return table
+
+    def _require_unspent(self) -> None:
+        if self._spent:
+            raise RuntimeError(f"{self.tab.title}: this table was taken over by a newer one; read that one")
+
+    def row_version(self, index: int) -> int:
+        """A number for row ``index`` (0-based) that stays the same, from table to table of this process, for
+        as long as the row reads the same — a row's raw cells compare by one integer (``row_memo``)."""
+        versions = self._versions
+        if versions is None:
+            versions = self._versions = _new_versions(self._height)
+        return int(versions[index])
 
     def micros(self, header: str) -> np.ndarray:
         """A date-time column as int64 microseconds since 1970 UTC, one per data row (``cells.NO_TIME`` where
@@ -307,7 +455,7 @@ class Table:
                 cells = map(microseconds, parsed)
             else:  # parsed and let go: 100,000 datetime objects held beside their times are 5 MB for nothing
                 cells = (microseconds(self._parse_value(raw, header)) for raw in self.column(header))
-            times = np.fromiter(cells, np.int64, len(self.rows))
+            times = np.fromiter(cells, np.int64, self._height)
         else:
             for i in np.flatnonzero(times == _STALE_TIME).tolist():
                 times[i] = microseconds(self.typed(i + 2, header))
@@ -318,7 +466,7 @@ class Table:
         """Reuse ``older``'s parsed cells, scanned columns and times (this table is ``older`` with some cells
         written and rows appended): every cell but the ``stale`` ones (header → row numbers) is the same. The
         older table's lists become this one's, extended in place."""
-        n, kept = len(self.rows), min(len(older.rows), len(self.rows))
+        n, kept = self._height, min(older._height, self._height)
         self._take_over(older, *_in_place(kept, n), range(kept, n),
                         {h: [r - 2 for r in rows if 0 <= r - 2 < n] for h, rows in stale.items()})
         self.parent_token = older.token
@@ -335,21 +483,19 @@ class Table:
                 for i in stale.get(header, ()):
                     taken[i] = _UNPARSED
                 self._typed[header] = taken
-        for header, values in older._columns.items():
-            if header in self.col:
-                taken, c = move(values, ""), self.col[header]
-                for i in itertools.chain(own, stale.get(header, ())):
-                    row = self.rows[i]
-                    taken[i] = row[c] if c < len(row) else ""
-                self._columns[header] = taken
         for header, times in older._micros.items():
             if header in self.col:
                 moved = move_times(times)
                 moved[list(stale.get(header, ()))] = _STALE_TIME
                 self._micros[header] = moved
-        # Handed over — the lists may now be this table's, changed in place: the older table is done with, and
-        # would rebuild what it is asked for from its rows.
-        older._typed, older._micros, older._columns, older._filled = {}, {}, {}, {}
+        if older._versions is not None:
+            versions = move_times(older._versions)
+            fresh = sorted({*own, *itertools.chain.from_iterable(stale.values())} |
+                           set(np.flatnonzero(versions == _STALE_TIME).tolist()))
+            versions[fresh] = _new_versions(len(fresh))
+            self._versions = versions
+        # Handed over — the lists may now be this table's, changed in place: the older table is done with.
+        older._typed, older._micros, older._filled, older._versions = {}, {}, {}, None
 
     def _kind(self, header: str) -> str | None:
         """The column's type in the schema (None: not the schema's)."""
@@ -371,15 +517,17 @@ class Table:
             return {"checkbox": False, "datetime": None, "date": None, "number": None}.get(kind, as_text(raw))
 
     def column(self, header: str) -> list[Any]:
-        """The raw values of one column, one per data row (row 2 first). Built once per table (the rows never
-        change in place): several jobs scan the same columns each cycle. Do not change the list."""
-        cached = self._columns.get(header)
-        if cached is not None:
-            return cached
+        """The raw values of one column, one per data row (row 2 first): the table's own list (columns are how
+        it holds its cells). Do not change the list."""
         i = self.col.get(header)
-        values = [""] * len(self.rows) if i is None else [row[i] if i < len(row) else "" for row in self.rows]
-        self._columns[header] = values
-        return values
+        if i is None or i >= len(self._cells):
+            return self._blank_column()
+        return self._cells[i]
+
+    def _blank_column(self) -> list[Any]:
+        if self._blank is None or len(self._blank) != self._height:
+            self._blank = [""] * self._height
+        return self._blank
 
     def filled(self, header: str) -> list[bool]:
         """Per data row (row 2 first), whether the cell under ``header`` holds anything but spaces — what
@@ -394,7 +542,7 @@ class Table:
     def record(self, row_number: int) -> dict[str, Any]:
         """A row as a dict of typed values keyed by header, plus ``_row``; unparsable cells stay text and are
         listed under ``_problems``."""
-        row = self.rows[row_number - 2] if 0 <= row_number - 2 < len(self.rows) else []
+        row = self.rows[row_number - 2] if 0 <= row_number - 2 < self._height else []
         out: dict[str, Any] = {"_row": row_number}
         problems: list[str] = []
         for column in self.tab.columns:
@@ -421,7 +569,7 @@ class Table:
         ``allowed`` gives the values of enum columns filled from another tab (Department ← Departments!A2:A);
         an enum column with neither schema values nor an entry here is not checked.
         """
-        row = self.rows[row_number - 2] if 0 <= row_number - 2 < len(self.rows) else []
+        row = self.rows[row_number - 2] if 0 <= row_number - 2 < self._height else []
         problems: list[str] = []
         for column in self.tab.columns:
             i = self.col.get(column.header)
