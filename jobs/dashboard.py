@@ -56,17 +56,24 @@ def metric_frame(ctx: CycleContext) -> RowFrame:
 
 def _build_frame(tracker: TabRows) -> RowFrame:
     keys = tracker.read_keys()
-    where = {ticket: i for i, ticket in enumerate(keys)}
-    index = [n - 2 for n in keys.values()]
-    picks = np.asarray(index, dtype=np.int64)
+    picks = np.fromiter(keys.values(), np.int64, len(keys)) - 2
+    # Every row keyed, in order (the usual case): a row's place in the frame is its index in the table, and
+    # no 100,000-entry position index is built beside it each cycle.
+    in_order = bool((picks == np.arange(len(picks))).all())
+    where: dict[str, int] = {} if in_order else {ticket: i for i, ticket in enumerate(keys)}
+
+    def place(ticket: str) -> int | None:
+        return (keys[ticket] - 2 if ticket in keys else None) if in_order else where.get(ticket)
+
     texts: dict[str, list[Any]] = {}
     for header in (*TEXTS, *GROUPS):
-        texts[header] = rearranged(_as_texts(tracker.column(header)), index, "")
+        values = _as_texts(tracker.column(header))
+        texts[header] = list(values) if in_order else rearranged(values, picks.tolist(), "")
     times: dict[str, np.ndarray] = {h: tracker.table.micros(h)[picks] for h in DATETIMES}
     for header, column in (*texts.items(), *times.items()):
         for ticket, value in tracker.changed(header):
-            if ticket in where:
-                column[where[ticket]] = microseconds(value) if header in DATETIMES else as_text(value)
+            if (i := place(ticket)) is not None:
+                column[i] = microseconds(value) if header in DATETIMES else as_text(value)
     new = tracker.new_keys()
     for header in texts:
         texts[header] += [as_text(tracker.get(t, header)) for t in new]

@@ -61,20 +61,25 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
     keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in raw_keys]
     keyless = [i for i, key in enumerate(keys) if not key]
     typed_in = {i for i in keyless if raw_keys[i] != ""}  # rows without a key in which people typed something
-    del raw_keys  # the read's copies of the keys: the table indexes its rows' own key cells
+    height = len(keys)
     source = _sources_by_key(kept, keys)
+    # The read's copies of the keys are let go before the next column is parsed (the table indexes its rows'
+    # own key cells): at 100,000 rows each narrow column is 6 MB while it is parsed, and the keys as many.
+    present = set(keys) if keyless else set()
+    del raw_keys, keys
     if source is None:
         return None
     changed: dict[int, dict[int, Any]] = {}
     for c, values in pairs:
-        if len(values) > len(keys):
+        if len(values) > height:
             return None  # a cell below the last key: typed into a row without one
-        values.extend([""] * (len(keys) - len(values)))  # not shared: only its changed cells are kept
+        values.extend([""] * (height - len(values)))  # not shared: only its changed cells are kept
         typed_in.update(i for i in keyless if values[i] != "")
         then = kept.column(kept.header[c])
         at = _differing(then if isinstance(source, range) else rearranged(then, source, ""), values)
         changed[c] = {i: values[i] for i in at}
-    if keyless and not _keyless_are_empty(kept, keys, keyless, typed_in):
+        del values  # before the next column is parsed
+    if keyless and not _keyless_are_empty(kept, present, keyless, typed_in):
         return None
     # Nobody moved a row (the usual case): the kept key index is this table's too — not built again beside it.
     same_rows = isinstance(source, range) and len(source) == len(kept.rows) == len(kept.key_rows)
@@ -114,11 +119,10 @@ def _in_order(numbers: list[int], first: int) -> bool:
     return all(map(operator.eq, numbers, itertools.count(first)))
 
 
-def _keyless_are_empty(kept: Table, keys: list[str], keyless: list[int], typed_in: set[int]) -> bool:
+def _keyless_are_empty(kept: Table, present: set[str], keyless: list[int], typed_in: set[int]) -> bool:
     """Whether the rows without a key (0-based) are empty rows: False — read in full — when people typed in
     one, or when the kept table had there a row without a key, or one whose key is now nowhere (its key deleted,
     or the row deleted and a blank one inserted?): only a full read can say what such a row holds."""
-    present = set(keys)
     k = kept.col[kept.tab.key or ""]
     for i in keyless:
         if i in typed_in:

@@ -538,7 +538,10 @@ def _streamed_ranges(response: Any) -> Iterator[list[list[Any]]]:
             body = response.raw
             body.decode_content = True  # gzip, as requests would undo it
         for value_range in ijson.items(body, "valueRanges.item", use_float=True):
-            yield value_range.get("values") or []
+            values = value_range.get("values") or []
+            del value_range  # held by nothing here while the next range is parsed: one range in memory at a time
+            yield values
+            del values
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise requests.ConnectionError(f"values:batchGet: connection lost while reading the answer ({exc}); "
                                        "the next cycle reads again") from exc
