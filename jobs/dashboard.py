@@ -15,7 +15,6 @@ from sheets_sync.reports.frame import RowFrame
 from sheets_sync.routing.learned_report import dashboard_lines, figures_from_state
 from sheets_sync.tracker.cells import as_text, microseconds
 from sheets_sync.tracker.init import DASHBOARD_CHART_ID
-from sheets_sync.tracker.table import rearranged
 from sheets_sync.tracker.unit_of_work import TabRows
 
 from . import posts as posts_module
@@ -65,32 +64,31 @@ def _build_frame(tracker: TabRows) -> RowFrame:
     def place(ticket: str) -> int | None:
         return (keys[ticket] - 2 if ticket in keys else None) if in_order else where.get(ticket)
 
-    texts: dict[str, list[Any]] = {}
-    for header in (*TEXTS, *GROUPS):
-        values = _as_texts(tracker.column(header))
-        texts[header] = list(values) if in_order else rearranged(values, picks.tolist(), "")
+    # One list per column, as the frame takes it (stripped text): not a copy of the cells and then another.
+    index = None if in_order else picks.tolist()
+    texts = {header: _stripped(tracker.column(header), index) for header in (*TEXTS, *GROUPS)}
     times: dict[str, np.ndarray] = {h: tracker.table.micros(h)[picks] for h in DATETIMES}
     for header, column in (*texts.items(), *times.items()):
         for ticket, value in tracker.changed(header):
             if (i := place(ticket)) is not None:
-                column[i] = microseconds(value) if header in DATETIMES else as_text(value)
+                column[i] = microseconds(value) if header in DATETIMES else as_text(value).strip()
     new = tracker.new_keys()
     for header in texts:
-        texts[header] += [as_text(tracker.get(t, header)) for t in new]
+        texts[header] += [as_text(tracker.get(t, header)).strip() for t in new]
     for header in DATETIMES:
         added = np.fromiter((microseconds(tracker.get(t, header)) for t in new), dtype=np.int64, count=len(new))
         times[header] = np.concatenate([times[header], added])
     return RowFrame.build(texts["Status"], texts["Overdue"], times["Received At"], times["Reply Posted At"],
-                          {h: texts[h] for h in GROUPS})
+                          {h: texts[h] for h in GROUPS}, stripped=True)
 
 
-def _as_texts(values: list[Any]) -> list[str]:
-    """Raw cells as the tool reads them as text, computed once per distinct value (a column of text, the
-    usual case, is itself)."""
-    distinct = {v: as_text(v) for v in set(values)}
-    if all(k is v for k, v in distinct.items()):
-        return values
-    return [distinct[v] for v in values]
+def _stripped(values: list[Any], index: list[int] | None) -> list[str]:
+    """Raw cells as the tool reads them as text, stripped — computed once per distinct value — in a new list,
+    taken at ``index`` (None: every cell, in order)."""
+    distinct = {v: as_text(v).strip() for v in set(values)}
+    if index is None:
+        return [distinct[v] for v in values]
+    return [distinct[values[j]] for j in index]
 
 
 def _conversation_rows(ctx: CycleContext) -> list[dict[str, Any]]:

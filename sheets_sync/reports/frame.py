@@ -63,11 +63,15 @@ class RowFrame:
 
     @classmethod
     def build(cls, status: Sequence[Any], overdue: Sequence[Any], received: Sequence[Any], posted: Sequence[Any],
-              groups: Mapping[str, Sequence[Any]]) -> RowFrame:
+              groups: Mapping[str, Sequence[Any]], stripped: bool = False) -> RowFrame:
         """From column lists of equal length: Status and Overdue as read (text), Received At and Reply Posted
         At as parsed (datetimes or anything else) or already as microseconds (``Table.micros``), and the
-        grouping columns as read."""
-        status_text, flag_text = _texts(status), _texts(overdue)
+        grouping columns as read — or, ``stripped``, the text columns already as stripped text (``str``
+        lists, taken as they are)."""
+        def texts(values: Sequence[Any]) -> list[str]:
+            return values if stripped and isinstance(values, list) else _texts(values)
+
+        status_text, flag_text = texts(status), texts(overdue)
         status_code = {s: i for i, s in enumerate(dict.fromkeys(status_text))}
         codes = np.fromiter((status_code[s] for s in status_text), dtype=np.int32, count=len(status_text))
         names = list(status_code)
@@ -90,7 +94,7 @@ class RowFrame:
                    overdue=is_open & ~escalated & flagged("Overdue"), escalated=escalated,
                    status_replied=where(lambda s: s == Status.REPLIED),
                    received=_times(received), posted=_times(posted),
-                   groups={h: _texts(v) for h, v in groups.items()})
+                   groups={h: texts(v) for h, v in groups.items()})
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]],

@@ -71,16 +71,17 @@ def _mirrorable(snapshot: Snapshot, changes: ChangeSet, plan: Plan) -> bool:
 
 
 def _keys_after(old: Table, appended: list[list[Any]]) -> dict[str, int] | None:
-    """The key index of ``old`` with the ``appended`` rows below its own: the old index plus their keys — or
-    None (index afresh) when the old one had a key on two rows or an appended row's key is empty or already
-    there. The tool never writes an existing row's key."""
+    """The key index of ``old`` with the ``appended`` rows below its own — ``old``'s own index, added to in place
+    (``old`` is then taken over: a 100,000-key index is not copied each cycle) — or None (index afresh) when the
+    old one had a key on two rows or an appended row's key is empty or already there. The tool never writes an
+    existing row's key."""
     if old.tab.key is None or old.tab.key not in old.col or old.duplicate_keys:
         return None
-    keys, k = dict(old.key_rows), old.col[old.tab.key]
-    for number, row in enumerate(appended, start=len(old.rows) + 2):
-        key = as_text(row[k]).strip() if k < len(row) else ""
-        if not key or key in keys:
-            return None
+    keys, k = old.key_rows, old.col[old.tab.key]
+    added = [as_text(row[k]).strip() if k < len(row) else "" for row in appended]
+    if not all(added) or len(set(added)) < len(added) or any(key in keys for key in added):
+        return None
+    for number, key in enumerate(added, start=len(old.rows) + 2):
         keys[key] = number
     return keys
 

@@ -21,9 +21,6 @@ from ..schema import Tab
 from .cells import NO_TIME, CellValueError, as_text, microseconds, parse_cell
 
 _UNPARSED = object()
-# Columns whose parsed cell is the raw text itself, or that text stripped: parsed at each ask rather than kept —
-# a kept list per column is 0.8 MB at 100,000 rows, and a Tracker has eleven such columns the jobs ask about.
-_TEXT_KINDS = frozenset({"text", "enum", "id", "link"})
 _STALE_TIME = NO_TIME + 1  # in a kept ``micros`` array: to be converted again
 
 
@@ -321,20 +318,10 @@ class Table:
         return self._cells[i][row_number - 2]
 
     def typed(self, row_number: int, header: str) -> Any:
-        """One cell, parsed as its column's type (unparsable → None/False/text as in ``record``)."""
-        kind = self._kind(header)
-        if kind is None or kind in _TEXT_KINDS:
-            return self._parse(row_number, header)  # the text itself: nothing worth keeping a column for
-        parsed = self._typed.get(header)
-        if parsed is None:
-            parsed = self._typed[header] = [_UNPARSED] * self._height
-        i = row_number - 2
-        if not 0 <= i < len(parsed):
-            return self._parse(row_number, header)
-        value = parsed[i]
-        if value is _UNPARSED:
-            value = parsed[i] = self._parse(row_number, header)
-        return value
+        """One cell, parsed as its column's type (unparsable → None/False/text as in ``record``). Parsed at
+        each ask: the jobs ask about the few rows they change, and a parsed cell kept for every row of a
+        100,000-row Tracker (a datetime is 48 bytes, its list 0.8 MB a column) cost more than parsing again."""
+        return self._parse(row_number, header)
 
     def typed_column(self, header: str) -> list[Any]:
         """Every cell of one column parsed as its type, one per data row (row 2 first): the parsed cells are
