@@ -3,6 +3,7 @@ cycle leaves them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -64,22 +65,40 @@ def _build_frame(tracker: TabRows) -> RowFrame:
     def place(ticket: str) -> int | None:
         return (keys[ticket] - 2 if ticket in keys else None) if in_order else where.get(ticket)
 
-    # One list per column, as the frame takes it (stripped text): not a copy of the cells and then another.
+    # As the frame takes them: each text column as codes (no list of 100,000 texts each, no copy of the cells).
     index = None if in_order else picks.tolist()
-    texts = {header: _stripped(tracker.column(header), index) for header in (*TEXTS, *GROUPS)}
-    times: dict[str, np.ndarray] = {h: tracker.table.micros(h)[picks] for h in DATETIMES}
-    for header, column in (*texts.items(), *times.items()):
+    n, new = len(picks), tracker.new_keys()
+    coded = {h: _coded(tracker.column(h), index, ((place(t), v) for t, v in tracker.changed(h)),
+                       [tracker.get(t, h) for t in new]) for h in (*TEXTS, *GROUPS)}
+    times: dict[str, np.ndarray] = {}
+    for header in DATETIMES:
+        column = times[header] = np.empty(n + len(new), dtype=np.int64)  # one array, not one and then a longer
+        column[:n] = tracker.table.micros(header)[picks]
+        column[n:] = np.fromiter((microseconds(tracker.get(t, header)) for t in new), np.int64, len(new))
         for ticket, value in tracker.changed(header):
             if (i := place(ticket)) is not None:
-                column[i] = microseconds(value) if header in DATETIMES else as_text(value).strip()
-    new = tracker.new_keys()
-    for header in texts:
-        texts[header] += [as_text(tracker.get(t, header)).strip() for t in new]
-    for header in DATETIMES:
-        added = np.fromiter((microseconds(tracker.get(t, header)) for t in new), dtype=np.int64, count=len(new))
-        times[header] = np.concatenate([times[header], added])
-    return RowFrame.build(texts["Status"], texts["Overdue"], times["Received At"], times["Reply Posted At"],
-                          {h: texts[h] for h in GROUPS}, stripped=True)
+                column[i] = microseconds(value)
+    return RowFrame.of_codes(*coded["Status"], *coded["Overdue"], times["Received At"], times["Reply Posted At"],
+                             {h: coded[h] for h in GROUPS})
+
+
+def _coded(values: list[Any], index: list[int] | None, changes: Iterable[tuple[int | None, Any]],
+           added: list[Any]) -> tuple[np.ndarray, list[str]]:
+    """A column as the frame codes it (``reports.frame.coded``): each row's stripped text as an int32 code —
+    taken at ``index`` (None: every cell, in order), the ``changes`` (place, value) laid over, the ``added``
+    values after — and the texts the codes stand for. Each distinct cell is turned into text once."""
+    code_of_text: dict[str, int] = {}
+    code_of = {v: code_of_text.setdefault(as_text(v).strip(), len(code_of_text)) for v in set(values)}
+    n = len(values) if index is None else len(index)
+    codes = np.empty(n + len(added), dtype=np.int32)
+    codes[:n] = np.fromiter(map(code_of.__getitem__, values if index is None else map(values.__getitem__, index)),
+                            dtype=np.int32, count=n)
+    for i, value in changes:
+        if i is not None:
+            codes[i] = code_of_text.setdefault(as_text(value).strip(), len(code_of_text))
+    for j, value in enumerate(added):
+        codes[n + j] = code_of_text.setdefault(as_text(value).strip(), len(code_of_text))
+    return codes, list(code_of_text)
 
 
 def _stripped(values: list[Any], index: list[int] | None) -> list[str]:

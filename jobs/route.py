@@ -27,7 +27,7 @@ from sheets_sync.routing.model_cache import cache_for
 from sheets_sync.routing.priority import URGENT, UrgentCues
 from sheets_sync.routing.rules import Rule
 from sheets_sync.tracker.cells import as_text
-from sheets_sync.tracker.row_memo import MISS, memo_for
+from sheets_sync.tracker.table import MISS
 from sheets_sync.tracker.unit_of_work import TabRows
 from sheets_sync.vocabulary import Status, is_finished
 
@@ -59,27 +59,26 @@ def check(ctx: CycleContext) -> None:
     tracker = ctx.tracker
     found = 0
     # A row's problems depend on its cells, its place and the header (the cell names), and the departments:
-    # rows unchanged since an earlier cycle of this process are not parsed again.
-    memo = memo_for(JOB, ctx.work.store.spreadsheet_id, tracker.read_keys())
+    # rows unchanged since an earlier cycle of this process are not parsed again (``Table.row_results``).
     header, status = tuple(tracker.table.header), tracker.column("Status")
     finished = {value for value in set(status) if is_finished(value)}  # a few distinct values, tested once
-    # The same object from cycle to cycle while equal: the memo compares it by identity first, not cell by cell.
+    # The same object from cycle to cycle while equal: compared by identity first, not cell by cell.
     if len(_CONTEXTS) > 8:
         _CONTEXTS.clear()  # headers or departments changed many times: start again
     shared = _CONTEXTS.setdefault((header, tuple(departments)), (header, tuple(departments)))
     table, read = tracker.table, tracker.read_keys()
     key_column = table.column(table.tab.key or "")
+    results = table.row_results(JOB, shared)  # per row: (its row number then, its problems)
     for i in itertools.compress(range(len(status)), [v not in finished for v in status]):
-        raw, n = key_column[i], i + 2
+        raw = key_column[i]
         ticket = raw.strip() if raw.__class__ is str else as_text(raw).strip()
-        if read.get(ticket) != n:
+        n = read.get(ticket)
+        if n != i + 2:
             continue  # no key, or a key on two rows (reported above)
-        version = table.row_version(i)
-        context = (n, shared)
-        problems = memo.get(ticket, version, context)
-        if problems is MISS:
-            problems = memo.put(ticket, version, context, _row_problems(ctx, ticket, n, allowed))
-        problems = list(problems)
+        held = results[i]
+        if held is MISS or held[0] != n:  # new, changed, or moved (the cell names hold the row number)
+            held = results[i] = (n, _row_problems(ctx, ticket, n, allowed))
+        problems = list(held[1])
         if problems:
             found += len(problems)
             _note_problems(ctx, problems, found)

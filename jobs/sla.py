@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from sheets_sync.sla import SlaPolicy, due_by, overdue_state, reply_hours
 from sheets_sync.tracker.cells import as_text
-from sheets_sync.tracker.row_memo import MISS, memo_for
-from sheets_sync.tracker.table import column_letter
+from sheets_sync.tracker.table import MISS, column_letter
 from sheets_sync.vocabulary import URGENT, is_finished
 
 from .cycle import CycleContext
@@ -71,20 +70,19 @@ def run(ctx: CycleContext) -> None:
     tracker = ctx.tracker
     # A row unchanged since an earlier cycle of this process, whose next deadline (Due By, or twice the reply
     # time) has not come, needs nothing: its flags cannot have changed. Only the rest is worked out.
-    memo = memo_for(JOB, ctx.work.store.spreadsheet_id, tracker.read_keys())
     context = (tuple(sorted(hours_by_dept.items())), id(policy))
+    next_changes = tracker.table.row_results(JOB, context)  # per row: when its flags can next change
     touched = {t for h in INPUTS for t, _ in tracker.changed(h)}
     read = tracker.read_keys()
     for ticket in _to_check(ctx):
         n = read.get(ticket) if ticket not in touched else None
-        version = tracker.table.row_version(n - 2) if n is not None else None
-        if version is not None:
-            next_change = memo.get(ticket, version, context)
+        if n is not None:
+            next_change = next_changes[n - 2]
             if next_change is not MISS and ctx.now < next_change:
                 continue
         next_change = _refresh(ctx, ticket, hours_by_dept)
-        if version is not None and next_change is not None:
-            memo.put(ticket, version, context, next_change)
+        if n is not None and next_change is not None:
+            next_changes[n - 2] = next_change
 
 
 def _refresh(ctx: CycleContext, ticket: str, hours_by_dept: dict[str, str]) -> datetime | None:

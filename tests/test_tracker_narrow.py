@@ -10,7 +10,7 @@ import pytest
 
 from sheets_sync.schema import load_schema
 from sheets_sync.tracker.narrow import narrow_columns, overlay
-from sheets_sync.tracker.table import Table
+from sheets_sync.tracker.table import MISS, Table
 
 TZ = ZoneInfo("Asia/Kolkata")
 SPEC = load_schema()["Tracker"]
@@ -130,7 +130,7 @@ def test_moved_in_place_takes_over_the_kept_columns_and_spends_the_kept_table() 
     parsed cells, times and row versions move with them, and the kept table can no longer be taken over."""
     old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
     old.micros("Received At"), old.typed_column("Status")
-    versions = [old.row_version(i) for i in range(3)]
+    old.row_results("job", "context")[:] = ["r1", "r2", "r3"]
     old_status = old.column("Status")
     new = old.moved(range(3), {HEADER.index("Status"): {1: "Closed"}})
     rows = [list(r) for r in KEPT]
@@ -141,16 +141,16 @@ def test_moved_in_place_takes_over_the_kept_columns_and_spends_the_kept_table() 
     assert new.rows == truth.rows and new.key_rows == truth.key_rows
     assert new.typed_column("Status") == truth.typed_column("Status")
     assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
-    got = [new.row_version(i) for i in range(3)]
-    assert got[0] == versions[0] and got[2] == versions[2] and got[1] not in versions  # the changed row only
+    assert new.row_results("job", "context") == ["r1", MISS, "r3"]  # worked out again: the changed row only
+    assert new.row_results("job", "other context") == [MISS] * 3
     with pytest.raises(RuntimeError, match="taken over"):
         old.moved(range(3), {})
 
 
-def test_written_appends_in_place_and_renews_only_the_written_rows_versions() -> None:
+def test_written_appends_in_place_and_forgets_only_the_written_rows_results() -> None:
     old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
     old.micros("Received At"), old.typed_column("Status")
-    versions = [old.row_version(i) for i in range(3)]
+    old.row_results("job", "context")[:] = ["r1", "r2", "r3"]
     old_ticket = old.column("Ticket ID")
     added = row("FB-4", "drain", "New")
     new = old.written([(1, HEADER.index("Status"), "Closed")], [added], {"Status": {3}})
@@ -160,21 +160,18 @@ def test_written_appends_in_place_and_renews_only_the_written_rows_versions() ->
     assert new.column("Ticket ID") is old_ticket and new.rows == truth.rows and new.key_rows == truth.key_rows
     assert new.typed_column("Status") == truth.typed_column("Status")
     assert new.micros("Received At").tolist() == truth.micros("Received At").tolist()
-    got = [new.row_version(i) for i in range(4)]
-    assert got[0] == versions[0] and got[2] == versions[2]
-    assert len({got[1], got[3], *versions}) == 5  # the written row and the new one: versions never seen
+    assert new.row_results("job", "context") == ["r1", MISS, "r3", MISS]  # the written row and the new one
     with pytest.raises(RuntimeError, match="taken over"):
         old.written([], [], {})
 
 
-def test_a_full_read_keeps_the_versions_of_rows_that_read_the_same() -> None:
-    """After a full read (people sorted the rows and edited one), unchanged rows keep their versions, matched
-    by key: the jobs' per-row memos stay valid; the edited row gets a new one."""
+def test_a_full_read_keeps_the_results_of_rows_that_read_the_same() -> None:
+    """After a full read (people sorted the rows and edited one), unchanged rows keep the jobs' per-row results,
+    matched by key: the edited row's are worked out again."""
     old = Table(SPEC, list(HEADER), [list(r) for r in KEPT], TZ)
-    versions = {old.rows[i][0]: old.row_version(i) for i in range(3)}
+    old.row_results("job", "context")[:] = ["r1", "r2", "r3"]
     rows = [list(KEPT[2]), list(KEPT[0]), list(KEPT[1])]
     set_cell(rows[2], "Reply", "Done, thank you")
     new = Table(SPEC, list(HEADER), rows, TZ)
     new.adopt_parsed(old)
-    assert new.row_version(0) == versions["FB-3"] and new.row_version(1) == versions["FB-1"]
-    assert new.row_version(2) not in versions.values()
+    assert new.row_results("job", "context") == ["r3", "r1", MISS]

@@ -11,7 +11,7 @@ microseconds, as ``datetime`` keeps them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +47,12 @@ def _texts(values: Sequence[Any]) -> list[str]:
     return [distinct[v] for v in values]
 
 
+def coded(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Stripped texts as codes (int32, one per row) and the distinct texts, in the order first seen."""
+    code = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+    return np.fromiter(map(code.__getitem__, texts), dtype=np.int32, count=len(texts)), list(code)
+
+
 @dataclass(frozen=True)
 class RowFrame:
     """Rows as arrays: the status tests of ``reports.metrics`` per row, the two times, and the text columns
@@ -59,42 +65,38 @@ class RowFrame:
     status_replied: np.ndarray
     received: np.ndarray  # int64 microseconds since 1970 UTC, or NO_TIME
     posted: np.ndarray
-    groups: Mapping[str, list[str]]
+    # The columns figures are grouped by: per row an int32 code, and the stripped texts the codes stand for.
+    groups: Mapping[str, tuple[np.ndarray, list[str]]]
 
     @classmethod
     def build(cls, status: Sequence[Any], overdue: Sequence[Any], received: Sequence[Any], posted: Sequence[Any],
-              groups: Mapping[str, Sequence[Any]], stripped: bool = False) -> RowFrame:
+              groups: Mapping[str, Sequence[Any]]) -> RowFrame:
         """From column lists of equal length: Status and Overdue as read (text), Received At and Reply Posted
         At as parsed (datetimes or anything else) or already as microseconds (``Table.micros``), and the
-        grouping columns as read — or, ``stripped``, the text columns already as stripped text (``str``
-        lists, taken as they are)."""
-        def texts(values: Sequence[Any]) -> list[str]:
-            return values if stripped and isinstance(values, list) else _texts(values)
+        grouping columns as read."""
+        return cls.of_codes(*coded(_texts(status)), *coded(_texts(overdue)), _times(received), _times(posted),
+                            {h: coded(_texts(v)) for h, v in groups.items()})
 
-        status_text, flag_text = texts(status), texts(overdue)
-        status_code = {s: i for i, s in enumerate(dict.fromkeys(status_text))}
-        codes = np.fromiter((status_code[s] for s in status_text), dtype=np.int32, count=len(status_text))
-        names = list(status_code)
-
+    @classmethod
+    def of_codes(cls, status: np.ndarray, status_names: Sequence[str], flags: np.ndarray,
+                 flag_names: Sequence[str], received: np.ndarray, posted: np.ndarray,
+                 groups: Mapping[str, tuple[np.ndarray, list[str]]]) -> RowFrame:
+        """From Status and Overdue as codes (``coded``: int per row, and the stripped texts they stand for),
+        the two times as int64 microseconds, and the grouping columns coded the same way."""
         def where(test: Any) -> np.ndarray:
-            chosen = np.array([test(s) for s in names] or [False], dtype=bool)
-            return chosen[codes] if len(codes) else np.zeros(0, dtype=bool)
-
-        is_open = where(lambda s: s in OPEN_STATUSES)
-        flag_code = {f: i for i, f in enumerate(dict.fromkeys(flag_text))}
-        flags = np.fromiter((flag_code[f] for f in flag_text), dtype=np.int32, count=len(flag_text))
-        flag_names = list(flag_code)
+            chosen = np.array([test(s) for s in status_names] or [False], dtype=bool)
+            return chosen[status] if len(status) else np.zeros(0, dtype=bool)
 
         def flagged(word: str) -> np.ndarray:
             chosen = np.array([f == word for f in flag_names] or [False], dtype=bool)
             return chosen[flags] if len(flags) else np.zeros(0, dtype=bool)
 
+        is_open = where(lambda s: s in OPEN_STATUSES)
         escalated = is_open & (flagged(Overdue.ESCALATED) | where(lambda s: s == Status.ESCALATED))
         return cls(new=where(lambda s: s == Status.NEW), open=is_open,
                    overdue=is_open & ~escalated & flagged("Overdue"), escalated=escalated,
-                   status_replied=where(lambda s: s == Status.REPLIED),
-                   received=_times(received), posted=_times(posted),
-                   groups={h: texts(v) for h, v in groups.items()})
+                   status_replied=where(lambda s: s == Status.REPLIED), received=received, posted=posted,
+                   groups=dict(groups))
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]],
@@ -106,6 +108,15 @@ class RowFrame:
 
     def __len__(self) -> int:
         return len(self.new)
+
+    def grouped(self, column: str, label: Callable[[str], str] | None = None) -> tuple[_Grouped, list[str]]:
+        """The rows grouped by ``column`` — by ``label`` of its text, when given (texts with one label are one
+        group) — and the groups' names in code order. Worked out per distinct text, not per row."""
+        codes, texts = self.groups[column]
+        names = texts if label is None else [label(t) for t in texts]
+        code: dict[str, int] = {}
+        remap = np.fromiter((code.setdefault(n, len(code)) for n in names), dtype=np.int64, count=len(names))
+        return _Grouped(remap[codes] if len(codes) else np.zeros(0, dtype=np.int64), len(code)), list(code)
 
 
 @dataclass(frozen=True)
@@ -161,13 +172,6 @@ def _figures(frame: RowFrame, grouped: _Grouped, now: datetime) -> list[dict[str
     return out
 
 
-def _group(names: Sequence[str]) -> tuple[_Grouped, list[str]]:
-    """Codes per row for a list of group names per row; the distinct names in code order."""
-    code = {n: i for i, n in enumerate(dict.fromkeys(names))}
-    codes = np.fromiter((code[n] for n in names), dtype=np.int64, count=len(names))
-    return _Grouped(codes, len(code)), list(code)
-
-
 def frame_summary(frame: RowFrame, now: datetime, name: str = "Total") -> GroupMetrics:
     """``metrics.summarize`` over every row of ``frame``."""
     grouped = _Grouped(np.zeros(len(frame), dtype=np.int64), 1)
@@ -179,8 +183,7 @@ def frame_by_department(frame: RowFrame, departments: Iterable[Mapping[str, Any]
     """``metrics.by_department`` over ``frame`` (its ``column`` group, the rows' Department text)."""
     departments = list(departments)
     canonical = {n.casefold(): n for n in department_names(departments)}
-    names = [canonical.get(t.casefold(), t) if t else UNROUTED for t in frame.groups[column]]
-    grouped, found = _group(names)
+    grouped, found = frame.grouped(column, lambda t: canonical.get(t.casefold(), t) if t else UNROUTED)
     figures = dict(zip(found, _figures(frame, grouped, now), strict=True))
     listed = set(canonical)
     empty = {k: 0 for k in ("new", "open", "overdue", "escalated", "replied_24h", "received_24h")}
@@ -190,8 +193,7 @@ def frame_by_department(frame: RowFrame, departments: Iterable[Mapping[str, Any]
 
 def frame_by_platform(frame: RowFrame, now: datetime, column: str = "Platform") -> list[GroupMetrics]:
     """``metrics.by_platform`` over ``frame``: the four platforms always, then others alphabetically."""
-    names = [t.lower() or "(none)" for t in frame.groups[column]]
-    grouped, found = _group(names)
+    grouped, found = frame.grouped(column, lambda t: t.lower() or "(none)")
     figures = dict(zip(found, _figures(frame, grouped, now), strict=True))
     order = list(PLATFORMS) + sorted(n for n in found if n not in PLATFORMS)
     empty = {k: 0 for k in ("new", "open", "overdue", "escalated", "replied_24h", "received_24h")}
@@ -200,8 +202,7 @@ def frame_by_platform(frame: RowFrame, now: datetime, column: str = "Platform") 
 
 def frame_post_figures(frame: RowFrame, column: str = "Post ID") -> dict[str, PostFigures]:
     """``reports.posts.post_figures`` over ``frame``: figures per Post ID; rows without one are left out."""
-    names = frame.groups[column]
-    grouped, found = _group(names)
+    grouped, found = frame.grouped(column)
     got, posted = frame.received, frame.posted
     timed = (got != NO_TIME) & (posted != NO_TIME) & (posted >= got)
     hours = np.zeros(len(frame), dtype=np.float64)

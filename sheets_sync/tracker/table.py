@@ -8,8 +8,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import operator
-import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -149,16 +148,8 @@ def columns_of_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[list[Any]], int
     return [list(column) for column in itertools.zip_longest(*rows, fillvalue="")], len(rows)
 
 
-_VERSION_LOCK = threading.Lock()
-_next_version = 1
-
-
-def _new_versions(n: int) -> np.ndarray:
-    """``n`` row versions never given out before in this process (runners may share one, in threads)."""
-    global _next_version
-    with _VERSION_LOCK:
-        first, _next_version = _next_version, _next_version + n
-    return np.arange(first, first + n, dtype=np.int64)
+# In a list of per-row results (``Table.row_results``): not worked out yet for this row as it reads now.
+MISS = object()
 
 
 def _set_cells(columns: list[list[Any]], height: int, cells: Iterable[tuple[int, int, Any]]) -> None:
@@ -192,12 +183,12 @@ class Table:
         self.duplicate_keys: dict[str, list[int]] = {}
         # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed
         # once per process, not once per job per cycle — a runner keeps the table between cycles
-        # (``tracker.known``). Date-time columns as int64 microseconds (``micros``) and the rows' versions
-        # (``row_version``) are carried across cycles the same way; ``filled`` is built once per table.
+        # (``tracker.known``). Date-time columns as int64 microseconds (``micros``) and the jobs' per-row results
+        # (``row_results``) are carried across cycles the same way; ``filled`` is built once per table.
         self._typed: dict[str, list[Any]] = {}
         self._filled: dict[str, list[bool]] = {}
         self._micros: dict[str, np.ndarray] = {}
-        self._versions: np.ndarray | None = None
+        self._results: dict[str, tuple[Hashable, list[Any]]] = {}
         self._kinds: dict[str, str] = {}
         self._blank: list[Any] | None = None
         # Set once a newer table took this one's columns over (``moved``, ``written``): it may not be read.
@@ -336,13 +327,13 @@ class Table:
         return parsed
 
     def adopt_parsed(self, older: Table) -> None:
-        """Reuse ``older``'s parsed cells, times and row versions (an earlier read of the same tab) for the rows
+        """Reuse ``older``'s parsed cells, times and per-row results (an earlier read of the same tab) for the rows
         that read exactly as they did then, matched by key — people sort and insert rows — so a re-read after a
         person's edit parses only the rows that changed. Columns compare in C; nothing is reused when the
         header moved, or when ``older`` was already taken over."""
         if older._spent or older.header != self.header or not self.tab.key:
             return
-        if not older._typed and not older._micros and older._versions is None:
+        if not older._typed and not older._micros and not older._results:
             return
         older_keys = older.key_rows
         source = [-1] * self._height
@@ -359,7 +350,7 @@ class Table:
         self.carry(older, source, {})
 
     def carry(self, older: Table, source: Sequence[int], stale: Mapping[str, Collection[int]]) -> None:
-        """Take over ``older``'s parsed cells, times and row versions: row i of this table is ``older``'s row
+        """Take over ``older``'s parsed cells, times and per-row results: row i of this table is ``older``'s row
         ``source[i]`` (-1: a row of its own, taken afresh), except the ``stale`` cells (header → 0-based
         rows), which are taken afresh too."""
         if isinstance(source, range) and source.start == 0 and source.step == 1:
@@ -381,7 +372,7 @@ class Table:
         """This tab as it is now, when row i is this table's row ``source[i]`` (-1: an empty row; a ``range``
         when every row is where it was) with the ``changed`` cells (column index → row index → raw value) —
         what a narrow re-read found (``tracker.narrow``). The new table takes over this one's columns (in
-        place when no row moved), parsed cells, times and row versions; this one is spent."""
+        place when no row moved), parsed cells, times and per-row results; this one is spent."""
         self._require_unspent()
         if isinstance(source, range):
             columns = self._cells
@@ -402,7 +393,7 @@ class Table:
                 stale: Mapping[str, Collection[int]], known_keys: dict[str, int] | None = None) -> Table:
         """This tab after the tool's own write (``tracker.known``): the ``cells`` (0-based row, column index,
         raw value) set and the ``appended`` rows added below; ``stale``, the written cells by header (row
-        numbers). The new table takes over this one's columns in place, parsed cells, times and row versions;
+        numbers). The new table takes over this one's columns in place, parsed cells, times and per-row results;
         this one is spent."""
         self._require_unspent()
         columns, height = self._cells, self._height
@@ -423,13 +414,16 @@ class Table:
         if self._spent:
             raise RuntimeError(f"{self.tab.title}: this table was taken over by a newer one; read that one")
 
-    def row_version(self, index: int) -> int:
-        """A number for row ``index`` (0-based) that stays the same, from table to table of this process, for
-        as long as the row reads the same — a row's raw cells compare by one integer (``row_memo``)."""
-        versions = self._versions
-        if versions is None:
-            versions = self._versions = _new_versions(self._height)
-        return int(versions[index])
+    def row_results(self, name: str, context: Hashable) -> list[Any]:
+        """A job's results per row (one per data row, row 2 first; ``MISS`` where not worked out yet), for the
+        job to fill: carried from table to table with their rows while a row reads the same — ``MISS`` again
+        for a row any cell of which changed (a person's edit, the tool's own write), for a new row, and for
+        every row when ``context`` (what else the results depend on) is not the one they were worked out in.
+        So a job over a 100,000-row Tracker works out only what changed; a moved row keeps its result."""
+        held = self._results.get(name)
+        if held is None or held[0] != context:
+            held = self._results[name] = (context, [MISS] * self._height)
+        return held[1]
 
     def micros(self, header: str) -> np.ndarray:
         """A date-time column as int64 microseconds since 1970 UTC, one per data row (``cells.NO_TIME`` where
@@ -475,14 +469,15 @@ class Table:
                 moved = move_times(times)
                 moved[list(stale.get(header, ()))] = _STALE_TIME
                 self._micros[header] = moved
-        if older._versions is not None:
-            versions = move_times(older._versions)
-            fresh = sorted({*own, *itertools.chain.from_iterable(stale.values())} |
-                           set(np.flatnonzero(versions == _STALE_TIME).tolist()))
-            versions[fresh] = _new_versions(len(fresh))
-            self._versions = versions
+        if older._results:
+            changed = {*own, *itertools.chain.from_iterable(stale.values())}
+            for name, (context, values) in older._results.items():
+                taken = move(values, MISS)
+                for i in changed:
+                    taken[i] = MISS
+                self._results[name] = (context, taken)
         # Handed over — the lists may now be this table's, changed in place: the older table is done with.
-        older._typed, older._micros, older._filled, older._versions = {}, {}, {}, None
+        older._typed, older._micros, older._filled, older._results = {}, {}, {}, {}
 
     def _kind(self, header: str) -> str | None:
         """The column's type in the schema (None: not the schema's)."""
