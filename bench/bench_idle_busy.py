@@ -14,7 +14,9 @@ builds its runner (``app.build_runner``) and runs:
   new_comments_only — 20 comments arrive, nobody edits the sheet: ingested, routed, alerted, written;
   after_a_person_edit — a person edits a cell, then a cycle: the people's columns are re-read (narrow);
   busy  — the service's busy cycle: 20 comments arrive and a department answers 10 comments in the sheet
-          (Reply, Send, Replied By): re-read narrow, ingested, routed, 10 replies posted, written.
+          (Reply, Send, Replied By): re-read narrow, ingested, routed, 10 replies posted, written;
+  hourly_full_read — nothing new, but the kept sheet is older than ``schedule.full_read_minutes``: the whole
+          sheet is read again beside it.
 
 Prints one JSON line: per cycle the tool's CPU seconds (``time.process_time`` around the cycle: imports and
 start-up excluded, they are shown apart), Sheets bytes read (the emulator's response bytes), requests, the
@@ -245,6 +247,12 @@ def child(conf: dict, data_dir: str, sheets_url: str) -> dict:
             "platform": p, "post_id": posts[p], "text": f"Streetlight not working in lane {i}",
             "author": {"id": f"s{i}", "name": f"Resident {i}"}}).raise_for_status()
     measured("busy")
+    # The hourly full read (``schedule.full_read_minutes``): the kept sheet is older than that, so the next cycle
+    # reads everything again — beside the kept sheet, whose parsed cells and per-row results it takes over.
+    from dataclasses import replace
+
+    runner.known = replace(runner.known, read_at=runner.known.read_at - timedelta(days=1))
+    measured("hourly_full_read")
     # Over the whole life: start-up's peak (read before the first reset) and each cycle's.
     out["peak_rss_mb"] = max([startup_peak, *(c["peak_rss_mb"] or 0 for c in out.values() if isinstance(c, dict))])
     return out
