@@ -203,6 +203,8 @@ class _Reading:
     known: Snapshot | None
     previous: Snapshot | None = None  # the sheet as last left, when it must be read: lends its parsed cells
     narrow: bool = False  # and may be re-read narrow: its tool-owned cells were read in full recently enough
+    # or, when they were not, every column is read and laid over it (``TrackerStore.begin``'s ``every_column``)
+    every_column: bool = False
 
     def version_if_alone(self, writes: int) -> int | None:
         """The Drive version the sheet has now if nobody else wrote since the cycle began: the version then plus
@@ -267,7 +269,8 @@ class Runner:
         tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
         reading = self._reading(tabs)
         work = self.store.begin(tabs, known=reading.known, previous=reading.previous,
-                                narrow_for=self.runner_id if reading.narrow else None)
+                                narrow_for=self.runner_id if reading.narrow or reading.every_column else None,
+                                every_column=reading.every_column)
         if reading.narrow and not work.snapshot.narrowed:
             reading = replace(reading, read_at=self.clock())  # read in full after all
         older = self._older_version_in_its_cycle(work)
@@ -327,7 +330,7 @@ class Runner:
         narrow = version is not None and (now - previous.read_at).total_seconds() < max_age_s
         # Re-read narrow, the tool's own cells come from the kept sheet: trusted as long as its last full read.
         return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if narrow else now, None,
-                        previous.snapshot, narrow)
+                        previous.snapshot, narrow, every_column=not narrow)
 
     def _remember(self, work: UnitOfWork, plan: Any) -> None:
         """After the cycle's write: the sheet as it now is — what the cycle read plus its own write — and the

@@ -200,3 +200,30 @@ def test_the_pre_write_read_trusts_the_cycles_own_read_only_while_nobody_wrote(w
         replied = i % 2 == 0
         assert (rows[ticket]["Status"] == "Replied") == replied, ticket
         assert bool(rows[ticket]["Reply ID"]) == replied and (rows[ticket]["Reply"] != "") == replied, ticket
+
+
+def test_the_periodic_full_read_is_laid_over_the_kept_sheet_column_by_column(world: World) -> None:
+    """Past ``schedule.full_read_minutes`` every column is read and compared with the kept one (not a second
+    sheet beside it): a person's text typed into a tool-owned column — which a narrow re-read does not see — is
+    seen then, and the kept sheet equals a real read."""
+    post = world.post("facebook", "Water notice")
+    for i in range(4):
+        world.comment("facebook", post, f"No water in lane {i}", f"Citizen {i}")
+    runner = counting(world.runner("r"))
+    runner.store.narrow_min_rows = 0
+    runner.cycle()
+    sheet = world.worksheet()
+    column = sheet.row_values(1).index("Assigned By") + 1
+    sheet.update_cell(2, column, "typed over by a person")
+    world.clock.advance(minutes=5)
+    runner.cycle()  # a narrow re-read: people's columns only
+    assert runner.narrow_reads == 1 and runner.known is not None
+    kept = runner.known.snapshot.tables["Tracker"]
+    assert kept.raw(2, "Assigned By") != "typed over by a person"
+    world.clock.advance(minutes=61)
+    reads = runner.reads
+    runner.cycle()
+    assert runner.reads == reads and runner.narrow_reads == 2  # every column, laid over: no whole second read
+    assert runner.known is not None
+    assert runner.known.snapshot.tables["Tracker"].raw(2, "Assigned By") == "typed over by a person"
+    assert_same(runner.known.snapshot, fresh_read(world))

@@ -9,7 +9,9 @@ of a row is the tool's own, taken from the kept table by the row's key.
 Anything the kept table cannot vouch for means a full read instead (``None``): the header moved, a key the
 tool did not leave there (a pasted or typed row, another runner's), a key on two rows, or a row without a key
 that holds anything. A person who types into a tool-owned cell (those columns are protected with a warning)
-is seen at the next full read, which ``schedule.full_read_minutes`` bounds.
+is seen at the next full read, which ``schedule.full_read_minutes`` bounds. That full read is laid over the
+kept table the same way, with every column of the header asked for (``every_column``): each compared with the
+kept one as it is parsed, so a 100,000-row Tracker is not held twice while it is read.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ __all__ = ["MIN_ROWS", "narrow_columns", "overlay"]
 MIN_ROWS = 500
 
 
-def narrow_columns(table: Table, min_rows: int = MIN_ROWS) -> list[int] | None:
-    """The column indexes a narrow re-read of ``table`` asks for (key first, then the people's columns), or
-    None when this tab is read whole (under ``min_rows`` rows, no key, or nothing of it is the tool's alone)."""
+def narrow_columns(table: Table, min_rows: int = MIN_ROWS, every_column: bool = False) -> list[int] | None:
+    """The column indexes a narrow re-read of ``table`` asks for (key first, then the people's columns — or,
+    ``every_column``, every other column of the header), or None when this tab is read whole (under
+    ``min_rows`` rows, no key, or nothing of it is the tool's alone)."""
     spec: Tab = table.tab
     if not spec.key or spec.key not in table.col or len(table.rows) < min_rows or not table.writable:
         return None
+    if every_column:
+        key = table.col[spec.key]
+        return [key, *(i for i in range(len(table.header)) if i != key)]
     people = [table.col[c.header] for c in spec.columns if c.owner != "job" and c.header in table.col]
     if len(people) + 1 >= len(table.col):
         return None

@@ -186,14 +186,15 @@ class TrackerStore:
                                      stream=True)
         return _streamed_ranges(response)
 
-    def _read_narrow(self, tabs: Sequence[str], previous: Snapshot, runner: str) -> Snapshot | None:
+    def _read_narrow(self, tabs: Sequence[str], previous: Snapshot, runner: str,
+                     every_column: bool = False) -> Snapshot | None:
         """One ``values:batchGet`` like ``read``'s, with the large tabs narrowed to their header row, key column
         and people's columns, laid over ``previous`` by key. None — read in full — when nothing is narrowed,
         when ``_state`` shows another runner's lease (it wrote the tool's columns), or when a narrowed tab
         cannot be laid over (``tracker.narrow.overlay``)."""
         titles = list(dict.fromkeys([*tabs, STATE_TAB, ARCHIVE]))
         narrowed = {t: cols for t in tabs if t in previous.tables and t not in previous.key_only
-                    and (cols := narrow_columns(previous.tables[t], self.narrow_min_rows)) is not None}
+                    and (cols := narrow_columns(previous.tables[t], self.narrow_min_rows, every_column)) is not None}
         if not narrowed:
             return None
         # By columns: a narrowed column is one list of cells, not 100,000 one-cell rows to parse and hold.
@@ -272,7 +273,7 @@ class TrackerStore:
             return None
 
     def begin(self, tabs: Sequence[str], known: Snapshot | None = None, previous: Snapshot | None = None,
-              narrow_for: str | None = None) -> UnitOfWork:
+              narrow_for: str | None = None, every_column: bool = False) -> UnitOfWork:
         """A cycle's unit of work over one read of ``tabs`` (plus ``_state``, and the archived Ticket IDs: the
         Archive tab's key column and, once there is one, the archive spreadsheet's) — or over ``known``, the
         sheet as the tool left it when nobody changed it since (``tracker.known``), without reading. Tabs that
@@ -280,13 +281,15 @@ class TrackerStore:
         ``snapshot.blocked``. ``previous``, an earlier cycle's snapshot of this sheet, lends its parsed cells
         to the rows that read as they did then. With ``narrow_for`` (this runner's id) and ``previous`` the sheet
         as that runner left it, large tabs are re-read narrow (``tracker.narrow``): people's columns only —
-        unless ``_state`` shows another runner wrote since, or the narrow read cannot vouch for a row."""
+        unless ``_state`` shows another runner wrote since, or the narrow read cannot vouch for a row. With
+        ``every_column`` too, large tabs are read whole but column by column, each laid over the kept one as it
+        is parsed (the periodic full read: the kept sheet and a second copy are never held together)."""
         if known is not None:
             return UnitOfWork(self, Snapshot(dict(known.tables), dict(known.state), dict(known.state_rows),
                                              known.key_only))
         snapshot = None
         if previous is not None and narrow_for is not None:
-            snapshot = self._read_narrow(tabs, previous, narrow_for)
+            snapshot = self._read_narrow(tabs, previous, narrow_for, every_column)
         if snapshot is None:
             snapshot = self.read(tabs, key_only=[ARCHIVE])
         for title, table in snapshot.tables.items():
