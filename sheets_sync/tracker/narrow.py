@@ -54,32 +54,20 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
 
     The columns may come one at a time as the read is parsed (``store``'s streamed answer): each is compared
     with the kept one as it comes and only the cells people changed are held, so a 100,000-row tab's million
-    narrow cells never sit in memory together. A row whose people's cells read as kept *is* the kept row (the
-    same list): only rows people changed are copied, and the kept table's parsed cells and scanned columns move
-    with their rows."""
+    narrow cells never sit in memory together. The new table takes the kept table's columns over (in place when
+    no row moved) with the changed cells set; parsed cells and the jobs' per-row results move with their rows."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
     pairs = iter(columns)
-    key_index = kept.col[kept.tab.key]
-    index, raw_keys = next(pairs, (key_index, []))
-    if index != key_index:
-        raise ValueError("overlay: the key column comes first")
-    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in raw_keys]
-    keyless = [i for i, key in enumerate(keys) if not key]
-    typed_in = {i for i in keyless if raw_keys[i] != ""}  # rows without a key in which people typed something
-    height = len(keys)
-    source = _sources_by_key(kept, keys)
-    # The read's copies of the keys are let go before the next column is parsed (the table indexes its rows'
-    # own key cells): at 100,000 rows each narrow column is 6 MB while it is parsed, and the keys as many.
-    present = set(keys) if keyless else set()
-    del raw_keys, keys
-    if source is None:
+    rows = _rows_by_key(kept, next(pairs, (kept.col[kept.tab.key], [])))
+    if rows is None:
         return None
+    source, keyless, typed_in, present = rows
     changed: dict[int, dict[int, Any]] = {}
     for c, values in pairs:
-        if len(values) > height:
+        if len(values) > len(source):
             return None  # a cell below the last key: typed into a row without one
-        values.extend([""] * (height - len(values)))  # not shared: only its changed cells are kept
+        values.extend([""] * (len(source) - len(values)))  # not shared: only its changed cells are kept
         typed_in.update(i for i in keyless if values[i] != "")
         then = kept.column(kept.header[c])
         at = _differing(then if isinstance(source, range) else rearranged(then, source, ""), values)
@@ -90,6 +78,24 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
     # Nobody moved a row (the usual case): the kept key index is this table's too — not built again beside it.
     same_rows = isinstance(source, range) and len(source) == len(kept.rows) == len(kept.key_rows)
     return kept.moved(source, changed, known_keys=kept.key_rows if same_rows else None)
+
+
+def _rows_by_key(kept: Table, key_column: tuple[int, list[Any]]
+                 ) -> tuple[Sequence[int], list[int], set[int], set[str]] | None:
+    """From the key column read now: per row the kept row it is (``_sources_by_key``), the rows without a key,
+    those of them people typed a key-column cell into, and the keys present (only when some row has none); None
+    when a key cannot be vouched for. The read's copies of the keys are let go here, before the next column is
+    parsed (the table indexes its rows' own key cells): at 100,000 rows they are 6 MB."""
+    index, raw_keys = key_column
+    if index != kept.col[kept.tab.key or ""]:
+        raise ValueError("overlay: the key column comes first")
+    keys = [v.strip() if v.__class__ is str else as_text(v).strip() for v in raw_keys]
+    keyless = [i for i, key in enumerate(keys) if not key]
+    typed_in = {i for i in keyless if raw_keys[i] != ""}  # rows without a key in which people typed something
+    source = _sources_by_key(kept, keys)
+    if source is None:
+        return None
+    return source, keyless, typed_in, set(keys) if keyless else set()
 
 
 def _differing(then: Sequence[Any], now: Sequence[Any]) -> list[int]:
