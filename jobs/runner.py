@@ -154,10 +154,10 @@ def _collector_paused() -> Iterator[None]:
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+def _glibc(name: str) -> Callable[..., int] | None:
+    """A glibc function (``malloc_trim``, ``mallopt``), or None where the C library has none (musl, macOS)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
     except (OSError, AttributeError):
         return None
 
@@ -175,11 +175,9 @@ def _map_big_blocks() -> None:
     the old block in the heap. Measured at 100,000 rows: a cycle that only appended 20 rows peaked 24 MB above
     where it started, 17 MB with the threshold fixed; the busy cycle's peak went 215 → 208 MB, at the same CPU.
     Nothing where the C library has no ``mallopt`` (musl, macOS)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK_BYTES)
-    except (OSError, AttributeError):
-        return
+    mallopt = _glibc("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK_BYTES)
 
 
 def _give_back_freed_memory() -> None:
@@ -187,7 +185,7 @@ def _give_back_freed_memory() -> None:
     JSON and builds columns it drops at the end; glibc keeps freed heap pages for reuse, so the idle service
     stayed at its busiest size — measured, the resident memory after a cycle went from about 310 MB to 272 MB,
     for a few milliseconds."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -201,10 +199,10 @@ class _Reading:
     writes: int
     read_at: datetime
     known: Snapshot | None
-    previous: Snapshot | None = None  # the sheet as last left, when it must be read: lends its parsed cells
-    narrow: bool = False  # and may be re-read narrow: its tool-owned cells were read in full recently enough
-    # or, when they were not, every column is read and laid over it (``TrackerStore.begin``'s ``every_column``)
-    every_column: bool = False
+    previous: Snapshot | None = None  # the sheet as last left, when it must be read: laid over (``begin``)
+    # Re-read narrow: its tool-owned cells were read in full recently enough; else every column is read and laid
+    # over it (``TrackerStore.begin``'s ``every_column``).
+    narrow: bool = False
 
     def version_if_alone(self, writes: int) -> int | None:
         """The Drive version the sheet has now if nobody else wrote since the cycle began: the version then plus
@@ -269,8 +267,7 @@ class Runner:
         tabs = READ_TABS + [t for n in names for t in job_function(n).tabs if t not in READ_TABS]
         reading = self._reading(tabs)
         work = self.store.begin(tabs, known=reading.known, previous=reading.previous,
-                                narrow_for=self.runner_id if reading.narrow or reading.every_column else None,
-                                every_column=reading.every_column)
+                                narrow_for=self.runner_id, every_column=not reading.narrow)
         if reading.narrow and not work.snapshot.narrowed:
             reading = replace(reading, read_at=self.clock())  # read in full after all
         older = self._older_version_in_its_cycle(work)
@@ -330,7 +327,7 @@ class Runner:
         narrow = version is not None and (now - previous.read_at).total_seconds() < max_age_s
         # Re-read narrow, the tool's own cells come from the kept sheet: trusted as long as its last full read.
         return _Reading(version, self.backend.counter.sheet_writes, previous.read_at if narrow else now, None,
-                        previous.snapshot, narrow, every_column=not narrow)
+                        previous.snapshot, narrow)
 
     def _remember(self, work: UnitOfWork, plan: Any) -> None:
         """After the cycle's write: the sheet as it now is — what the cycle read plus its own write — and the

@@ -55,7 +55,7 @@ def overlay(kept: Table, header: Sequence[Any], columns: Iterable[tuple[int, lis
     The columns may come one at a time as the read is parsed (``store``'s streamed answer): each is compared
     with the kept one as it comes and only the cells people changed are held, so a 100,000-row tab's million
     narrow cells never sit in memory together. The new table takes the kept table's columns over (in place when
-    no row moved) with the changed cells set; parsed cells and the jobs' per-row results move with their rows."""
+    no row moved) with the changed cells set; its times and the jobs' per-row results move with their rows."""
     if trim_header(list(header)) != kept.header or kept.tab.key is None:
         return None
     pairs = iter(columns)

@@ -251,8 +251,8 @@ class TrackerStore:
             ranges = [f"{title}!{col}{n}" for n in rows for col in (key_letter, letter)]
         if not ranges:
             return {}
-        body = self._get_json(SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id, {**params, "ranges": ranges})
-        answers = [[row[0] if row else "" for row in r.get("values") or []] for r in body["valueRanges"]]
+        answers = [[row[0] if row else "" for row in values]
+                   for values in self._value_ranges({**params, "ranges": ranges})]
         pairs = zip(answers[0::2], answers[1::2], strict=True)
         out: dict[str, Any] = {}
         for found_keys, values in pairs:
@@ -278,9 +278,9 @@ class TrackerStore:
         Archive tab's key column and, once there is one, the archive spreadsheet's) — or over ``known``, the
         sheet as the tool left it when nobody changed it since (``tracker.known``), without reading. Tabs that
         cannot be written (missing, or a required header missing or repeated) are listed in
-        ``snapshot.blocked``. ``previous``, an earlier cycle's snapshot of this sheet, lends its parsed cells
-        to the rows that read as they did then. With ``narrow_for`` (this runner's id) and ``previous`` the sheet
-        as that runner left it, large tabs are re-read narrow (``tracker.narrow``): people's columns only —
+        ``snapshot.blocked``. ``previous``, an earlier cycle's snapshot of this sheet, lends its times and per-row
+        results to the rows that read as they did then. With ``narrow_for`` (this runner's id) and ``previous``
+        the sheet as that runner left it, large tabs are re-read narrow (``tracker.narrow``): people's columns only —
         unless ``_state`` shows another runner wrote since, or the narrow read cannot vouch for a row. With
         ``every_column`` too, large tabs are read whole but column by column, each laid over the kept one as it
         is parsed (the periodic full read: the kept sheet and a second copy are never held together)."""
@@ -295,7 +295,7 @@ class TrackerStore:
         for title, table in snapshot.tables.items():
             older = previous.tables.get(title) if previous is not None else None
             if older is not None and title not in snapshot.key_only | snapshot.narrowed | previous.key_only:
-                table.adopt_parsed(older)  # a narrowed tab took its parsed cells over already
+                table.adopt_parsed(older)  # a narrowed tab took them over already
             if title not in snapshot.key_only and not table.writable:
                 snapshot.blocked[title] = table.header_problem()
         self.archive.merge_keys(snapshot)

@@ -19,7 +19,6 @@ from ..errors import SchemaError
 from ..schema import Tab
 from .cells import NO_TIME, CellValueError, as_text, microseconds, parse_cell
 
-_UNPARSED = object()
 _STALE_TIME = NO_TIME + 1  # in a kept ``micros`` array: to be converted again
 
 
@@ -181,11 +180,10 @@ class Table:
         self.duplicated_headers: list[str] = []
         self.key_rows: dict[str, int] = {}
         self.duplicate_keys: dict[str, list[int]] = {}
-        # Cells already parsed, per column (``_UNPARSED`` until asked): a 100,000-row Tracker's dates are parsed
-        # once per process, not once per job per cycle — a runner keeps the table between cycles
-        # (``tracker.known``). Date-time columns as int64 microseconds (``micros``) and the jobs' per-row results
-        # (``row_results``) are carried across cycles the same way; ``filled`` is built once per table.
-        self._typed: dict[str, list[Any]] = {}
+        # Date-time columns as int64 microseconds (``micros``: a 100,000-row Tracker's dates are converted once
+        # per process, not once per job per cycle) and the jobs' per-row results (``row_results``) are carried
+        # across cycles with their rows — a runner keeps the table between cycles (``tracker.known``); ``filled``
+        # is built once per table.
         self._filled: dict[str, list[bool]] = {}
         self._micros: dict[str, np.ndarray] = {}
         self._results: dict[str, tuple[Hashable, list[Any]]] = {}
@@ -315,25 +313,17 @@ class Table:
         return self._parse(row_number, header)
 
     def typed_column(self, header: str) -> list[Any]:
-        """Every cell of one column parsed as its type, one per data row (row 2 first): the parsed cells are
-        kept, so across cycles only the cells that changed are parsed again. Do not change the list."""
-        parsed = self._typed.get(header)
-        if parsed is None:
-            parsed = self._typed[header] = [_UNPARSED] * self._height
-        if _UNPARSED in parsed:
-            for i, value in enumerate(parsed):
-                if value is _UNPARSED:
-                    parsed[i] = self._parse(i + 2, header)
-        return parsed
+        """Every cell of one column parsed as its type, one per data row (row 2 first), in a new list."""
+        return [self._parse_value(raw, header) for raw in self.column(header)]
 
     def adopt_parsed(self, older: Table) -> None:
-        """Reuse ``older``'s parsed cells, times and per-row results (an earlier read of the same tab) for the rows
-        that read exactly as they did then, matched by key — people sort and insert rows — so a re-read after a
-        person's edit parses only the rows that changed. Columns compare in C; nothing is reused when the
+        """Reuse ``older``'s times and per-row results (an earlier read of the same tab) for the rows that read
+        exactly as they did then, matched by key — people sort and insert rows — so a re-read after a person's
+        edit works out only the rows that changed. Columns compare in C; nothing is reused when the
         header moved, or when ``older`` was already taken over."""
         if older._spent or older.header != self.header or not self.tab.key:
             return
-        if not older._typed and not older._micros and not older._results:
+        if not older._micros and not older._results:
             return
         older_keys = older.key_rows
         source = [-1] * self._height
@@ -343,14 +333,14 @@ class Table:
                 source[number - 2] = then - 2
         width = max(len(self._cells), len(older._cells))
         for c in range(width):
-            then = rearranged(older._cells[c] if c < len(older._cells) else older._blank_column(), source, _UNPARSED)
+            then = rearranged(older._cells[c] if c < len(older._cells) else older._blank_column(), source, MISS)
             now = self._cells[c] if c < len(self._cells) else self._blank_column()
             for i in itertools.compress(range(self._height), map(operator.ne, then, now)):
                 source[i] = -1  # a row that reads otherwise now (or is new): its own
         self.carry(older, source, {})
 
     def carry(self, older: Table, source: Sequence[int], stale: Mapping[str, Collection[int]]) -> None:
-        """Take over ``older``'s parsed cells, times and per-row results: row i of this table is ``older``'s row
+        """Take over ``older``'s times and per-row results: row i of this table is ``older``'s row
         ``source[i]`` (-1: a row of its own, taken afresh), except the ``stale`` cells (header → 0-based
         rows), which are taken afresh too."""
         if isinstance(source, range) and source.start == 0 and source.step == 1:
@@ -372,7 +362,7 @@ class Table:
         """This tab as it is now, when row i is this table's row ``source[i]`` (-1: an empty row; a ``range``
         when every row is where it was) with the ``changed`` cells (column index → row index → raw value) —
         what a narrow re-read found (``tracker.narrow``). The new table takes over this one's columns (in
-        place when no row moved), parsed cells, times and per-row results; this one is spent."""
+        place when no row moved), times and per-row results; this one is spent."""
         self._require_unspent()
         if isinstance(source, range):
             columns = self._cells
@@ -393,7 +383,7 @@ class Table:
                 stale: Mapping[str, Collection[int]], known_keys: dict[str, int] | None = None) -> Table:
         """This tab after the tool's own write (``tracker.known``): the ``cells`` (0-based row, column index,
         raw value) set and the ``appended`` rows added below; ``stale``, the written cells by header (row
-        numbers). The new table takes over this one's columns in place, parsed cells, times and per-row results;
+        numbers). The new table takes over this one's columns in place, times and per-row results;
         this one is spent."""
         self._require_unspent()
         columns, height = self._cells, self._height
@@ -431,11 +421,8 @@ class Table:
         only the cells that changed are converted again. Do not change the array."""
         times = self._micros.get(header)
         if times is None:
-            parsed = self._typed.get(header)
-            if parsed is not None and _UNPARSED not in parsed:
-                cells = map(microseconds, parsed)
-            else:  # parsed and let go: 100,000 datetime objects held beside their times are 5 MB for nothing
-                cells = (microseconds(self._parse_value(raw, header)) for raw in self.column(header))
+            # Parsed and let go: 100,000 datetime objects held beside their times are 5 MB for nothing.
+            cells = (microseconds(self._parse_value(raw, header)) for raw in self.column(header))
             times = np.fromiter(cells, np.int64, self._height)
         else:
             for i in np.flatnonzero(times == _STALE_TIME).tolist():
@@ -444,8 +431,8 @@ class Table:
         return times
 
     def keep_parsed(self, older: Table, stale: Mapping[str, Collection[int]]) -> None:
-        """Reuse ``older``'s parsed cells, scanned columns and times (this table is ``older`` with some cells
-        written and rows appended): every cell but the ``stale`` ones (header → row numbers) is the same. The
+        """Reuse ``older``'s times and per-row results (this table is ``older`` with some cells written and rows
+        appended): every cell but the ``stale`` ones (header → row numbers) is the same. The
         older table's lists become this one's, extended in place."""
         n, kept = self._height, min(older._height, self._height)
         self._take_over(older, *_in_place(kept, n), range(kept, n),
@@ -458,12 +445,6 @@ class Table:
         """``carry`` and ``keep_parsed``: ``older``'s lists moved to this table's rows (``move(values,
         missing)``, ``move_times``); this table's ``own`` rows and the ``stale`` cells (0-based) taken afresh."""
         own = list(own)
-        for header, values in older._typed.items():
-            if header in self.col:
-                taken = move(values, _UNPARSED)
-                for i in stale.get(header, ()):
-                    taken[i] = _UNPARSED
-                self._typed[header] = taken
         for header, times in older._micros.items():
             if header in self.col:
                 moved = move_times(times)
@@ -477,7 +458,7 @@ class Table:
                     taken[i] = MISS
                 self._results[name] = (context, taken)
         # Handed over — the lists may now be this table's, changed in place: the older table is done with.
-        older._typed, older._micros, older._filled, older._results = {}, {}, {}, {}
+        older._micros, older._filled, older._results = {}, {}, {}
 
     def _kind(self, header: str) -> str | None:
         """The column's type in the schema (None: not the schema's)."""
